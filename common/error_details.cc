@@ -8,7 +8,7 @@ namespace {
 
 template <typename Message>
 std::optional<Message> GetDetail(const absl::Status& status, absl::string_view type) {
-  std::optional<absl::Cord> payload = status.GetPayload(type);
+  auto payload = status.GetPayload(type);  // absl::optional in Debian's C++14 build of Abseil
   if (!payload) return std::nullopt;
   Message message;
   if (!message.ParseFromString(std::string(*payload))) return std::nullopt;
