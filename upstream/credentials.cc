@@ -1,0 +1,127 @@
+// Loading and holding upstream credentials.
+#include "upstream/credentials.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/error_details.h"
+
+namespace ktp::upstream {
+namespace {
+
+void Wipe(std::string& s) {
+  // explicit_bzero is not optimised away, unlike memset on a dying buffer.
+  if (!s.empty()) explicit_bzero(s.data(), s.size());
+  s.clear();
+}
+
+constexpr size_t kMaxSecretBytes = 4096;
+
+absl::Status CredentialsError(absl::string_view message) {
+  return MakeError(absl::StatusCode::kUnavailable, "CREDENTIALS_UNAVAILABLE", message);
+}
+
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path, absl::string_view name) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return CredentialsError(absl::StrCat("cannot open credential file '", name, "': ", strerror(errno)));
+  }
+  std::string value(kMaxSecretBytes + 1, '\0');
+  size_t got = 0;
+  while (got < value.size()) {
+    ssize_t n = ::read(fd, value.data() + got, value.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (got > kMaxSecretBytes) {
+    Wipe(value);
+    return CredentialsError(absl::StrCat("credential file '", name, "' is larger than 4096 bytes"));
+  }
+  value.resize(got);
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  if (value.empty()) {
+    return CredentialsError(absl::StrCat("credential file '", name, "' is empty"));
+  }
+  return value;
+}
+
+bool HasControlChars(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::shared_ptr<const Credentials>> Build(std::string username, std::string password,
+                                                          std::string api_key) {
+  // A newline inside a secret would split the HTTP header it is sent in.
+  if (HasControlChars(username) || HasControlChars(password) || HasControlChars(api_key)) {
+    Wipe(username);
+    Wipe(password);
+    Wipe(api_key);
+    return CredentialsError("a credential contains control characters");
+  }
+  if (username.find(':') != std::string::npos) {
+    Wipe(username);
+    Wipe(password);
+    Wipe(api_key);
+    return CredentialsError("the username contains ':', which Basic authentication cannot carry");
+  }
+  return std::make_shared<const Credentials>(std::move(username), std::move(password),
+                                             std::move(api_key));
+}
+
+}  // namespace
+
+Credentials::Credentials(std::string username, std::string password, std::string api_key)
+    : username_(std::move(username)), password_(std::move(password)), api_key_(std::move(api_key)) {
+  std::string pair = absl::StrCat(username_, ":", password_);
+  authorization_header_ = absl::StrCat("Authorization: Basic ", absl::Base64Escape(pair));
+  Wipe(pair);
+  api_key_header_ = absl::StrCat("x-api-key: ", api_key_);
+}
+
+Credentials::~Credentials() {
+  Wipe(username_);
+  Wipe(password_);
+  Wipe(api_key_);
+  Wipe(authorization_header_);
+  Wipe(api_key_header_);
+}
+
+absl::StatusOr<std::shared_ptr<const Credentials>> StaticCredentialSource::Current() const {
+  if (!credentials_) return CredentialsError("no upstream credentials are configured");
+  return credentials_;
+}
+
+absl::StatusOr<std::shared_ptr<const Credentials>> LoadCredentialsFromDir(absl::string_view dir) {
+  const std::string base(dir);
+  auto username = ReadSecretFile(base + "/username", "username");
+  if (!username.ok()) return username.status();
+  auto password = ReadSecretFile(base + "/password", "password");
+  if (!password.ok()) return password.status();
+  auto api_key = ReadSecretFile(base + "/api_key", "api_key");
+  if (!api_key.ok()) return api_key.status();
+  return Build(*std::move(username), *std::move(password), *std::move(api_key));
+}
+
+absl::StatusOr<std::shared_ptr<const Credentials>> LoadCredentialsFromEnv() {
+  const char* username = std::getenv("KTP_UPSTREAM_USERNAME");
+  const char* password = std::getenv("KTP_UPSTREAM_PASSWORD");
+  const char* api_key = std::getenv("KTP_UPSTREAM_API_KEY");
+  if (username == nullptr || password == nullptr || api_key == nullptr || *username == '\0' ||
+      *password == '\0' || *api_key == '\0') {
+    return CredentialsError(
+        "KTP_UPSTREAM_USERNAME, KTP_UPSTREAM_PASSWORD and KTP_UPSTREAM_API_KEY must all be set");
+  }
+  return Build(username, password, api_key);
+}
+
+}  // namespace ktp::upstream

@@ -1,0 +1,592 @@
+// libcurl multi-interface client for the upstream REST API.
+//
+// Threading: Start() and Cancel() may run on any thread; they only push a
+// command onto a lock-free MPSC list and wake the loop. Everything that touches
+// curl handles, and every completion callback, runs on the loop thread.
+#include "upstream/curl_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/error_details.h"
+#include "common/log.h"
+#include "upstream/http_outcome.h"
+
+namespace ktp::upstream {
+namespace {
+
+class CurlCall;
+
+// A unit of work for the loop thread.
+struct Command {
+  enum class Kind { kStart, kCancel } kind;
+  std::shared_ptr<CurlCall> call;
+  Command* next = nullptr;
+};
+
+// Multi-producer single-consumer list: producers push with one CAS, the loop
+// takes the whole list at once and reverses it into arrival order. No locks on
+// the serving path, and no ABA problem since the consumer never pops singly.
+class CommandList {
+ public:
+  void Push(Command* command) {
+    command->next = head_.load(std::memory_order_relaxed);
+    while (!head_.compare_exchange_weak(command->next, command, std::memory_order_release,
+                                        std::memory_order_relaxed)) {
+    }
+  }
+  // Returns the commands pushed so far, oldest first.
+  Command* TakeAll() {
+    Command* list = head_.exchange(nullptr, std::memory_order_acquire);
+    Command* fifo = nullptr;
+    while (list != nullptr) {
+      Command* next = list->next;
+      list->next = fifo;
+      fifo = list;
+      list = next;
+    }
+    return fifo;
+  }
+
+ private:
+  std::atomic<Command*> head_{nullptr};
+};
+
+// Keeps a header value safe to echo into gRPC metadata: printable ASCII, bounded.
+std::string SanitizeHeaderValue(absl::string_view value) {
+  value = absl::StripAsciiWhitespace(value);
+  std::string out;
+  for (char c : value.substr(0, 128)) {
+    if (c >= 0x21 && c <= 0x7e) out.push_back(c);
+  }
+  return out;
+}
+
+bool IsSafeHeader(absl::string_view name, absl::string_view value) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  }
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+TransportFailure ClassifyCurlError(CURLcode code, bool response_too_large, bool connected) {
+  if (response_too_large || code == CURLE_FILESIZE_EXCEEDED) return TransportFailure::kResponseTooLarge;
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+      return TransportFailure::kConnect;
+    case CURLE_OPERATION_TIMEDOUT:
+      // A timeout before the connection was up is a connect failure, not the deadline.
+      return connected ? TransportFailure::kTimeout : TransportFailure::kConnect;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_USE_SSL_FAILED:
+      return TransportFailure::kTls;
+    case CURLE_ABORTED_BY_CALLBACK:
+      return TransportFailure::kCancelled;
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_UNKNOWN_OPTION:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return TransportFailure::kInternal;
+    default:
+      return TransportFailure::kNetwork;
+  }
+}
+
+}  // namespace
+
+// The event loop: owns the multi handle and every in-flight transfer.
+class CurlOcrBackend::Loop : public std::enable_shared_from_this<CurlOcrBackend::Loop> {
+ public:
+  explicit Loop(CurlClientOptions options);
+  ~Loop();
+
+  absl::Status Init();
+  void StartThread() { thread_ = std::thread([this] { Run(); }); }
+  void Stop();
+
+  // Any thread.
+  void Push(Command::Kind kind, std::shared_ptr<CurlCall> call);
+  std::shared_ptr<OcrCall> Start(OcrRequest request, OcrCallback done);
+  int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+
+  const CurlClientOptions& options() const { return options_; }
+
+ private:
+  void Run();
+  void ProcessCommands();
+  void ReapFinished();
+  void Begin(const std::shared_ptr<CurlCall>& call);
+  void Finish(const std::shared_ptr<CurlCall>& call, absl::StatusOr<OcrResult> result);
+  void Release(CurlCall& call);
+  const std::string& UrlFor(Endpoint endpoint, const v1::ReadOptions& options) const;
+
+  CurlClientOptions options_;
+  std::string urls_[2][8];  // [endpoint][raw_text|confidence_field|polygon bits]
+  CURLM* multi_ = nullptr;
+  std::thread thread_;
+  CommandList commands_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> in_flight_{0};
+  // Loop thread only.
+  std::unordered_map<CurlCall*, std::shared_ptr<CurlCall>> active_;
+  std::vector<CURL*> idle_handles_;
+};
+
+namespace {
+
+// One upstream request. Fields below `// Loop thread only` are touched only by the loop.
+class CurlCall final : public OcrCall, public std::enable_shared_from_this<CurlCall> {
+ public:
+  CurlCall(std::weak_ptr<CurlOcrBackend::Loop> loop, OcrRequest request, OcrCallback done,
+           std::shared_ptr<const Credentials> credentials)
+      : request_(std::move(request)),
+        done_(std::move(done)),
+        credentials_(std::move(credentials)),
+        loop_(std::move(loop)) {}
+
+  void Cancel() override {
+    if (cancel_requested_.exchange(true, std::memory_order_acq_rel)) return;
+    if (auto loop = loop_.lock()) loop->Push(Command::Kind::kCancel, shared_from_this());
+  }
+
+  bool cancel_requested() const { return cancel_requested_.load(std::memory_order_acquire); }
+
+  // Loop thread only.
+  OcrRequest request_;
+  OcrCallback done_;
+  std::shared_ptr<const Credentials> credentials_;
+  bool finished_ = false;
+  CURL* easy_ = nullptr;
+  curl_mime* mime_ = nullptr;
+  curl_slist* headers_ = nullptr;
+  HttpAnswer answer_;
+  bool response_too_large_ = false;
+  size_t max_response_bytes_ = 0;
+  // Upload position within the Cord.
+  absl::Cord::ChunkIterator chunk_;
+  size_t chunk_offset_ = 0;
+  size_t sent_ = 0;
+
+  static size_t OnRead(char* buffer, size_t size, size_t nitems, void* arg);
+  static int OnSeek(void* arg, curl_off_t offset, int origin);
+  static size_t OnWrite(char* data, size_t size, size_t nmemb, void* arg);
+  static size_t OnHeader(char* data, size_t size, size_t nitems, void* arg);
+
+ private:
+  std::weak_ptr<CurlOcrBackend::Loop> loop_;
+  std::atomic<bool> cancel_requested_{false};
+};
+
+// Copies the next bytes of the image straight from the Cord's chunks into
+// curl's send buffer: the only copy the upload makes.
+size_t CurlCall::OnRead(char* buffer, size_t size, size_t nitems, void* arg) {
+  auto* call = static_cast<CurlCall*>(arg);
+  const size_t want = size * nitems;
+  size_t n = 0;
+  const auto end = call->request_.image.chunk_end();
+  while (n < want && call->chunk_ != end) {
+    absl::string_view chunk = *call->chunk_;
+    const size_t take = std::min(want - n, chunk.size() - call->chunk_offset_);
+    std::memcpy(buffer + n, chunk.data() + call->chunk_offset_, take);
+    n += take;
+    call->chunk_offset_ += take;
+    if (call->chunk_offset_ == chunk.size()) {
+      ++call->chunk_;
+      call->chunk_offset_ = 0;
+    }
+  }
+  call->sent_ += n;
+  return n;
+}
+
+// curl rewinds when it must resend the body (e.g. a reused connection closed).
+int CurlCall::OnSeek(void* arg, curl_off_t offset, int origin) {
+  auto* call = static_cast<CurlCall*>(arg);
+  if (origin != SEEK_SET || offset < 0 ||
+      static_cast<size_t>(offset) > call->request_.image.size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  call->chunk_ = call->request_.image.chunk_begin();
+  call->chunk_offset_ = 0;
+  size_t skip = static_cast<size_t>(offset);
+  const auto end = call->request_.image.chunk_end();
+  while (skip > 0 && call->chunk_ != end) {
+    const size_t len = (*call->chunk_).size();
+    if (skip < len) {
+      call->chunk_offset_ = skip;
+      skip = 0;
+    } else {
+      skip -= len;
+      ++call->chunk_;
+    }
+  }
+  call->sent_ = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+size_t CurlCall::OnWrite(char* data, size_t size, size_t nmemb, void* arg) {
+  auto* call = static_cast<CurlCall*>(arg);
+  const size_t n = size * nmemb;
+  std::string& body = call->answer_.body;
+  if (body.size() + n > call->max_response_bytes_) {
+    call->response_too_large_ = true;
+    return 0;  // Makes curl fail the transfer with CURLE_WRITE_ERROR.
+  }
+  if (body.empty()) {
+    // Size the buffer once from Content-Length instead of growing it repeatedly.
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(call->easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
+        length > 0) {
+      body.reserve(std::min(static_cast<size_t>(length), call->max_response_bytes_));
+    }
+  }
+  body.append(data, n);
+  return n;
+}
+
+size_t CurlCall::OnHeader(char* data, size_t size, size_t nitems, void* arg) {
+  auto* call = static_cast<CurlCall*>(arg);
+  const size_t n = size * nitems;
+  absl::string_view line(data, n);
+  if (absl::StartsWith(line, "HTTP/")) {
+    // A new response starts (e.g. after an interim 1xx): forget earlier headers.
+    call->answer_.upstream_request_id.clear();
+    call->answer_.retry_after.clear();
+    call->answer_.content_type.clear();
+    return n;
+  }
+  const size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return n;
+  absl::string_view name = absl::StripAsciiWhitespace(line.substr(0, colon));
+  absl::string_view value = line.substr(colon + 1);
+  if (absl::EqualsIgnoreCase(name, "request-id")) {
+    call->answer_.upstream_request_id = SanitizeHeaderValue(value);
+  } else if (absl::EqualsIgnoreCase(name, "retry-after")) {
+    call->answer_.retry_after = SanitizeHeaderValue(value.substr(0, 64));
+  } else if (absl::EqualsIgnoreCase(name, "content-type")) {
+    call->answer_.content_type = SanitizeHeaderValue(value);
+  }
+  return n;
+}
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+CurlOcrBackend::Loop::Loop(CurlClientOptions options) : options_(std::move(options)) {
+  std::string base = options_.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const char* paths[2] = {"/ocr/v1/ktp", "/ocr/v1/ktp/qualities"};
+  for (int e = 0; e < 2; ++e) {
+    for (int bits = 0; bits < 8; ++bits) {
+      urls_[e][bits] = absl::StrCat(base, paths[e], "?withRawText=", (bits & 1) ? "true" : "false",
+                                    "&withConfidenceField=", (bits & 2) ? "true" : "false",
+                                    "&withPolygon=", (bits & 4) ? "true" : "false");
+    }
+  }
+}
+
+CurlOcrBackend::Loop::~Loop() {
+  for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);
+}
+
+absl::Status CurlOcrBackend::Loop::Init() {
+  GlobalInitOnce();
+  if (!absl::StartsWith(options_.base_url, "https://") &&
+      !absl::StartsWith(options_.base_url, "http://")) {
+    return absl::InvalidArgumentError("the upstream URL must start with https:// or http://");
+  }
+  if (options_.credentials == nullptr) {
+    return absl::InvalidArgumentError("no credential source");
+  }
+  multi_ = curl_multi_init();
+  if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
+  if (options_.max_connections > 0) {
+    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options_.max_connections);
+  }
+  return absl::OkStatus();
+}
+
+const std::string& CurlOcrBackend::Loop::UrlFor(Endpoint endpoint,
+                                                const v1::ReadOptions& options) const {
+  const int bits = (options.with_raw_text() ? 1 : 0) | (options.with_confidence_field() ? 2 : 0) |
+                   (options.with_polygon() ? 4 : 0);
+  return urls_[endpoint == Endpoint::kRead ? 0 : 1][bits];
+}
+
+void CurlOcrBackend::Loop::Push(Command::Kind kind, std::shared_ptr<CurlCall> call) {
+  commands_.Push(new Command{kind, std::move(call)});
+  curl_multi_wakeup(multi_);
+}
+
+namespace {
+// Handle for calls that completed before they started: nothing to cancel.
+class CompletedCall final : public OcrCall {
+ public:
+  void Cancel() override {}
+};
+}  // namespace
+
+std::shared_ptr<OcrCall> CurlOcrBackend::Loop::Start(OcrRequest request, OcrCallback done) {
+  if (stopping_.load(std::memory_order_acquire)) {
+    std::move(done)(MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
+                              "the gateway is shutting down"));
+    return std::make_shared<CompletedCall>();
+  }
+  if (request.deadline <= absl::Now()) {
+    std::move(done)(MapTransportFailure(TransportFailure::kTimeout, ""));
+    return std::make_shared<CompletedCall>();
+  }
+  absl::StatusOr<std::shared_ptr<const Credentials>> credentials = options_.credentials->Current();
+  if (!credentials.ok()) {
+    std::move(done)(credentials.status());
+    return std::make_shared<CompletedCall>();
+  }
+  auto call = std::make_shared<CurlCall>(weak_from_this(), std::move(request), std::move(done),
+                                         *std::move(credentials));
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  Push(Command::Kind::kStart, call);
+  return call;
+}
+
+void CurlOcrBackend::Loop::Begin(const std::shared_ptr<CurlCall>& call) {
+  if (call->cancel_requested()) {
+    Finish(call, MapTransportFailure(TransportFailure::kCancelled, ""));
+    return;
+  }
+  const absl::Duration remaining =
+      std::min(call->request_.deadline - absl::Now(), options_.max_call_timeout);
+  if (remaining <= absl::ZeroDuration()) {
+    Finish(call, MapTransportFailure(TransportFailure::kTimeout, ""));
+    return;
+  }
+  CURL* easy = nullptr;
+  if (!idle_handles_.empty()) {
+    easy = idle_handles_.back();
+    idle_handles_.pop_back();
+    curl_easy_reset(easy);
+  } else {
+    easy = curl_easy_init();
+  }
+  if (easy == nullptr) {
+    Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_easy_init failed"));
+    return;
+  }
+  call->easy_ = easy;
+  call->max_response_bytes_ = options_.max_response_bytes;
+  call->chunk_ = call->request_.image.chunk_begin();
+
+  // Request headers. Credentials were pre-rendered; the values never pass through logs.
+  const Credentials& credentials = *call->credentials_;
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, credentials.authorization_header().c_str());
+  headers = curl_slist_append(headers, credentials.api_key_header().c_str());
+  headers = curl_slist_append(headers, absl::StrCat("x-request-id: ", call->request_.request_id).c_str());
+  headers = curl_slist_append(headers, "Expect:");  // no 100-continue stall on large bodies
+  headers = curl_slist_append(headers, "Accept: application/json");
+  for (const auto& [name, value] : call->request_.forward_headers) {
+    if (IsSafeHeader(name, value)) {
+      headers = curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
+    }
+  }
+  call->headers_ = headers;
+
+  // Multipart body: one part named "image", streamed from the Cord.
+  call->mime_ = curl_mime_init(easy);
+  curl_mimepart* part = curl_mime_addpart(call->mime_);
+  curl_mime_name(part, "image");
+  curl_mime_filename(part, call->request_.file_name.c_str());
+  curl_mime_type(part, call->request_.mime_type.c_str());
+  curl_mime_data_cb(part, static_cast<curl_off_t>(call->request_.image.size()), &CurlCall::OnRead,
+                    &CurlCall::OnSeek, nullptr, call.get());
+
+  curl_easy_setopt(easy, CURLOPT_URL, UrlFor(call->request_.endpoint, call->request_.options).c_str());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, call.get());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                   std::max(1L, static_cast<long>(absl::ToInt64Milliseconds(remaining))));
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(easy, CURLOPT_MIMEPOST, call->mime_);
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "ktp-gateway/0.1");
+  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(options_.max_response_bytes));
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &CurlCall::OnWrite);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, call.get());
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &CurlCall::OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, call.get());
+
+  if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
+    Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_multi_add_handle failed"));
+    return;
+  }
+  active_.emplace(call.get(), call);
+}
+
+void CurlOcrBackend::Loop::Release(CurlCall& call) {
+  if (call.easy_ != nullptr) {
+    curl_multi_remove_handle(multi_, call.easy_);
+    // Keep a few handles: reuse saves their allocation and internal buffers.
+    if (idle_handles_.size() < 256) {
+      idle_handles_.push_back(call.easy_);
+    } else {
+      curl_easy_cleanup(call.easy_);
+    }
+    call.easy_ = nullptr;
+  }
+  if (call.mime_ != nullptr) {
+    curl_mime_free(call.mime_);
+    call.mime_ = nullptr;
+  }
+  if (call.headers_ != nullptr) {
+    curl_slist_free_all(call.headers_);
+    call.headers_ = nullptr;
+  }
+}
+
+void CurlOcrBackend::Loop::Finish(const std::shared_ptr<CurlCall>& call,
+                                  absl::StatusOr<OcrResult> result) {
+  if (call->finished_) return;
+  call->finished_ = true;
+  Release(*call);
+  active_.erase(call.get());
+  // Drop the image and credentials now: the caller may hold the handle longer.
+  call->request_.image.Clear();
+  call->credentials_.reset();
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  OcrCallback done = std::move(call->done_);
+  std::move(done)(std::move(result));
+}
+
+void CurlOcrBackend::Loop::ProcessCommands() {
+  Command* command = commands_.TakeAll();
+  while (command != nullptr) {
+    Command* next = command->next;
+    if (command->kind == Command::Kind::kStart) {
+      Begin(command->call);
+    } else if (!command->call->finished_ && command->call->easy_ != nullptr) {
+      Finish(command->call, MapTransportFailure(TransportFailure::kCancelled, ""));
+    }
+    delete command;
+    command = next;
+  }
+}
+
+void CurlOcrBackend::Loop::ReapFinished() {
+  int pending = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi_, &pending)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    CurlCall* raw = nullptr;
+    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &raw);
+    auto it = active_.find(raw);
+    if (it == active_.end()) continue;
+    std::shared_ptr<CurlCall> call = it->second;
+    const CURLcode code = message->data.result;
+    if (code == CURLE_OK) {
+      long http_status = 0;
+      curl_easy_getinfo(call->easy_, CURLINFO_RESPONSE_CODE, &http_status);
+      call->answer_.http_status = http_status;
+      Finish(call, MapHttpAnswer(std::move(call->answer_), absl::Now()));
+    } else {
+      curl_off_t connect_time = 0;
+      curl_easy_getinfo(call->easy_, CURLINFO_CONNECT_TIME_T, &connect_time);
+      const TransportFailure failure =
+          ClassifyCurlError(code, call->response_too_large_, connect_time > 0);
+      Finish(call, MapTransportFailure(failure, curl_easy_strerror(code)));
+    }
+  }
+}
+
+void CurlOcrBackend::Loop::Run() {
+  while (!stopping_.load(std::memory_order_acquire)) {
+    ProcessCommands();
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    ReapFinished();
+    // Wakes on socket activity, curl's own timers, or curl_multi_wakeup from Push.
+    curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+  }
+  // Shutting down: fail whatever is left so no caller waits forever.
+  ProcessCommands();
+  std::vector<std::shared_ptr<CurlCall>> left;
+  left.reserve(active_.size());
+  for (auto& [raw, call] : active_) left.push_back(call);
+  for (auto& call : left) {
+    Finish(call, MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
+                           "the gateway is shutting down"));
+  }
+}
+
+void CurlOcrBackend::Loop::Stop() {
+  if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
+  if (multi_ != nullptr) curl_multi_wakeup(multi_);
+  if (thread_.joinable()) thread_.join();
+  // Commands pushed after the loop's last drain (a racing Start) still complete.
+  Command* command = commands_.TakeAll();
+  while (command != nullptr) {
+    Command* next = command->next;
+    if (command->kind == Command::Kind::kStart && !command->call->finished_) {
+      command->call->finished_ = true;
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      OcrCallback done = std::move(command->call->done_);
+      std::move(done)(MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
+                                "the gateway is shutting down"));
+    }
+    delete command;
+    command = next;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<CurlOcrBackend>> CurlOcrBackend::Create(CurlClientOptions options) {
+  auto loop = std::make_shared<Loop>(std::move(options));
+  if (absl::Status s = loop->Init(); !s.ok()) return s;
+  loop->StartThread();
+  return std::unique_ptr<CurlOcrBackend>(new CurlOcrBackend(std::move(loop)));
+}
+
+CurlOcrBackend::CurlOcrBackend(std::shared_ptr<Loop> loop) : loop_(std::move(loop)) {}
+
+CurlOcrBackend::~CurlOcrBackend() { loop_->Stop(); }
+
+std::shared_ptr<OcrCall> CurlOcrBackend::Start(OcrRequest request, OcrCallback done) {
+  return loop_->Start(std::move(request), std::move(done));
+}
+
+int CurlOcrBackend::in_flight() const { return loop_->in_flight(); }
+
+}  // namespace ktp::upstream

@@ -1,0 +1,56 @@
+// The REST client for the GLAIR KTP API: an OcrBackend on libcurl's multi
+// interface. One event thread drives every transfer (no thread per call); calls
+// reach it through a lock-free queue. Connections and DNS results are reused
+// across calls by the multi handle.
+#ifndef KTP_UPSTREAM_CURL_CLIENT_H_
+#define KTP_UPSTREAM_CURL_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "upstream/credentials.h"
+#include "upstream/ocr_backend.h"
+
+namespace ktp::upstream {
+
+struct CurlClientOptions {
+  // Base URL; the endpoints' paths are appended ("/ocr/v1/ktp", "/ocr/v1/ktp/qualities").
+  std::string base_url = "https://api.vision.glair.ai";
+  std::shared_ptr<const CredentialSource> credentials;
+  // Time allowed to establish a connection (TCP + TLS).
+  absl::Duration connect_timeout = absl::Seconds(5);
+  // Upper bound on one upstream call, also when the caller set no deadline.
+  absl::Duration max_call_timeout = absl::Seconds(60);
+  // Answers larger than this are refused (UPSTREAM_RESPONSE_TOO_LARGE).
+  size_t max_response_bytes = 16u << 20;
+  // Extra CA bundle to trust (PEM file); "" uses the system store. TLS peer and
+  // host verification are always on.
+  std::string ca_file;
+  // Cap on open connections to the upstream; 0 means no cap.
+  long max_connections = 0;
+};
+
+class CurlOcrBackend final : public OcrBackend {
+ public:
+  // Validates the options and starts the event thread.
+  static absl::StatusOr<std::unique_ptr<CurlOcrBackend>> Create(CurlClientOptions options);
+  // Completes every call still in flight with UNAVAILABLE and joins the thread.
+  ~CurlOcrBackend() override;
+
+  std::shared_ptr<OcrCall> Start(OcrRequest request, OcrCallback done) override;
+
+  // Calls started and not yet completed.
+  int in_flight() const;
+
+  class Loop;  // Implementation detail, public only for the .cc's helpers.
+
+ private:
+  explicit CurlOcrBackend(std::shared_ptr<Loop> loop);
+  std::shared_ptr<Loop> loop_;
+};
+
+}  // namespace ktp::upstream
+
+#endif  // KTP_UPSTREAM_CURL_CLIENT_H_
