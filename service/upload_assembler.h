@@ -1,0 +1,66 @@
+// Assembles one client-streamed upload: checks the stream's shape (metadata
+// first and once, then chunks), enforces the size limits as bytes arrive, and
+// at the end detects the image type. Holds the image as an absl::Cord that
+// adopts each chunk's buffer, so assembling copies no bytes.
+#ifndef KTP_SERVICE_UPLOAD_ASSEMBLER_H_
+#define KTP_SERVICE_UPLOAD_ASSEMBLER_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
+#include "ktp/v1/ktp_ocr.pb.h"
+
+namespace ktp::service {
+
+// Limits on one upload; each is a flag of ktp-gateway.
+struct UploadLimits {
+  // Largest image accepted (sum of all chunks).
+  size_t max_image_bytes = 10u << 20;
+  // Largest single chunk accepted.
+  size_t max_chunk_bytes = 4u << 20;
+};
+
+// A complete, validated upload, ready for the backend.
+struct Upload {
+  absl::Cord image;
+  std::string file_name;  // sanitized, never empty
+  std::string mime_type;  // detected from the bytes
+  v1::ReadOptions options;
+};
+
+class UploadAssembler {
+ public:
+  explicit UploadAssembler(const UploadLimits& limits) : limits_(limits) {}
+
+  // The first message. Errors (all INVALID_ARGUMENT with ErrorInfo): metadata sent
+  // twice, an unsupported declared mime type, a size_bytes hint above the limit.
+  absl::Status OnMetadata(const v1::ImageMetadata& metadata);
+  // A later message; takes ownership of the chunk's buffer. Errors: chunk before
+  // metadata, chunk over max_chunk_bytes, image over max_image_bytes.
+  absl::Status OnChunk(std::string&& chunk);
+  // A message with neither payload set.
+  absl::Status OnEmptyMessage();
+  // The client half-closed. Errors: no metadata, no bytes (NO_FILE), bytes that
+  // are not png/jpeg/pdf/tiff (FILE_INVALID_FORMAT), a declared type that
+  // disagrees with the content.
+  absl::StatusOr<Upload> Finish();
+
+  size_t bytes_received() const { return image_.size(); }
+
+ private:
+  UploadLimits limits_;
+  bool has_metadata_ = false;
+  v1::ImageMetadata metadata_;
+  absl::Cord image_;
+};
+
+// Makes a client file name safe for a multipart header: strips directories,
+// control characters, quotes and backslashes; caps the length at 200 bytes.
+// Falls back to "image.<ext>".
+std::string SanitizeFileName(absl::string_view name, absl::string_view extension);
+
+}  // namespace ktp::service
+
+#endif  // KTP_SERVICE_UPLOAD_ASSEMBLER_H_

@@ -1,0 +1,39 @@
+// The per-call reactor for both RPCs: reads the upload stream without blocking,
+// hands the assembled image to the OcrBackend, and finishes the call from the
+// backend's completion. One reactor object per call; no thread per call.
+#ifndef KTP_SERVICE_UPLOAD_REACTOR_H_
+#define KTP_SERVICE_UPLOAD_REACTOR_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+
+#include "absl/time/time.h"
+#include "ktp/v1/ktp_ocr.grpc.pb.h"
+#include "service/upload_assembler.h"
+#include "upstream/ocr_backend.h"
+
+namespace ktp::service {
+
+// What every call of the service shares.
+struct CallEnvironment {
+  upstream::OcrBackend* backend = nullptr;
+  UploadLimits limits;
+  // Upper bound on a call's upstream time when the caller's deadline is later or unset.
+  absl::Duration max_call_duration = absl::Seconds(60);
+  // Calls currently in a reactor (for drain and tests).
+  std::atomic<int>* active_calls = nullptr;
+};
+
+grpc::ServerReadReactor<v1::ReadRequest>* NewReadReactor(grpc::CallbackServerContext* context,
+                                                         v1::ReadResponse* response,
+                                                         const CallEnvironment& env);
+
+grpc::ServerReadReactor<v1::ReadWithQualitiesRequest>* NewReadWithQualitiesReactor(
+    grpc::CallbackServerContext* context, v1::ReadWithQualitiesResponse* response,
+    const CallEnvironment& env);
+
+}  // namespace ktp::service
+
+#endif  // KTP_SERVICE_UPLOAD_REACTOR_H_
