@@ -1,0 +1,116 @@
+// Harness implementation.
+#include "tests/integration/gateway_harness.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "upstream/credentials.h"
+
+namespace ktp::testing {
+
+std::string ReadRepoFile(const std::string& relative_path) {
+  std::ifstream in(std::string(KTP_SOURCE_DIR) + "/" + relative_path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+GatewayHarness::GatewayHarness(HarnessOptions options) {
+  if (!fake_.Start().ok()) std::abort();
+  upstream::CurlClientOptions client;
+  client.base_url = options.upstream_url.empty() ? fake_.base_url() : options.upstream_url;
+  client.credentials = std::make_shared<upstream::StaticCredentialSource>(
+      std::make_shared<const upstream::Credentials>("test-user", "test-pass", "test-api-key"));
+  client.max_call_timeout = options.max_call_duration;
+  client.max_response_bytes = options.max_response_bytes;
+  client.connect_timeout = absl::Seconds(2);
+  auto backend = upstream::CurlOcrBackend::Create(std::move(client));
+  if (!backend.ok()) std::abort();
+  backend_ = *std::move(backend);
+  service::GatewayServerOptions server_options;
+  server_options.listen_address = "127.0.0.1:0";
+  server_options.limits = options.limits;
+  server_options.max_call_duration = options.max_call_duration;
+  auto server = service::GatewayServer::Start(server_options, backend_.get());
+  if (!server.ok()) std::abort();
+  server_ = *std::move(server);
+  channel_ = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
+  stub_ = v1::KtpOcr::NewStub(channel_);
+}
+
+GatewayHarness::~GatewayHarness() {
+  Shutdown(absl::ZeroDuration());
+  fake_.Stop();
+}
+
+void GatewayHarness::Shutdown(absl::Duration grace) {
+  if (server_) server_->Shutdown(grace);
+  server_.reset();
+  backend_.reset();
+}
+
+std::string GatewayHarness::target() const {
+  return "127.0.0.1:" + std::to_string(server_->port());
+}
+
+namespace {
+
+template <typename Request, typename Writer>
+grpc::Status Stream(Writer writer, const UploadSpec& spec) {
+  Request request;
+  if (spec.send_metadata) {
+    *request.mutable_metadata() = spec.metadata;
+    if (!writer->Write(request)) return writer->Finish();
+  }
+  for (size_t offset = 0; offset < spec.image.size(); offset += spec.chunk_size) {
+    request.Clear();
+    request.set_chunk(spec.image.substr(offset, spec.chunk_size));
+    // A false Write means the server already finished: Finish() reports why.
+    if (!writer->Write(request)) break;
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+}  // namespace
+
+grpc::Status UploadRead(v1::KtpOcr::Stub& stub, grpc::ClientContext& context, const UploadSpec& spec,
+                        v1::ReadResponse* response) {
+  return Stream<v1::ReadRequest>(stub.Read(&context, response), spec);
+}
+
+grpc::Status UploadReadWithQualities(v1::KtpOcr::Stub& stub, grpc::ClientContext& context,
+                                     const UploadSpec& spec, v1::ReadWithQualitiesResponse* response) {
+  return Stream<v1::ReadWithQualitiesRequest>(stub.ReadWithQualities(&context, response), spec);
+}
+
+google::rpc::Status RpcStatusOf(const grpc::Status& status) {
+  google::rpc::Status rpc;
+  rpc.ParseFromString(status.error_details());
+  return rpc;
+}
+
+namespace {
+template <typename Message>
+std::optional<Message> Detail(const grpc::Status& status) {
+  const google::rpc::Status rpc = RpcStatusOf(status);  // the loop must not outlive it
+  for (const auto& any : rpc.details()) {
+    Message message;
+    if (any.Is<Message>() && any.UnpackTo(&message)) return message;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const grpc::Status& s) { return Detail<google::rpc::ErrorInfo>(s); }
+std::optional<google::rpc::RetryInfo> RetryInfoOf(const grpc::Status& s) { return Detail<google::rpc::RetryInfo>(s); }
+std::optional<google::rpc::BadRequest> BadRequestOf(const grpc::Status& s) { return Detail<google::rpc::BadRequest>(s); }
+
+std::string InitialMetadata(const grpc::ClientContext& context, const std::string& key) {
+  const auto& md = context.GetServerInitialMetadata();
+  auto it = md.find(key);
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace ktp::testing

@@ -1,0 +1,81 @@
+// Test harness: a real gateway (GatewayServer + CurlOcrBackend) on a loopback
+// port chosen by the OS, in front of the fake upstream, driven by real
+// generated gRPC stubs. Plus helpers to stream an upload and read error details.
+#ifndef KTP_TESTS_INTEGRATION_GATEWAY_HARNESS_H_
+#define KTP_TESTS_INTEGRATION_GATEWAY_HARNESS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "ktp/v1/ktp_ocr.grpc.pb.h"
+#include "service/gateway_server.h"
+#include "tests/support/fake_upstream.h"
+#include "upstream/curl_client.h"
+
+namespace ktp::testing {
+
+// Reads a file of the repository (tests run from any directory).
+std::string ReadRepoFile(const std::string& relative_path);
+
+struct HarnessOptions {
+  service::UploadLimits limits;
+  absl::Duration max_call_duration = absl::Seconds(30);
+  // Overrides the fake's URL (e.g. a closed port).
+  std::string upstream_url;
+  size_t max_response_bytes = 16u << 20;
+};
+
+class GatewayHarness {
+ public:
+  explicit GatewayHarness(HarnessOptions options = HarnessOptions());
+  ~GatewayHarness();
+
+  FakeUpstream& fake() { return fake_; }
+  upstream::CurlOcrBackend& backend() { return *backend_; }
+  service::GatewayServer& server() { return *server_; }
+  v1::KtpOcr::Stub& stub() { return *stub_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+  std::string target() const;
+
+  // Stops the server (drain with `grace`); the harness is unusable afterwards.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  FakeUpstream fake_;
+  std::unique_ptr<upstream::CurlOcrBackend> backend_;
+  std::unique_ptr<service::GatewayServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::KtpOcr::Stub> stub_;
+};
+
+// How to stream one upload.
+struct UploadSpec {
+  std::string image;
+  v1::ImageMetadata metadata;
+  size_t chunk_size = 64 * 1024;
+  bool send_metadata = true;
+};
+
+// Streams `spec` through Read (or ReadWithQualities) with `context`; returns the status.
+grpc::Status UploadRead(v1::KtpOcr::Stub& stub, grpc::ClientContext& context, const UploadSpec& spec,
+                        v1::ReadResponse* response);
+grpc::Status UploadReadWithQualities(v1::KtpOcr::Stub& stub, grpc::ClientContext& context,
+                                     const UploadSpec& spec, v1::ReadWithQualitiesResponse* response);
+
+// The google.rpc.Status in a gRPC error's details.
+google::rpc::Status RpcStatusOf(const grpc::Status& status);
+std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const grpc::Status& status);
+std::optional<google::rpc::RetryInfo> RetryInfoOf(const grpc::Status& status);
+std::optional<google::rpc::BadRequest> BadRequestOf(const grpc::Status& status);
+
+// Value of a response header (initial metadata), "" when absent.
+std::string InitialMetadata(const grpc::ClientContext& context, const std::string& key);
+
+}  // namespace ktp::testing
+
+#endif  // KTP_TESTS_INTEGRATION_GATEWAY_HARNESS_H_
