@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything ktp-gateway needs to build and test on Debian bookworm:
+# the C++ toolchain and libraries from Debian, redis-server for the limiter
+# tests, and buf (proto lint) from npm. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libcurl4-openssl-dev libssl-dev libabsl-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libhiredis-dev libcpp-httplib-dev rapidjson-dev
+  redis-server
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# npm comes with nodesource's nodejs; Debian's nodejs needs the separate npm package.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# buf, pinned by package-lock.json.
+if [ ! -x node_modules/.bin/buf ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The main job, end to end: installs what is missing, builds, starts a local
+# server that speaks the GLAIR upstream contract (the real API needs network
+# and credentials), starts ktp-gateway in front of it, and reads the synthetic
+# sample card through the gateway with ktpctl. Everything stops on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh --target ktp-gateway ktpctl ktp-fake-upstream
+
+BIN=build/bin
+WORK=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Credentials as the gateway reads them in Kubernetes: one file per secret.
+mkdir -m 700 "$WORK/credentials"
+printf 'quickstart-user' >"$WORK/credentials/username"
+printf 'quickstart-pass' >"$WORK/credentials/password"
+printf 'quickstart-api-key' >"$WORK/credentials/api_key"
+
+FAKE_UPSTREAM_USERNAME=quickstart-user FAKE_UPSTREAM_PASSWORD=quickstart-pass \
+FAKE_UPSTREAM_API_KEY=quickstart-api-key \
+  "$BIN/ktp-fake-upstream" --listen 127.0.0.1:0 --identity-json samples/ktp-synthetic.identity.json \
+  >"$WORK/upstream.log" 2>&1 &
+pids+=($!)
+upstream_url=""
+for _ in $(seq 100); do
+  upstream_url=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/upstream.log" | head -1 || true)
+  [ -n "$upstream_url" ] && break
+  sleep 0.1
+done
+[ -n "$upstream_url" ] || { echo "fake upstream did not start"; cat "$WORK/upstream.log"; exit 1; }
+
+"$BIN/ktp-gateway" --listen 127.0.0.1:0 --upstream-url "$upstream_url" \
+  --credentials-dir "$WORK/credentials" >"$WORK/gateway.log" 2>&1 &
+pids+=($!)
+port=""
+for _ in $(seq 100); do
+  port=$(grep -o '"port":[0-9]*' "$WORK/gateway.log" | head -1 | cut -d: -f2 || true)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "gateway did not start"; cat "$WORK/gateway.log"; exit 1; }
+
+echo "== ktp-gateway on 127.0.0.1:$port, upstream stand-in at $upstream_url"
+echo "== ktpctl read samples/ktp-synthetic.png --qualities"
+"$BIN/ktpctl" read samples/ktp-synthetic.png --qualities --target "127.0.0.1:$port"
+echo "== gateway access log"
+grep '"call finished"' "$WORK/gateway.log" || true
