@@ -128,9 +128,19 @@ std::string SanitizeFileName(absl::string_view name, absl::string_view extension
     out.push_back(c);
   }
   if (truncated && (static_cast<unsigned char>(out.back()) & 0x80) != 0) {
-    // Never cut a UTF-8 sequence in half: drop the partial character at the cut.
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-    if (!out.empty()) out.pop_back();
+    // Never cut a UTF-8 sequence in half: drop the partial character at the cut,
+    // but keep a character that ends exactly at the cap.
+    size_t lead = out.size();
+    while (lead > 0 && out.size() - lead < 4 &&
+           (static_cast<unsigned char>(out[lead - 1]) & 0xC0) == 0x80) {
+      --lead;
+    }
+    if (lead > 0) {
+      --lead;  // the byte before the continuation bytes: the sequence's lead byte
+      const auto b = static_cast<unsigned char>(out[lead]);
+      const size_t want = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+      if (out.size() - lead < want) out.resize(lead);
+    }
   }
   if (out.empty() || out == "." || out == "..") out = absl::StrCat("image.", extension);
   return out;
