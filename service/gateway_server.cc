@@ -18,8 +18,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(const Gatewa
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<GatewayServer> server(new GatewayServer());
-  server->service_ =
-      std::make_unique<KtpOcrService>(backend, options.limits, options.max_call_duration);
+  CallEnvironment env;
+  env.backend = backend;
+  env.limits = options.limits;
+  env.max_call_duration = options.max_call_duration;
+  env.observer = options.observer;
+  env.admission = options.admission;
+  server->service_ = std::make_unique<KtpOcrService>(std::move(env));
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);

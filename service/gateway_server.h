@@ -20,6 +20,9 @@ struct GatewayServerOptions {
   std::string listen_address = "0.0.0.0:50051";
   UploadLimits limits;
   absl::Duration max_call_duration = absl::Seconds(60);
+  // Optional hooks (see call_hooks.h); must outlive the server.
+  CallObserver* observer = nullptr;
+  CallAdmission* admission = nullptr;
 };
 
 class GatewayServer {

@@ -3,11 +3,7 @@
 
 namespace ktp::service {
 
-KtpOcrService::KtpOcrService(upstream::OcrBackend* backend, UploadLimits limits,
-                             absl::Duration max_call_duration) {
-  env_.backend = backend;
-  env_.limits = limits;
-  env_.max_call_duration = max_call_duration;
+KtpOcrService::KtpOcrService(CallEnvironment env) : env_(std::move(env)) {
   env_.active_calls = &active_calls_;
 }
 

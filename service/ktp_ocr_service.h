@@ -11,8 +11,9 @@ namespace ktp::service {
 
 class KtpOcrService final : public v1::KtpOcr::CallbackService {
  public:
-  // `backend` must outlive the service and every call it started.
-  KtpOcrService(upstream::OcrBackend* backend, UploadLimits limits, absl::Duration max_call_duration);
+  // `env.backend` (and the hooks, if set) must outlive the service and every
+  // call it started. `env.active_calls` is ignored: the service counts its own.
+  explicit KtpOcrService(CallEnvironment env);
 
   grpc::ServerReadReactor<v1::ReadRequest>* Read(grpc::CallbackServerContext* context,
                                                  v1::ReadResponse* response) override;

@@ -14,6 +14,11 @@
 #include "service/request_id.h"
 
 namespace ktp::service {
+
+const char* MethodName(Method method) {
+  return method == Method::kRead ? "Read" : "ReadWithQualities";
+}
+
 namespace {
 
 std::optional<absl::string_view> FindMetadata(const grpc::CallbackServerContext& context,
@@ -37,15 +42,32 @@ template <typename Request, typename Response>
 class UploadReactor final : public grpc::ServerReadReactor<Request> {
  public:
   UploadReactor(grpc::CallbackServerContext* context, Response* response, const CallEnvironment& env,
-                upstream::Endpoint endpoint)
-      : context_(context), response_(response), env_(env), endpoint_(endpoint),
+                Method method)
+      : context_(context), response_(response), env_(env), method_(method),
         assembler_(env.limits), started_(absl::Now()) {
     env_.active_calls->fetch_add(1, std::memory_order_relaxed);
+    if (env_.observer != nullptr) env_.observer->OnCallStarted(method_);
     bool replaced = false;
     request_id_ = ResolveRequestId(FindMetadata(*context_, "x-request-id"), &replaced);
     context_->AddInitialMetadata("x-request-id", request_id_);
     if (replaced) log::Debug("replaced an invalid x-request-id", {{"request_id", request_id_}});
-    this->StartRead(&request_);
+    if (env_.admission == nullptr) {
+      this->StartRead(&request_);
+      return;
+    }
+    // Admission first: an unknown or throttled caller must not get to upload.
+    AdmissionRequest admission;
+    admission.method = method_;
+    admission.context = context_;
+    admission.deadline = absl::FromChrono(context_->deadline());
+    env_.admission->Admit(admission, [this](absl::StatusOr<CallerIdentity> identity) {
+      if (!identity.ok()) {
+        FinishWithError(identity.status());
+        return;
+      }
+      identity_ = *std::move(identity);
+      this->StartRead(&request_);
+    });
   }
 
   void OnReadDone(bool ok) override {
@@ -74,6 +96,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       default:
         status = assembler_.OnEmptyMessage();
     }
+    if (env_.observer != nullptr) env_.observer->OnMessageReceived(method_);
     if (!status.ok()) {
       // Stop reading: gRPC discards what the client still sends.
       FinishWithError(status);
@@ -96,7 +119,9 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
  private:
   void CallBackend(Upload upload) {
     upstream::OcrRequest request;
-    request.endpoint = endpoint_;
+    request.endpoint = method_ == Method::kRead ? upstream::Endpoint::kRead
+                                                : upstream::Endpoint::kReadWithQualities;
+    request.credential_set = identity_.credential_set;
     request.image = std::move(upload.image);
     request.file_name = std::move(upload.file_name);
     request.mime_type = std::move(upload.mime_type);
@@ -137,7 +162,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     if constexpr (std::is_same_v<Response, v1::ReadWithQualitiesResponse>) {
       if (r.has_qualities) *response_->mutable_qualities() = std::move(r.qualities);
     }
-    LogAccess(absl::OkStatus(), response_->upstream_request_id(), v1::ReadStatus_Name(r.status));
+    Report(absl::OkStatus(), response_->upstream_request_id(), r.status);
     FinishOnce(grpc::Status::OK);
   }
 
@@ -148,24 +173,40 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       if (it != info->metadata().end()) upstream_id = it->second;
     }
     if (!upstream_id.empty()) context_->AddInitialMetadata("x-upstream-request-id", upstream_id);
-    LogAccess(status, upstream_id, "");
+    Report(status, upstream_id, v1::READ_STATUS_UNSPECIFIED);
     FinishOnce(ToGrpcStatus(status));
   }
 
-  void LogAccess(const absl::Status& status, absl::string_view upstream_id,
-                 absl::string_view document_status) {
+  // Access log line and observer, once per call.
+  void Report(const absl::Status& status, absl::string_view upstream_id, v1::ReadStatus document_status) {
+    const absl::Duration latency = absl::Now() - started_;
+    const size_t bytes = image_bytes_ ? image_bytes_ : assembler_.bytes_received();
+    const std::string reason = ErrorReason(status);
+    if (env_.observer != nullptr) {
+      CallSummary summary;
+      summary.method = method_;
+      summary.code = status.code();
+      summary.reason = reason;
+      summary.document_status = document_status;
+      summary.latency = latency;
+      summary.image_bytes = bytes;
+      summary.tenant = identity_.tenant;
+      env_.observer->OnCallFinished(summary);
+    }
     const log::Level level = status.ok() ? log::Level::kInfo : log::Level::kWarn;
     if (!log::Enabled(level)) return;
     log::Write(level, "call finished",
                {{"request_id", request_id_},
                 {"upstream_request_id", upstream_id},
-                {"method", endpoint_ == upstream::Endpoint::kRead ? "Read" : "ReadWithQualities"},
+                {"method", MethodName(method_)},
+                {"tenant", identity_.tenant},
+                {"client_id", identity_.client_id},
                 {"grpc_code", absl::StatusCodeToString(status.code())},
-                {"reason", ErrorReason(status)},
-                {"document_status", document_status},
-                {"image_bytes", static_cast<unsigned long>(image_bytes_ ? image_bytes_
-                                                                        : assembler_.bytes_received())},
-                {"latency_ms", absl::ToDoubleMilliseconds(absl::Now() - started_)}});
+                {"reason", reason},
+                {"document_status",
+                 status.ok() ? v1::ReadStatus_Name(document_status) : std::string()},
+                {"image_bytes", static_cast<unsigned long>(bytes)},
+                {"latency_ms", absl::ToDoubleMilliseconds(latency)}});
   }
 
   void FinishOnce(const grpc::Status& status) {
@@ -176,11 +217,12 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   grpc::CallbackServerContext* const context_;
   Response* const response_;
   const CallEnvironment& env_;
-  const upstream::Endpoint endpoint_;
+  const Method method_;
   UploadAssembler assembler_;
   const absl::Time started_;
   Request request_;
   std::string request_id_;
+  CallerIdentity identity_;  // set once admitted, before the first read
   size_t image_bytes_ = 0;
   std::shared_ptr<upstream::OcrCall> call_;
   std::atomic<upstream::OcrCall*> call_raw_{nullptr};
@@ -193,15 +235,14 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
 grpc::ServerReadReactor<v1::ReadRequest>* NewReadReactor(grpc::CallbackServerContext* context,
                                                          v1::ReadResponse* response,
                                                          const CallEnvironment& env) {
-  return new UploadReactor<v1::ReadRequest, v1::ReadResponse>(context, response, env,
-                                                              upstream::Endpoint::kRead);
+  return new UploadReactor<v1::ReadRequest, v1::ReadResponse>(context, response, env, Method::kRead);
 }
 
 grpc::ServerReadReactor<v1::ReadWithQualitiesRequest>* NewReadWithQualitiesReactor(
     grpc::CallbackServerContext* context, v1::ReadWithQualitiesResponse* response,
     const CallEnvironment& env) {
   return new UploadReactor<v1::ReadWithQualitiesRequest, v1::ReadWithQualitiesResponse>(
-      context, response, env, upstream::Endpoint::kReadWithQualities);
+      context, response, env, Method::kReadWithQualities);
 }
 
 }  // namespace ktp::service

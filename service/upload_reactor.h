@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "ktp/v1/ktp_ocr.grpc.pb.h"
+#include "service/call_hooks.h"
 #include "service/upload_assembler.h"
 #include "upstream/ocr_backend.h"
 
@@ -24,6 +25,9 @@ struct CallEnvironment {
   absl::Duration max_call_duration = absl::Seconds(60);
   // Calls currently in a reactor (for drain and tests).
   std::atomic<int>* active_calls = nullptr;
+  // Optional hooks (see call_hooks.h); must outlive the server.
+  CallObserver* observer = nullptr;
+  CallAdmission* admission = nullptr;
 };
 
 grpc::ServerReadReactor<v1::ReadRequest>* NewReadReactor(grpc::CallbackServerContext* context,

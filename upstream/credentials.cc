@@ -96,7 +96,8 @@ Credentials::~Credentials() {
   Wipe(api_key_header_);
 }
 
-absl::StatusOr<std::shared_ptr<const Credentials>> StaticCredentialSource::Current() const {
+absl::StatusOr<std::shared_ptr<const Credentials>> StaticCredentialSource::Current(
+    absl::string_view /*set_name*/) const {
   if (!credentials_) return CredentialsError("no upstream credentials are configured");
   return credentials_;
 }

@@ -38,8 +38,11 @@ class Credentials {
 class CredentialSource {
  public:
   virtual ~CredentialSource() = default;
-  // The current set, or UNAVAILABLE (reason CREDENTIALS_UNAVAILABLE) when none is loaded.
-  virtual absl::StatusOr<std::shared_ptr<const Credentials>> Current() const = 0;
+  // The current version of the named set ("" = the default set), or UNAVAILABLE
+  // (reason CREDENTIALS_UNAVAILABLE) when none is loaded. Callers hold the returned
+  // pointer for the whole upstream call, so a rotation never mixes two versions.
+  virtual absl::StatusOr<std::shared_ptr<const Credentials>> Current(
+      absl::string_view set_name) const = 0;
 };
 
 // A source holding one fixed set (or none).
@@ -47,7 +50,8 @@ class StaticCredentialSource : public CredentialSource {
  public:
   explicit StaticCredentialSource(std::shared_ptr<const Credentials> credentials)
       : credentials_(std::move(credentials)) {}
-  absl::StatusOr<std::shared_ptr<const Credentials>> Current() const override;
+  // Serves its one set under every name.
+  absl::StatusOr<std::shared_ptr<const Credentials>> Current(absl::string_view set_name) const override;
 
  private:
   std::shared_ptr<const Credentials> credentials_;

@@ -366,7 +366,7 @@ std::shared_ptr<OcrCall> CurlOcrBackend::Loop::Start(OcrRequest request, OcrCall
     std::move(done)(MapTransportFailure(TransportFailure::kTimeout, ""));
     return std::make_shared<CompletedCall>();
   }
-  absl::StatusOr<std::shared_ptr<const Credentials>> credentials = options_.credentials->Current();
+  absl::StatusOr<std::shared_ptr<const Credentials>> credentials = options_.credentials->Current(request.credential_set);
   if (!credentials.ok()) {
     std::move(done)(credentials.status());
     return std::make_shared<CompletedCall>();

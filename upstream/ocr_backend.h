@@ -33,6 +33,8 @@ struct OcrRequest {
   std::string file_name;
   std::string mime_type;
   v1::ReadOptions options;
+  // Which upstream credential set to use ("" = the default set).
+  std::string credential_set;
   // The gateway's request id, sent upstream as `x-request-id`.
   std::string request_id;
   // The call gives up at this time (the gRPC deadline, capped by configuration).

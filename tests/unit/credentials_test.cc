@@ -354,14 +354,14 @@ TEST_F(LoadCredentialsFromEnvTest, ColonInUsernameIsRejectedAndRedacted) {
 TEST(StaticCredentialSourceTest, ReturnsTheHeldSet) {
   auto held = std::make_shared<const Credentials>(kUser, kPass, kKey);
   StaticCredentialSource source(held);
-  auto current = source.Current();
+  auto current = source.Current("");
   ASSERT_TRUE(current.ok()) << current.status();
   EXPECT_EQ(current->get(), held.get());
 }
 
 TEST(StaticCredentialSourceTest, EmptySourceIsUnavailable) {
   StaticCredentialSource source(nullptr);
-  auto current = source.Current();
+  auto current = source.Current("");
   ASSERT_FALSE(current.ok());
   EXPECT_EQ(current.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(ErrorReason(current.status()), "CREDENTIALS_UNAVAILABLE");

@@ -1,0 +1,78 @@
+// Extension points of the serving path, so cross-cutting concerns live in their
+// own files: CallObserver (metrics) sees every call's start, messages and end;
+// CallAdmission (client identity, tenants, rate limits) decides whether a call
+// may proceed before its upload is read. Both are optional (nullptr = none).
+#ifndef KTP_SERVICE_CALL_HOOKS_H_
+#define KTP_SERVICE_CALL_HOOKS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "ktp/v1/ktp_ocr.pb.h"
+
+namespace ktp::service {
+
+// The two RPCs, as a bounded label.
+enum class Method { kRead, kReadWithQualities };
+// "Read" / "ReadWithQualities".
+const char* MethodName(Method method);
+
+// What a finished call looked like. Carries no personal data.
+struct CallSummary {
+  Method method = Method::kRead;
+  absl::StatusCode code = absl::StatusCode::kOk;
+  // ErrorInfo reason of a failed call ("" when OK).
+  absl::string_view reason;
+  // Document status of an OK call (READ_STATUS_UNSPECIFIED otherwise).
+  v1::ReadStatus document_status = v1::READ_STATUS_UNSPECIFIED;
+  absl::Duration latency;
+  size_t image_bytes = 0;
+  // Tenant the caller was admitted as ("" before admission or without one).
+  absl::string_view tenant;
+};
+
+// Observes calls; implementations must be thread-safe and must not block.
+class CallObserver {
+ public:
+  virtual ~CallObserver() = default;
+  virtual void OnCallStarted(Method method) = 0;
+  virtual void OnMessageReceived(Method method) = 0;
+  virtual void OnCallFinished(const CallSummary& summary) = 0;
+};
+
+// Who the caller is, once admitted.
+struct CallerIdentity {
+  std::string client_id;       // e.g. the key's name or a SPIFFE ID; never a secret
+  std::string tenant;          // bounded set, from configuration
+  std::string credential_set;  // which upstream credential set the tenant uses ("" = default)
+};
+
+// What admission may look at.
+struct AdmissionRequest {
+  Method method = Method::kRead;
+  // The call's client metadata (authorization, x-forwarded-client-cert, ...) and peer.
+  const grpc::CallbackServerContext* context = nullptr;
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+using AdmissionCallback = absl::AnyInvocable<void(absl::StatusOr<CallerIdentity>) &&>;
+
+// Decides whether a call may proceed. `done` runs exactly once, inline or on
+// another thread, with the caller's identity or a typed error (UNAUTHENTICATED,
+// PERMISSION_DENIED, RESOURCE_EXHAUSTED with QuotaFailure/RetryInfo, ...).
+// Must never block the calling thread.
+class CallAdmission {
+ public:
+  virtual ~CallAdmission() = default;
+  virtual void Admit(const AdmissionRequest& request, AdmissionCallback done) = 0;
+};
+
+}  // namespace ktp::service
+
+#endif  // KTP_SERVICE_CALL_HOOKS_H_
