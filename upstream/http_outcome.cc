@@ -20,16 +20,17 @@ Metadata BaseMetadata(const HttpAnswer& answer) {
 
 // The upstream's answer to a bad upload: the caller's fault, so INVALID_ARGUMENT.
 absl::Status CallerInputError(const HttpAnswer& answer) {
-  const std::string upstream_status = ExtractStatusString(answer.body);
+  // Same tolerance as a 200 body: the status string is matched case-insensitively.
+  const v1::ReadStatus upstream_status = MapDocumentStatus(ExtractStatusString(answer.body));
   Metadata m = BaseMetadata(answer);
-  if (answer.http_status == 415 || upstream_status == "FILE_INVALID_FORMAT") {
+  if (answer.http_status == 415 || upstream_status == v1::READ_STATUS_FILE_INVALID_FORMAT) {
     absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT",
                                "the OCR provider rejected the file format; send a png, jpeg, pdf or tiff image",
                                m);
     AddFieldViolation(s, "chunk", "not an accepted image format");
     return s;
   }
-  if (upstream_status == "NO_FILE") {
+  if (upstream_status == v1::READ_STATUS_NO_FILE) {
     absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "NO_FILE",
                                "the OCR provider received no file", m);
     AddFieldViolation(s, "chunk", "no image bytes were received");
