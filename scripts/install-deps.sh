@@ -13,7 +13,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev libssl-dev libabsl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libhiredis-dev libcpp-httplib-dev rapidjson-dev
-  redis-server
+  redis-server prometheus yamllint
 )
 
 missing=()
@@ -22,6 +22,8 @@ for p in "${PACKAGES[@]}"; do
 done
 # npm comes with nodesource's nodejs; Debian's nodejs needs the separate npm package.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# kubectl (with its built-in kustomize) renders deploy/; some images ship their own.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
