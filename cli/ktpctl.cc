@@ -33,6 +33,8 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "ktp/v1/ktp_ocr.grpc.pb.h"
+#include "service/access_policy.h"
+#include "service/client_auth.h"
 
 namespace {
 
@@ -56,6 +58,11 @@ constexpr char kUsage[] =
 
 Usage:
   ktpctl read FILE [flags]    Read the KTP image in FILE and print the result as JSON.
+  ktpctl keygen [--client-id ID] [--tenant NAME]
+                              Issue a client key: prints the key (hand it to the
+                              client once; it is stored nowhere) and the SHA-256 to
+                              put in the gateway's config file. Revoke a key by
+                              removing its client or setting "disabled": true.
   ktpctl help | --help | -h   Show this help.
 
 Flags for read:
@@ -590,7 +597,30 @@ int RunRead(const Options& options) {
       });
 }
 
+// `ktpctl keygen`: a new client key and the config entry that admits it.
+int RunKeygen(int argc, char** argv) {
+  std::string client_id = "my-client", tenant = "default";
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    std::string* target = arg == "--client-id" ? &client_id : arg == "--tenant" ? &tenant : nullptr;
+    if (target == nullptr || i + 1 >= argc) {
+      std::cerr << "error: usage: ktpctl keygen [--client-id ID] [--tenant NAME]\n";
+      return kExitUsage;
+    }
+    *target = argv[++i];
+  }
+  const std::string key = ktp::service::GenerateClientKey();
+  const std::string digest = ktp::service::Sha256Hex(key);
+  std::cout << "key:    " << key << "\n"
+            << "sha256: " << digest << "\n"
+            << "config: {\"id\": \"" << client_id << "\", \"tenant\": \"" << tenant
+            << "\", \"apiKeySha256\": \"" << digest << "\"}\n"
+            << "The client sends: authorization: Bearer <key>   (ktpctl read --token <key>)\n";
+  return kExitOk;
+}
+
 int Run(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "keygen") return RunKeygen(argc, argv);
   const ParseResult parsed = ParseArgs(argc, argv);
   switch (parsed.kind) {
     case ParseResult::kHelp:

@@ -37,8 +37,20 @@ for _ in $(seq 100); do
 done
 [ -n "$upstream_url" ] || { echo "fake upstream did not start"; cat "$WORK/upstream.log"; exit 1; }
 
-"$BIN/ktp-gateway" --listen 127.0.0.1:0 --upstream-url "$upstream_url" \
-  --credentials-dir "$WORK/credentials" >"$WORK/gateway.log" 2>&1 &
+# Access control: issue a client key and admit it as tenant "demo" (the config
+# file holds only the key's SHA-256; the key goes to the client).
+keygen=$("$BIN/ktpctl" keygen --client-id quickstart --tenant demo)
+client_key=$(echo "$keygen" | awk '/^key:/ {print $2}')
+client_sha=$(echo "$keygen" | awk '/^sha256:/ {print $2}')
+cat >"$WORK/access.json" <<JSON
+{
+  "tenants": [{"name": "demo", "rateLimit": {"requestsPerSecond": 5, "burst": 10}}],
+  "clients": [{"id": "quickstart", "tenant": "demo", "apiKeySha256": "$client_sha"}]
+}
+JSON
+
+"$BIN/ktp-gateway" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --upstream-url "$upstream_url" \
+  --credentials-dir "$WORK/credentials" --config-file "$WORK/access.json" >"$WORK/gateway.log" 2>&1 &
 pids+=($!)
 port=""
 for _ in $(seq 100); do
@@ -49,7 +61,7 @@ done
 [ -n "$port" ] || { echo "gateway did not start"; cat "$WORK/gateway.log"; exit 1; }
 
 echo "== ktp-gateway on 127.0.0.1:$port, upstream stand-in at $upstream_url"
-echo "== ktpctl read samples/ktp-synthetic.png --qualities"
-"$BIN/ktpctl" read samples/ktp-synthetic.png --qualities --target "127.0.0.1:$port"
+echo "== ktpctl read samples/ktp-synthetic.png --qualities   (as client 'quickstart', tenant 'demo')"
+KTP_TOKEN="$client_key" "$BIN/ktpctl" read samples/ktp-synthetic.png --qualities --target "127.0.0.1:$port"
 echo "== gateway access log"
 grep '"call finished"' "$WORK/gateway.log" || true

@@ -7,7 +7,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -51,13 +54,19 @@ struct CallerIdentity {
   std::string client_id;       // e.g. the key's name or a SPIFFE ID; never a secret
   std::string tenant;          // bounded set, from configuration
   std::string credential_set;  // which upstream credential set the tenant uses ("" = default)
+  // Response headers for the caller (e.g. x-ratelimit-limit / -remaining).
+  std::vector<std::pair<std::string, std::string>> response_metadata;
+  // Released when the call ends (e.g. a concurrency slot); may be null.
+  std::shared_ptr<void> permit;
 };
 
 // What admission may look at.
 struct AdmissionRequest {
   Method method = Method::kRead;
-  // The call's client metadata (authorization, x-forwarded-client-cert, ...) and peer.
-  const grpc::CallbackServerContext* context = nullptr;
+  // The call's `authorization` and `x-forwarded-client-cert` metadata ("" when
+  // absent); valid until `done` runs.
+  absl::string_view authorization;
+  absl::string_view forwarded_client_cert;
   absl::Time deadline = absl::InfiniteFuture();
 };
 

@@ -27,6 +27,44 @@ struct GatewayConfig {
   int64_t max_upstream_response_bytes = 16 << 20;
   absl::Duration shutdown_grace = absl::Seconds(25);
   std::string log_level = "info";
+  // Prometheus /metrics address; "" disables the endpoint.
+  std::string metrics_listen = "0.0.0.0:9090";
+  // Connections are closed (GOAWAY) after this age so balancers can spread them; 0 = never.
+  absl::Duration max_connection_age = absl::Minutes(30);
+  // Calls on an aged connection may run this long before they are cancelled.
+  absl::Duration max_connection_age_grace = absl::Minutes(5);
+  // Server keepalive pings on idle connections, and how long to wait for the answer.
+  absl::Duration keepalive_time = absl::Seconds(60);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // Service bounds: calls at once (0 = no cap), image bytes held across all
+  // calls, and the longest pause between upload messages (0 = no limit).
+  int64_t max_concurrent_calls = 1000;
+  int64_t max_buffered_bytes = int64_t{512} << 20;
+  absl::Duration stream_idle_timeout = absl::Seconds(30);
+  // Upstream retries (upstream/retry_policy.h).
+  int64_t upstream_retry_max_attempts = 3;
+  absl::Duration upstream_retry_initial_backoff = absl::Milliseconds(100);
+  absl::Duration upstream_retry_max_backoff = absl::Seconds(2);
+  double upstream_retry_budget_ratio = 0.2;
+  double upstream_retry_budget_min_per_second = 10;
+  // Upstream circuit breaker, one per endpoint (upstream/circuit_breaker.h).
+  int64_t breaker_consecutive_failures = 5;
+  double breaker_failure_ratio = 0.5;
+  int64_t breaker_min_requests = 20;
+  absl::Duration breaker_window = absl::Seconds(30);
+  absl::Duration breaker_open_interval = absl::Seconds(10);
+  // Access policy (clients, tenants, limits): see proto/ktp/config/v1/gateway_config.proto.
+  std::string config_file;
+  absl::Duration config_reload_interval = absl::Seconds(2);
+  // Without a config file, admit everyone as tenant "default" (development only).
+  bool allow_anonymous = false;
+  // Distributed rate limiting: "redis://[:password@]host:port"; empty = in-process limits.
+  std::string redis_url;
+  absl::Duration redis_timeout = absl::Milliseconds(50);
+  // local_fallback, fail_open or fail_closed when Redis is down or slow.
+  std::string redis_failure_policy = "local_fallback";
+  // Replicas sharing the limits, to split them when falling back to local limits.
+  int64_t expected_replicas = 1;
   bool help = false;
 };
 

@@ -26,6 +26,20 @@ absl::Status TooLarge(size_t limit, absl::string_view field, absl::string_view w
 
 }  // namespace
 
+bool ByteBudget::TryReserve(size_t n) {
+  const auto want = static_cast<int64_t>(n);
+  int64_t used = used_.load(std::memory_order_relaxed);
+  do {
+    if (used + want > limit_) return false;
+  } while (!used_.compare_exchange_weak(used, used + want, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed));
+  return true;
+}
+
+UploadAssembler::~UploadAssembler() {
+  if (budget_ != nullptr && reserved_ > 0) budget_->Release(reserved_);
+}
+
 absl::Status UploadAssembler::OnMetadata(const v1::ImageMetadata& metadata) {
   if (has_metadata_) {
     return ProtocolError("metadata", "metadata must be sent once, in the first message");
@@ -59,6 +73,17 @@ absl::Status UploadAssembler::OnChunk(std::string&& chunk) {
   }
   if (image_.size() + chunk.size() > limits_.max_image_bytes) {
     return TooLarge(limits_.max_image_bytes, "chunk", "the image");
+  }
+  if (budget_ != nullptr && !chunk.empty()) {
+    // The gateway as a whole holds too many images: shed this one, not the process.
+    if (!budget_->TryReserve(chunk.size())) {
+      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, "GATEWAY_OVERLOADED",
+                                 "the gateway is holding too many images; retry shortly",
+                                 {{"limitBytes", std::to_string(budget_->limit())}});
+      AddRetryInfo(s, absl::Seconds(1));
+      return s;
+    }
+    reserved_ += chunk.size();
   }
   // Cord adopts the string's buffer (no copy) for all but tiny chunks.
   if (!chunk.empty()) image_.Append(std::move(chunk));

@@ -5,6 +5,8 @@
 #ifndef KTP_SERVICE_UPLOAD_ASSEMBLER_H_
 #define KTP_SERVICE_UPLOAD_ASSEMBLER_H_
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -22,6 +24,23 @@ struct UploadLimits {
   size_t max_chunk_bytes = 4u << 20;
 };
 
+// Image bytes held across all calls in flight (--max-buffered-bytes): each
+// chunk reserves its size before it is kept, the assembler gives everything
+// back when it is destroyed (the call's end). Lock-free; shared by all calls.
+class ByteBudget {
+ public:
+  explicit ByteBudget(int64_t limit) : limit_(limit) {}
+  // Takes `n` bytes if they fit under the limit.
+  bool TryReserve(size_t n);
+  void Release(size_t n) { used_.fetch_sub(static_cast<int64_t>(n), std::memory_order_acq_rel); }
+  int64_t used() const { return used_.load(std::memory_order_acquire); }
+  int64_t limit() const { return limit_; }
+
+ private:
+  const int64_t limit_;
+  std::atomic<int64_t> used_{0};
+};
+
 // A complete, validated upload, ready for the backend.
 struct Upload {
   absl::Cord image;
@@ -32,13 +51,20 @@ struct Upload {
 
 class UploadAssembler {
  public:
-  explicit UploadAssembler(const UploadLimits& limits) : limits_(limits) {}
+  // `budget` (optional) must outlive the assembler.
+  explicit UploadAssembler(const UploadLimits& limits, ByteBudget* budget = nullptr)
+      : limits_(limits), budget_(budget) {}
+  // Returns the bytes reserved from the budget.
+  ~UploadAssembler();
+  UploadAssembler(const UploadAssembler&) = delete;
+  UploadAssembler& operator=(const UploadAssembler&) = delete;
 
   // The first message. Errors (all INVALID_ARGUMENT with ErrorInfo): metadata sent
   // twice, an unsupported declared mime type, a size_bytes hint above the limit.
   absl::Status OnMetadata(const v1::ImageMetadata& metadata);
   // A later message; takes ownership of the chunk's buffer. Errors: chunk before
-  // metadata, chunk over max_chunk_bytes, image over max_image_bytes.
+  // metadata, chunk over max_chunk_bytes, image over max_image_bytes, and
+  // RESOURCE_EXHAUSTED / GATEWAY_OVERLOADED when the shared budget is spent.
   absl::Status OnChunk(std::string&& chunk);
   // A message with neither payload set.
   absl::Status OnEmptyMessage();
@@ -51,6 +77,8 @@ class UploadAssembler {
 
  private:
   UploadLimits limits_;
+  ByteBudget* const budget_;
+  size_t reserved_ = 0;  // taken from budget_
   bool has_metadata_ = false;
   v1::ImageMetadata metadata_;
   absl::Cord image_;

@@ -3,10 +3,16 @@
 // Thread model: gRPC runs OnReadDone/OnCancel on its callback threads; the
 // backend runs the completion on its own thread. The reactor finishes exactly
 // once (finished_ flag) and never touches itself after Finish(), since gRPC
-// may delete it (OnDone) right away.
+// may delete it (OnDone) right away. A stalled upload is ended by an idle check
+// on the environment's timer queue; a pending check holds a reference, so the
+// reactor is deleted by whichever of OnDone and the check comes last.
 #include "service/upload_reactor.h"
 
+#include <optional>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
 #include "common/log.h"
@@ -44,21 +50,33 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   UploadReactor(grpc::CallbackServerContext* context, Response* response, const CallEnvironment& env,
                 Method method)
       : context_(context), response_(response), env_(env), method_(method),
-        assembler_(env.limits), started_(absl::Now()) {
-    env_.active_calls->fetch_add(1, std::memory_order_relaxed);
+        assembler_(env.limits, env.buffered_bytes), started_(absl::Now()) {
+    const int active = env_.active_calls->fetch_add(1, std::memory_order_relaxed) + 1;
     if (env_.observer != nullptr) env_.observer->OnCallStarted(method_);
     bool replaced = false;
     request_id_ = ResolveRequestId(FindMetadata(*context_, "x-request-id"), &replaced);
     context_->AddInitialMetadata("x-request-id", request_id_);
     if (replaced) log::Debug("replaced an invalid x-request-id", {{"request_id", request_id_}});
+    // Over the cap the call is refused at once: a queue would only grow.
+    if (env_.max_concurrent_calls > 0 && active > env_.max_concurrent_calls) {
+      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, "TOO_MANY_CONCURRENT_CALLS",
+                                 "the gateway is at its limit of concurrent calls; retry shortly",
+                                 {{"maxConcurrentCalls", std::to_string(env_.max_concurrent_calls)}});
+      AddQuotaViolation(s, "gateway", "concurrent calls");
+      AddRetryInfo(s, absl::Seconds(1));
+      FinishWithError(s);
+      return;
+    }
     if (env_.admission == nullptr) {
-      this->StartRead(&request_);
+      StartReading();
       return;
     }
     // Admission first: an unknown or throttled caller must not get to upload.
     AdmissionRequest admission;
     admission.method = method_;
-    admission.context = context_;
+    admission.authorization = FindMetadata(*context_, "authorization").value_or(absl::string_view());
+    admission.forwarded_client_cert =
+        FindMetadata(*context_, "x-forwarded-client-cert").value_or(absl::string_view());
     admission.deadline = absl::FromChrono(context_->deadline());
     env_.admission->Admit(admission, [this](absl::StatusOr<CallerIdentity> identity) {
       if (!identity.ok()) {
@@ -66,12 +84,25 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
         return;
       }
       identity_ = *std::move(identity);
-      this->StartRead(&request_);
+      for (const auto& [key, value] : identity_.response_metadata) context_->AddInitialMetadata(key, value);
+      StartReading();
     });
   }
 
   void OnReadDone(bool ok) override {
+    absl::Status status;
+    {
+      absl::MutexLock lock(&read_mu_);
+      if (reading_closed_) return;  // the idle timeout finished the call already
+      last_activity_ = absl::Now();
+      if (ok) {
+        status = Consume();
+      } else {
+        reading_closed_ = true;  // the upload is over: no idle check may finish the call now
+      }
+    }
     if (!ok) {
+      StopIdleTimer();
       // Half-close (upload complete) or a broken/cancelled stream.
       if (context_->IsCancelled()) {
         FinishWithError(MakeError(absl::StatusCode::kCancelled, "CANCELLED", "the call was cancelled"));
@@ -84,17 +115,6 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       }
       CallBackend(*std::move(upload));
       return;
-    }
-    absl::Status status;
-    switch (request_.payload_case()) {
-      case Request::kMetadata:
-        status = assembler_.OnMetadata(request_.metadata());
-        break;
-      case Request::kChunk:
-        status = assembler_.OnChunk(std::move(*request_.mutable_chunk()));
-        break;
-      default:
-        status = assembler_.OnEmptyMessage();
     }
     if (env_.observer != nullptr) env_.observer->OnMessageReceived(method_);
     if (!status.ok()) {
@@ -113,10 +133,81 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
 
   void OnDone() override {
     env_.active_calls->fetch_sub(1, std::memory_order_relaxed);
-    delete this;
+    StopIdleTimer();
+    Unref();
   }
 
  private:
+  // Hands one upload message to the assembler.
+  absl::Status Consume() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) {
+    switch (request_.payload_case()) {
+      case Request::kMetadata:
+        return assembler_.OnMetadata(request_.metadata());
+      case Request::kChunk:
+        return assembler_.OnChunk(std::move(*request_.mutable_chunk()));
+      default:
+        return assembler_.OnEmptyMessage();
+    }
+  }
+
+  // The first read, and the idle timer that watches the upload from now on.
+  void StartReading() {
+    if (env_.stream_idle_timeout > absl::ZeroDuration() && env_.timers != nullptr) {
+      absl::MutexLock lock(&read_mu_);
+      last_activity_ = absl::Now();
+      ArmIdleTimer(last_activity_ + env_.stream_idle_timeout);
+    }
+    this->StartRead(&request_);
+  }
+
+  // The pending check holds a reference: the reactor outlives it.
+  void ArmIdleTimer(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) {
+    refs_.fetch_add(1, std::memory_order_relaxed);
+    idle_timer_ = env_.timers->Schedule(when, [this] { OnIdleCheck(); });
+  }
+
+  // On the timer thread: finish a stalled upload, or look again later.
+  void OnIdleCheck() {
+    bool expired = false;
+    {
+      absl::MutexLock lock(&read_mu_);
+      idle_timer_.reset();
+      if (!reading_closed_) {
+        const absl::Time due = last_activity_ + env_.stream_idle_timeout;
+        if (absl::Now() >= due) {
+          reading_closed_ = true;
+          expired = true;
+        } else {
+          ArmIdleTimer(due);
+        }
+      }
+    }
+    if (expired) {
+      FinishWithError(MakeError(
+          absl::StatusCode::kDeadlineExceeded, "STREAM_IDLE_TIMEOUT",
+          absl::StrCat("no upload message arrived for ",
+                       absl::FormatDuration(env_.stream_idle_timeout), "; send chunks without pausing"),
+          {{"idleTimeoutSeconds",
+            std::to_string(absl::ToInt64Seconds(env_.stream_idle_timeout))}}));
+    }
+    Unref();
+  }
+
+  // The upload is over (complete, failed or the call finished): no more idle checks.
+  void StopIdleTimer() {
+    std::optional<TimerQueue::TaskId> timer;
+    {
+      absl::MutexLock lock(&read_mu_);
+      reading_closed_ = true;
+      timer.swap(idle_timer_);
+    }
+    if (timer && env_.timers->Cancel(*timer)) Unref();  // the check's reference
+  }
+
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
   void CallBackend(Upload upload) {
     upstream::OcrRequest request;
     request.endpoint = method_ == Method::kRead ? upstream::Endpoint::kRead
@@ -150,6 +241,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       return;
     }
     upstream::OcrResult& r = *result;
+    upstream_attempts_ = r.attempts;
     if (!r.upstream_request_id.empty()) {
       context_->AddInitialMetadata("x-upstream-request-id", r.upstream_request_id);
     }
@@ -171,6 +263,8 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     if (auto info = GetErrorInfo(status)) {
       auto it = info->metadata().find("upstreamRequestId");
       if (it != info->metadata().end()) upstream_id = it->second;
+      it = info->metadata().find("attempts");
+      if (it != info->metadata().end()) (void)absl::SimpleAtoi(it->second, &upstream_attempts_);
     }
     if (!upstream_id.empty()) context_->AddInitialMetadata("x-upstream-request-id", upstream_id);
     Report(status, upstream_id, v1::READ_STATUS_UNSPECIFIED);
@@ -206,11 +300,13 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
                 {"document_status",
                  status.ok() ? v1::ReadStatus_Name(document_status) : std::string()},
                 {"image_bytes", static_cast<unsigned long>(bytes)},
+                {"upstream_attempts", upstream_attempts_},
                 {"latency_ms", absl::ToDoubleMilliseconds(latency)}});
   }
 
   void FinishOnce(const grpc::Status& status) {
     if (finished_.exchange(true, std::memory_order_acq_rel)) return;
+    StopIdleTimer();
     this->Finish(status);  // `this` may be deleted from here on.
   }
 
@@ -224,10 +320,18 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   std::string request_id_;
   CallerIdentity identity_;  // set once admitted, before the first read
   size_t image_bytes_ = 0;
+  int upstream_attempts_ = 0;  // upstream requests the call took (access log)
   std::shared_ptr<upstream::OcrCall> call_;
   std::atomic<upstream::OcrCall*> call_raw_{nullptr};
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> finished_{false};
+  // gRPC's reference (dropped in OnDone) plus one per pending idle check.
+  std::atomic<int> refs_{1};
+  // Orders upload messages against the idle check (a timer-thread task).
+  absl::Mutex read_mu_;
+  bool reading_closed_ ABSL_GUARDED_BY(read_mu_) = false;
+  absl::Time last_activity_ ABSL_GUARDED_BY(read_mu_);
+  std::optional<TimerQueue::TaskId> idle_timer_ ABSL_GUARDED_BY(read_mu_);
 };
 
 }  // namespace

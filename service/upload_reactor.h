@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "common/timer_queue.h"
 #include "ktp/v1/ktp_ocr.grpc.pb.h"
 #include "service/call_hooks.h"
 #include "service/upload_assembler.h"
@@ -28,6 +29,13 @@ struct CallEnvironment {
   // Optional hooks (see call_hooks.h); must outlive the server.
   CallObserver* observer = nullptr;
   CallAdmission* admission = nullptr;
+  // Service-wide bounds (see GatewayServerOptions): calls in reactors at once
+  // (0 = no cap), the image bytes all calls may hold (null = no cap), and how
+  // long an upload may go without a message (0 = forever; needs `timers`).
+  int max_concurrent_calls = 0;
+  ByteBudget* buffered_bytes = nullptr;
+  absl::Duration stream_idle_timeout = absl::ZeroDuration();
+  TimerQueue* timers = nullptr;
 };
 
 grpc::ServerReadReactor<v1::ReadRequest>* NewReadReactor(grpc::CallbackServerContext* context,

@@ -26,31 +26,46 @@ absl::Status CredentialsError(absl::string_view message) {
   return MakeError(absl::StatusCode::kUnavailable, "CREDENTIALS_UNAVAILABLE", message);
 }
 
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path, absl::string_view name) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// Reads `name` relative to the open directory `dir_fd` into `out` (which the
+// caller zeroes). The buffer is sized once, so the secret never moves and no
+// stale copy is left behind in a reallocated buffer.
+absl::Status ReadSecretFile(int dir_fd, const char* name, std::string& out) {
+  int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return CredentialsError(absl::StrCat("cannot open credential file '", name, "': ", strerror(errno)));
   }
-  std::string value(kMaxSecretBytes + 1, '\0');
+  out.assign(kMaxSecretBytes + 1, '\0');
   size_t got = 0;
-  while (got < value.size()) {
-    ssize_t n = ::read(fd, value.data() + got, value.size() - got);
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      Wipe(out);
+      return CredentialsError(absl::StrCat("cannot read credential file '", name, "': ", strerror(err)));
+    }
+    if (n == 0) break;
     got += static_cast<size_t>(n);
   }
   ::close(fd);
   if (got > kMaxSecretBytes) {
-    Wipe(value);
+    Wipe(out);
     return CredentialsError(absl::StrCat("credential file '", name, "' is larger than 4096 bytes"));
   }
-  value.resize(got);
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-  if (value.empty()) {
+  out.resize(got);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  if (out.empty()) {
     return CredentialsError(absl::StrCat("credential file '", name, "' is empty"));
   }
-  return value;
+  return absl::OkStatus();
 }
+
+// A secret that is zeroed when it goes out of scope, whatever the path out.
+struct ScopedSecret {
+  ~ScopedSecret() { Wipe(value); }
+  std::string value;
+};
 
 bool HasControlChars(const std::string& s) {
   for (unsigned char c : s) {
@@ -83,8 +98,10 @@ absl::StatusOr<std::shared_ptr<const Credentials>> Build(std::string username, s
 Credentials::Credentials(std::string username, std::string password, std::string api_key)
     : username_(std::move(username)), password_(std::move(password)), api_key_(std::move(api_key)) {
   std::string pair = absl::StrCat(username_, ":", password_);
-  authorization_header_ = absl::StrCat("Authorization: Basic ", absl::Base64Escape(pair));
+  std::string encoded = absl::Base64Escape(pair);
+  authorization_header_ = absl::StrCat("Authorization: Basic ", encoded);
   Wipe(pair);
+  Wipe(encoded);
   api_key_header_ = absl::StrCat("x-api-key: ", api_key_);
 }
 
@@ -103,14 +120,26 @@ absl::StatusOr<std::shared_ptr<const Credentials>> StaticCredentialSource::Curre
 }
 
 absl::StatusOr<std::shared_ptr<const Credentials>> LoadCredentialsFromDir(absl::string_view dir) {
-  const std::string base(dir);
-  auto username = ReadSecretFile(base + "/username", "username");
-  if (!username.ok()) return username.status();
-  auto password = ReadSecretFile(base + "/password", "password");
-  if (!password.ok()) return password.status();
-  auto api_key = ReadSecretFile(base + "/api_key", "api_key");
-  if (!api_key.ok()) return api_key.status();
-  return Build(*std::move(username), *std::move(password), *std::move(api_key));
+  return LoadCredentialSet(dir);
+}
+
+absl::StatusOr<std::shared_ptr<const Credentials>> LoadCredentialSet(absl::string_view dir) {
+  // One open of the directory resolves its symlinks once: the three reads below
+  // all see the same directory even if a `..data`-style link is swapped meanwhile.
+  const std::string path(dir);
+  int dir_fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) {
+    return CredentialsError(absl::StrCat("cannot open the credential directory: ", strerror(errno)));
+  }
+  ScopedSecret username, password, api_key;
+  absl::Status status = ReadSecretFile(dir_fd, "username", username.value);
+  if (status.ok()) status = ReadSecretFile(dir_fd, "password", password.value);
+  if (status.ok()) status = ReadSecretFile(dir_fd, "api_key", api_key.value);
+  ::close(dir_fd);
+  if (!status.ok()) return status;
+  // The buffers are heap-allocated (4 KiB), so these moves hand over the same
+  // memory rather than copying; the moved-from strings hold nothing.
+  return Build(std::move(username.value), std::move(password.value), std::move(api_key.value));
 }
 
 absl::StatusOr<std::shared_ptr<const Credentials>> LoadCredentialsFromEnv() {

@@ -62,6 +62,13 @@ class StaticCredentialSource : public CredentialSource {
 // file, never its content.
 absl::StatusOr<std::shared_ptr<const Credentials>> LoadCredentialsFromDir(absl::string_view dir);
 
+// The validation behind LoadCredentialsFromDir, for one set directory (also used by
+// CredentialVault). The directory is opened once and the three files are read
+// relative to it, so a set never mixes files from two versions of a directory
+// that is swapped by renaming a symlink to it. Every temporary read buffer is
+// zeroed. UNAVAILABLE / CREDENTIALS_UNAVAILABLE names the file, never its content.
+absl::StatusOr<std::shared_ptr<const Credentials>> LoadCredentialSet(absl::string_view dir);
+
 // Reads KTP_UPSTREAM_USERNAME, KTP_UPSTREAM_PASSWORD and KTP_UPSTREAM_API_KEY.
 absl::StatusOr<std::shared_ptr<const Credentials>> LoadCredentialsFromEnv();
 

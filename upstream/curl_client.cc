@@ -117,6 +117,20 @@ TransportFailure ClassifyCurlError(CURLcode code, bool response_too_large, bool 
   }
 }
 
+// The observer's bounded label for a transport failure.
+const char* TransportCauseName(TransportFailure failure) {
+  switch (failure) {
+    case TransportFailure::kConnect: return "connect";
+    case TransportFailure::kTimeout: return "timeout";
+    case TransportFailure::kTls: return "tls";
+    case TransportFailure::kNetwork: return "network";
+    case TransportFailure::kResponseTooLarge: return "response_too_large";
+    case TransportFailure::kCancelled: return "cancelled";
+    case TransportFailure::kInternal: return "internal";
+  }
+  return "internal";
+}
+
 }  // namespace
 
 // The event loop: owns the multi handle and every in-flight transfer.
@@ -141,7 +155,10 @@ class CurlOcrBackend::Loop : public std::enable_shared_from_this<CurlOcrBackend:
   void ProcessCommands();
   void ReapFinished();
   void Begin(const std::shared_ptr<CurlCall>& call);
-  void Finish(const std::shared_ptr<CurlCall>& call, absl::StatusOr<OcrResult> result);
+  // `failure_cause` non-null marks a request that went to curl: the observer
+  // hears of it (see UpstreamObserver for the values); null reports nothing.
+  void Finish(const std::shared_ptr<CurlCall>& call, absl::StatusOr<OcrResult> result,
+              long http_status = 0, const char* failure_cause = nullptr);
   void Release(CurlCall& call);
   const std::string& UrlFor(Endpoint endpoint, const v1::ReadOptions& options) const;
 
@@ -191,6 +208,7 @@ class CurlCall final : public OcrCall, public std::enable_shared_from_this<CurlC
   absl::Cord::ChunkIterator chunk_;
   size_t chunk_offset_ = 0;
   size_t sent_ = 0;
+  absl::Time begun_;  // when the request was handed to curl (for the observer)
 
   static size_t OnRead(char* buffer, size_t size, size_t nitems, void* arg);
   static int OnSeek(void* arg, curl_off_t offset, int origin);
@@ -389,6 +407,7 @@ void CurlOcrBackend::Loop::Begin(const std::shared_ptr<CurlCall>& call) {
     Finish(call, MapTransportFailure(TransportFailure::kTimeout, ""));
     return;
   }
+  call->begun_ = absl::Now();
   CURL* easy = nullptr;
   if (!idle_handles_.empty()) {
     easy = idle_handles_.back();
@@ -398,7 +417,8 @@ void CurlOcrBackend::Loop::Begin(const std::shared_ptr<CurlCall>& call) {
     easy = curl_easy_init();
   }
   if (easy == nullptr) {
-    Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_easy_init failed"));
+    Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_easy_init failed"), 0,
+           "internal");
     return;
   }
   call->easy_ = easy;
@@ -452,7 +472,8 @@ void CurlOcrBackend::Loop::Begin(const std::shared_ptr<CurlCall>& call) {
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, call.get());
 
   if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
-    Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_multi_add_handle failed"));
+    Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_multi_add_handle failed"), 0,
+           "internal");
     return;
   }
   active_.emplace(call.get(), call);
@@ -480,9 +501,15 @@ void CurlOcrBackend::Loop::Release(CurlCall& call) {
 }
 
 void CurlOcrBackend::Loop::Finish(const std::shared_ptr<CurlCall>& call,
-                                  absl::StatusOr<OcrResult> result) {
+                                  absl::StatusOr<OcrResult> result, long http_status,
+                                  const char* failure_cause) {
   if (call->finished_) return;
   call->finished_ = true;
+  // Before the caller completes, so metrics already count the request it sees.
+  if (options_.observer != nullptr && failure_cause != nullptr) {
+    options_.observer->OnUpstreamRequestDone(call->request_.endpoint, http_status, failure_cause,
+                                             absl::Now() - call->begun_);
+  }
   Release(*call);
   active_.erase(call.get());
   // Drop the image and credentials now: the caller may hold the handle longer.
@@ -500,7 +527,7 @@ void CurlOcrBackend::Loop::ProcessCommands() {
     if (command->kind == Command::Kind::kStart) {
       Begin(command->call);
     } else if (!command->call->finished_ && command->call->easy_ != nullptr) {
-      Finish(command->call, MapTransportFailure(TransportFailure::kCancelled, ""));
+      Finish(command->call, MapTransportFailure(TransportFailure::kCancelled, ""), 0, "cancelled");
     }
     delete command;
     command = next;
@@ -521,13 +548,21 @@ void CurlOcrBackend::Loop::ReapFinished() {
       long http_status = 0;
       curl_easy_getinfo(call->easy_, CURLINFO_RESPONSE_CODE, &http_status);
       call->answer_.http_status = http_status;
-      Finish(call, MapHttpAnswer(std::move(call->answer_), absl::Now()));
+      absl::StatusOr<OcrResult> result = MapHttpAnswer(std::move(call->answer_), absl::Now());
+      // A 200 that maps to an error is an unusable body, unless it is the
+      // upstream saying the upload was bad (INVALID_ARGUMENT: not its failure).
+      const char* cause = http_status == 200 && !result.ok() &&
+                                  result.status().code() != absl::StatusCode::kInvalidArgument
+                              ? "bad_response"
+                              : "";
+      Finish(call, std::move(result), http_status, cause);
     } else {
       curl_off_t connect_time = 0;
       curl_easy_getinfo(call->easy_, CURLINFO_CONNECT_TIME_T, &connect_time);
       const TransportFailure failure =
           ClassifyCurlError(code, call->response_too_large_, connect_time > 0);
-      Finish(call, MapTransportFailure(failure, curl_easy_strerror(code)));
+      Finish(call, MapTransportFailure(failure, curl_easy_strerror(code)), 0,
+             TransportCauseName(failure));
     }
   }
 }
@@ -547,8 +582,10 @@ void CurlOcrBackend::Loop::Run() {
   left.reserve(active_.size());
   for (auto& [raw, call] : active_) left.push_back(call);
   for (auto& call : left) {
-    Finish(call, MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
-                           "the gateway is shutting down"));
+    Finish(call,
+           MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
+                     "the gateway is shutting down"),
+           0, "cancelled");
   }
 }
 

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "upstream/credentials.h"
 #include "upstream/ocr_backend.h"
+#include "upstream/upstream_observer.h"
 
 namespace ktp::upstream {
 
@@ -30,6 +31,8 @@ struct CurlClientOptions {
   std::string ca_file;
   // Cap on open connections to the upstream; 0 means no cap.
   long max_connections = 0;
+  // Hears about every upstream request (metrics); must outlive the client.
+  UpstreamObserver* observer = nullptr;
 };
 
 class CurlOcrBackend final : public OcrBackend {

@@ -53,6 +53,8 @@ struct OcrResult {
   v1::ImageQualities qualities;
   // The upstream's `Request-Id` response header ("" when absent).
   std::string upstream_request_id;
+  // Upstream attempts this answer took (RetryingBackend counts its retries).
+  int attempts = 1;
 };
 
 // Completion of a read: runs exactly once, on a backend thread (or inline when

@@ -19,19 +19,44 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   if (!fake_.Start().ok()) std::abort();
   upstream::CurlClientOptions client;
   client.base_url = options.upstream_url.empty() ? fake_.base_url() : options.upstream_url;
-  client.credentials = std::make_shared<upstream::StaticCredentialSource>(
-      std::make_shared<const upstream::Credentials>("test-user", "test-pass", "test-api-key"));
+  client.credentials = options.credentials
+                           ? options.credentials
+                           : std::make_shared<upstream::StaticCredentialSource>(
+                                 std::make_shared<const upstream::Credentials>("test-user", "test-pass",
+                                                                               "test-api-key"));
   client.max_call_timeout = options.max_call_duration;
   client.max_response_bytes = options.max_response_bytes;
-  client.connect_timeout = absl::Seconds(2);
+  client.connect_timeout = options.connect_timeout;
+  client.observer = options.upstream_observer;
   auto backend = upstream::CurlOcrBackend::Create(std::move(client));
   if (!backend.ok()) std::abort();
   backend_ = *std::move(backend);
+  upstream::OcrBackend* serving = backend_.get();
+  if (options.breaker) {
+    upstream::CircuitBreakingBackendOptions breaker;
+    breaker.breaker = *options.breaker;
+    breaking_ = std::make_unique<upstream::CircuitBreakingBackend>(serving, breaker);
+    serving = breaking_.get();
+  }
+  if (options.retry) {
+    scheduler_ = std::make_unique<upstream::TimerQueueScheduler>(&timers_);
+    upstream::RetryingBackendOptions retry;
+    retry.policy = *options.retry;
+    retry.observer = options.upstream_observer;
+    retry.scheduler = scheduler_.get();
+    retrying_ = std::make_unique<upstream::RetryingBackend>(serving, retry);
+    serving = retrying_.get();
+  }
   service::GatewayServerOptions server_options;
   server_options.listen_address = "127.0.0.1:0";
   server_options.limits = options.limits;
   server_options.max_call_duration = options.max_call_duration;
-  auto server = service::GatewayServer::Start(server_options, backend_.get());
+  server_options.observer = options.observer;
+  // No concurrency cap unless a test sets one: concurrency_test runs 1,000
+  // calls right after a warm-up call that may not have left its reactor yet.
+  server_options.max_concurrent_calls = 0;
+  if (options.configure_server) options.configure_server(server_options);
+  auto server = service::GatewayServer::Start(server_options, serving);
   if (!server.ok()) std::abort();
   server_ = *std::move(server);
   channel_ = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
@@ -46,6 +71,8 @@ GatewayHarness::~GatewayHarness() {
 void GatewayHarness::Shutdown(absl::Duration grace) {
   if (server_) server_->Shutdown(grace);
   server_.reset();
+  retrying_.reset();
+  breaking_.reset();
   backend_.reset();
 }
 

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,8 +15,11 @@
 #include "google/rpc/status.pb.h"
 #include "ktp/v1/ktp_ocr.grpc.pb.h"
 #include "service/gateway_server.h"
+#include "common/timer_queue.h"
 #include "tests/support/fake_upstream.h"
+#include "upstream/circuit_breaker.h"
 #include "upstream/curl_client.h"
+#include "upstream/retrying_backend.h"
 
 namespace ktp::testing {
 
@@ -28,6 +32,18 @@ struct HarnessOptions {
   // Overrides the fake's URL (e.g. a closed port).
   std::string upstream_url;
   size_t max_response_bytes = 16u << 20;
+  // Upstream credentials; null: one fixed set matching the fake's defaults.
+  std::shared_ptr<const upstream::CredentialSource> credentials;
+  // Optional observers (e.g. service::GatewayMetrics); must outlive the harness.
+  service::CallObserver* observer = nullptr;
+  upstream::UpstreamObserver* upstream_observer = nullptr;
+  // Last word on the server's options (e.g. connection age), after the above.
+  std::function<void(service::GatewayServerOptions&)> configure_server;
+  // The production decorators in front of the curl client, stacked as in
+  // main.cc: Retrying(CircuitBreaking(curl)). Unset: the curl client alone.
+  std::optional<upstream::RetryPolicyOptions> retry;
+  std::optional<upstream::CircuitBreakerOptions> breaker;
+  absl::Duration connect_timeout = absl::Seconds(2);
 };
 
 class GatewayHarness {
@@ -37,6 +53,9 @@ class GatewayHarness {
 
   FakeUpstream& fake() { return fake_; }
   upstream::CurlOcrBackend& backend() { return *backend_; }
+  // Null unless HarnessOptions::breaker / retry were set.
+  upstream::CircuitBreakingBackend* breaker() { return breaking_.get(); }
+  upstream::RetryingBackend* retrying() { return retrying_.get(); }
   service::GatewayServer& server() { return *server_; }
   v1::KtpOcr::Stub& stub() { return *stub_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
@@ -47,7 +66,11 @@ class GatewayHarness {
 
  private:
   FakeUpstream fake_;
+  TimerQueue timers_;
+  std::unique_ptr<upstream::TimerQueueScheduler> scheduler_;
   std::unique_ptr<upstream::CurlOcrBackend> backend_;
+  std::unique_ptr<upstream::CircuitBreakingBackend> breaking_;
+  std::unique_ptr<upstream::RetryingBackend> retrying_;
   std::unique_ptr<service::GatewayServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::KtpOcr::Stub> stub_;

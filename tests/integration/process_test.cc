@@ -17,83 +17,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/support/process.h"
 
-extern char** environ;
 
 namespace ktp::testing {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// A child process with stdout+stderr captured to a file.
-class Process {
- public:
-  Process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {}) {
-    char path_template[] = "/tmp/ktp-process-XXXXXX";
-    int fd = mkstemp(path_template);
-    output_path_ = path_template;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fd, 1);
-    posix_spawn_file_actions_adddup2(&actions, fd, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
-    for (const auto& e : extra_env) env_storage.push_back(e);
-    std::vector<char*> env;
-    for (auto& e : env_storage) env.push_back(e.data());
-    env.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), env.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    close(fd);
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      Wait();
-    }
-    unlink(output_path_.c_str());
-  }
-  void Signal(int sig) { kill(pid_, sig); }
-  // Exit code, or -1 on a timeout, 128+N when killed by signal N.
-  int Wait(absl::Duration timeout = absl::Seconds(20)) {
-    const absl::Time end = absl::Now() + timeout;
-    while (absl::Now() < end) {
-      int status = 0;
-      pid_t r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return -1;
-  }
-  std::string Output() const {
-    std::ifstream in(output_path_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  // Waits until the output contains `needle`.
-  bool WaitForOutput(const std::string& needle, absl::Duration timeout = absl::Seconds(10)) const {
-    const absl::Time end = absl::Now() + timeout;
-    while (absl::Now() < end) {
-      if (Output().find(needle) != std::string::npos) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
-  }
-  bool ok() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::string output_path_;
-};
 
 class ProcessTest : public ::testing::Test {
  protected:
@@ -114,7 +45,8 @@ class ProcessTest : public ::testing::Test {
 
   // Starts the gateway on a free port; returns its port from the startup log line.
   int StartGateway(std::unique_ptr<Process>& gateway, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {KTP_GATEWAY_BIN, "--listen=127.0.0.1:0",
+    std::vector<std::string> argv = {KTP_GATEWAY_BIN, "--listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0",
+                                     "--allow-anonymous",
                                      "--upstream-url=" + fake_.base_url(),
                                      "--credentials-dir=" + creds_dir_};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -144,14 +76,15 @@ TEST_F(ProcessTest, BadConfigurationExitsWithAClearMessage) {
   Process bad({KTP_GATEWAY_BIN, "--max-image-bytes=lots"});
   EXPECT_EQ(bad.Wait(), 2);
   EXPECT_THAT(bad.Output(), HasSubstr("--max-image-bytes"));
-  Process no_creds({KTP_GATEWAY_BIN, "--listen=127.0.0.1:0", "--credentials-dir=/nonexistent-dir"});
+  Process no_creds({KTP_GATEWAY_BIN, "--listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0",
+                    "--allow-anonymous", "--credentials-dir=/nonexistent-dir"});
   EXPECT_EQ(no_creds.Wait(), 1);
   EXPECT_THAT(no_creds.Output(), HasSubstr("username"));
 }
 
 TEST_F(ProcessTest, EnvironmentVariablesConfigureTheGateway) {
   Process gateway({KTP_GATEWAY_BIN},
-                  {"KTP_LISTEN=127.0.0.1:0", "KTP_UPSTREAM_URL=" + fake_.base_url(),
+                  {"KTP_LISTEN=127.0.0.1:0", "KTP_METRICS_LISTEN=127.0.0.1:0", "KTP_ALLOW_ANONYMOUS=true", "KTP_UPSTREAM_URL=" + fake_.base_url(),
                    "KTP_CREDENTIALS_DIR=" + creds_dir_, "KTP_LOG_LEVEL=debug"});
   ASSERT_TRUE(gateway.WaitForOutput("\"port\":"));
   EXPECT_THAT(gateway.Output(), HasSubstr(fake_.base_url()));
@@ -182,6 +115,45 @@ TEST_F(ProcessTest, KtpctlReadsTheSampleCardThroughTheGateway) {
   EXPECT_THAT(log, Not(HasSubstr(SyntheticIdentity::Default().nik)));
   EXPECT_THAT(log, Not(HasSubstr("test-pass")));
   EXPECT_THAT(log, Not(HasSubstr("test-api-key")));
+}
+
+TEST_F(ProcessTest, WithoutAnAccessPolicyTheGatewayRefusesToStart) {
+  Process gateway({KTP_GATEWAY_BIN, "--listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0",
+                   "--credentials-dir=" + creds_dir_});
+  EXPECT_EQ(gateway.Wait(), 1);
+  EXPECT_THAT(gateway.Output(), HasSubstr("--config-file"));
+}
+
+TEST_F(ProcessTest, KeysIssuedByKtpctlAuthenticateCallersThroughTheConfigFile) {
+  Process keygen({KTP_KTPCTL_BIN, "keygen", "--client-id", "payments-api", "--tenant", "payments"});
+  ASSERT_EQ(keygen.Wait(), 0);
+  const std::string out = keygen.Output();
+  const std::string key = out.substr(out.find("key:") + 8, out.find('\n') - out.find("key:") - 8);
+  const size_t sha_at = out.find("sha256: ") + 8;
+  const std::string sha = out.substr(sha_at, 64);
+  ASSERT_EQ(key.rfind("ktp_", 0), 0u) << out;
+  const std::string config_path = creds_dir_ + "/access.json";
+  std::ofstream(config_path) << R"({"tenants":[{"name":"payments"}],"clients":[{"id":"payments-api",)"
+                             << R"("tenant":"payments","apiKeySha256":")" << sha << R"("}]})";
+  std::unique_ptr<Process> gateway;
+  const int port = StartGateway(gateway, {"--config-file=" + config_path});
+  ASSERT_GT(port, 0) << gateway->Output();
+  const std::string sample = std::string(KTP_SOURCE_DIR) + "/samples/ktp-synthetic.png";
+  const std::string target = absl::StrCat("127.0.0.1:", port);
+  Process anonymous({KTP_KTPCTL_BIN, "read", sample, "--target", target});
+  EXPECT_EQ(anonymous.Wait(), 1);
+  EXPECT_THAT(anonymous.Output(), HasSubstr("UNAUTHENTICATED"));
+  Process wrong({KTP_KTPCTL_BIN, "read", sample, "--target", target, "--token", "ktp_not-a-real-key"});
+  EXPECT_EQ(wrong.Wait(), 1);
+  EXPECT_THAT(wrong.Output(), HasSubstr("UNAUTHENTICATED"));
+  Process ok({KTP_KTPCTL_BIN, "read", sample, "--target", target, "--token", key});
+  EXPECT_EQ(ok.Wait(), 0) << ok.Output();
+  EXPECT_THAT(ok.Output(), HasSubstr(SyntheticIdentity::Default().nik));
+  gateway->Signal(SIGTERM);
+  EXPECT_EQ(gateway->Wait(), 0);
+  EXPECT_THAT(gateway->Output(), HasSubstr("\"client_id\":\"payments-api\""));
+  EXPECT_THAT(gateway->Output(), Not(HasSubstr(key)));
+  unlink(config_path.c_str());
 }
 
 TEST_F(ProcessTest, SigtermDrainsTheCallInFlightAndExitsZero) {

@@ -35,6 +35,24 @@ const FlagCase kAllFlags[] = {
     {"max-upstream-response-bytes", "KTP_MAX_UPSTREAM_RESPONSE_BYTES"},
     {"shutdown-grace", "KTP_SHUTDOWN_GRACE"},
     {"log-level", "KTP_LOG_LEVEL"},
+    {"metrics-listen", "KTP_METRICS_LISTEN"},
+    {"max-connection-age", "KTP_MAX_CONNECTION_AGE"},
+    {"max-connection-age-grace", "KTP_MAX_CONNECTION_AGE_GRACE"},
+    {"keepalive-time", "KTP_KEEPALIVE_TIME"},
+    {"keepalive-timeout", "KTP_KEEPALIVE_TIMEOUT"},
+    {"max-concurrent-calls", "KTP_MAX_CONCURRENT_CALLS"},
+    {"max-buffered-bytes", "KTP_MAX_BUFFERED_BYTES"},
+    {"stream-idle-timeout", "KTP_STREAM_IDLE_TIMEOUT"},
+    {"upstream-retry-max-attempts", "KTP_UPSTREAM_RETRY_MAX_ATTEMPTS"},
+    {"upstream-retry-initial-backoff", "KTP_UPSTREAM_RETRY_INITIAL_BACKOFF"},
+    {"upstream-retry-max-backoff", "KTP_UPSTREAM_RETRY_MAX_BACKOFF"},
+    {"upstream-retry-budget-ratio", "KTP_UPSTREAM_RETRY_BUDGET_RATIO"},
+    {"upstream-retry-budget-min-per-second", "KTP_UPSTREAM_RETRY_BUDGET_MIN_PER_SECOND"},
+    {"upstream-breaker-consecutive-failures", "KTP_UPSTREAM_BREAKER_CONSECUTIVE_FAILURES"},
+    {"upstream-breaker-failure-ratio", "KTP_UPSTREAM_BREAKER_FAILURE_RATIO"},
+    {"upstream-breaker-min-requests", "KTP_UPSTREAM_BREAKER_MIN_REQUESTS"},
+    {"upstream-breaker-window", "KTP_UPSTREAM_BREAKER_WINDOW"},
+    {"upstream-breaker-open-interval", "KTP_UPSTREAM_BREAKER_OPEN_INTERVAL"},
 };
 
 // An EnvLookup over a fixed map (the map must outlive the returned lookup).
@@ -75,7 +93,67 @@ TEST(GatewayConfigTest, DefaultsWithNoArgsAndNoEnv) {
   EXPECT_EQ(c->max_upstream_response_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(c->shutdown_grace, absl::Seconds(25));
   EXPECT_EQ(c->log_level, "info");
+  EXPECT_EQ(c->metrics_listen, "0.0.0.0:9090");
+  EXPECT_EQ(c->max_connection_age, absl::Minutes(30));
+  EXPECT_EQ(c->max_connection_age_grace, absl::Minutes(5));
+  EXPECT_EQ(c->keepalive_time, absl::Seconds(60));
+  EXPECT_EQ(c->keepalive_timeout, absl::Seconds(20));
   EXPECT_FALSE(c->help);
+}
+
+TEST(GatewayConfigTest, ResilienceDefaults) {
+  absl::StatusOr<GatewayConfig> c = Parse({});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_concurrent_calls, 1000);
+  EXPECT_EQ(c->max_buffered_bytes, int64_t{512} << 20);
+  EXPECT_EQ(c->stream_idle_timeout, absl::Seconds(30));
+  EXPECT_EQ(c->upstream_retry_max_attempts, 3);
+  EXPECT_EQ(c->upstream_retry_initial_backoff, absl::Milliseconds(100));
+  EXPECT_EQ(c->upstream_retry_max_backoff, absl::Seconds(2));
+  EXPECT_DOUBLE_EQ(c->upstream_retry_budget_ratio, 0.2);
+  EXPECT_DOUBLE_EQ(c->upstream_retry_budget_min_per_second, 10);
+  EXPECT_EQ(c->breaker_consecutive_failures, 5);
+  EXPECT_DOUBLE_EQ(c->breaker_failure_ratio, 0.5);
+  EXPECT_EQ(c->breaker_min_requests, 20);
+  EXPECT_EQ(c->breaker_window, absl::Seconds(30));
+  EXPECT_EQ(c->breaker_open_interval, absl::Seconds(10));
+}
+
+TEST(GatewayConfigTest, ResilienceZeroesMeanOffWhereDocumented) {
+  absl::StatusOr<GatewayConfig> c =
+      Parse({"--max-concurrent-calls=0", "--stream-idle-timeout=0", "--upstream-retry-max-attempts=1",
+             "--upstream-retry-budget-ratio=0", "--upstream-retry-budget-min-per-second=0",
+             "--upstream-breaker-consecutive-failures=0"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_concurrent_calls, 0);
+  EXPECT_EQ(c->stream_idle_timeout, absl::ZeroDuration());
+  EXPECT_EQ(c->upstream_retry_max_attempts, 1);
+  EXPECT_EQ(c->breaker_consecutive_failures, 0);
+}
+
+TEST(GatewayConfigTest, BadResilienceValuesAreRejectedNamingTheFlag) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"max-concurrent-calls", {"-1", "lots", "1.5", "1000001"}},
+      {"max-buffered-bytes", {"0", "-5", "1G", "1099511627777"}},
+      {"stream-idle-timeout", {"-1s", "abc", "25h"}},
+      {"upstream-retry-max-attempts", {"0", "11", "three"}},
+      {"upstream-retry-initial-backoff", {"0", "-1ms", "x"}},
+      {"upstream-retry-max-backoff", {"0s", "forever"}},
+      {"upstream-retry-budget-ratio", {"-0.1", "1.5", "nan", "inf", "20%"}},
+      {"upstream-retry-budget-min-per-second", {"-1", "10001", "nan"}},
+      {"upstream-breaker-consecutive-failures", {"-1", "many"}},
+      {"upstream-breaker-failure-ratio", {"0", "1.01", "-0.5", "nan"}},
+      {"upstream-breaker-min-requests", {"0", "-3"}},
+      {"upstream-breaker-window", {"0", "-30s"}},
+      {"upstream-breaker-open-interval", {"0s", "soon"}},
+  };
+  for (const auto& [flag, bads] : cases) {
+    for (const std::string& bad : bads) {
+      SCOPED_TRACE(flag + "=" + bad);
+      ExpectInvalid(Parse({"--" + flag + "=" + bad}), "--" + flag);
+    }
+  }
+  ExpectInvalid(Parse({}, {{"KTP_UPSTREAM_RETRY_MAX_ATTEMPTS", "0"}}), "KTP_UPSTREAM_RETRY_MAX_ATTEMPTS");
 }
 
 TEST(GatewayConfigTest, NullEnvLookupMeansDefaults) {
@@ -111,6 +189,11 @@ TEST(GatewayConfigTest, EveryVariableApplies) {
       {"KTP_MAX_UPSTREAM_RESPONSE_BYTES", "4096"},
       {"KTP_SHUTDOWN_GRACE", "10s"},
       {"KTP_LOG_LEVEL", "debug"},
+      {"KTP_METRICS_LISTEN", "127.0.0.1:9191"},
+      {"KTP_MAX_CONNECTION_AGE", "10m"},
+      {"KTP_MAX_CONNECTION_AGE_GRACE", "2m"},
+      {"KTP_KEEPALIVE_TIME", "30s"},
+      {"KTP_KEEPALIVE_TIMEOUT", "5s"},
   };
   absl::StatusOr<GatewayConfig> c = Parse({}, env);
   ASSERT_TRUE(c.ok()) << c.status();
@@ -125,6 +208,11 @@ TEST(GatewayConfigTest, EveryVariableApplies) {
   EXPECT_EQ(c->max_upstream_response_bytes, 4096);
   EXPECT_EQ(c->shutdown_grace, absl::Seconds(10));
   EXPECT_EQ(c->log_level, "debug");
+  EXPECT_EQ(c->metrics_listen, "127.0.0.1:9191");
+  EXPECT_EQ(c->max_connection_age, absl::Minutes(10));
+  EXPECT_EQ(c->max_connection_age_grace, absl::Minutes(2));
+  EXPECT_EQ(c->keepalive_time, absl::Seconds(30));
+  EXPECT_EQ(c->keepalive_timeout, absl::Seconds(5));
 }
 
 TEST(GatewayConfigTest, EmptyVariableIsIgnored) {
@@ -182,6 +270,24 @@ TEST(GatewayConfigTest, EqualsAndSpaceFormsAreEquivalentForEveryFlag) {
       {"max-upstream-response-bytes", "99999"},
       {"shutdown-grace", "7s"},
       {"log-level", "warn"},
+      {"metrics-listen", "127.0.0.2:9191"},
+      {"max-connection-age", "1h"},
+      {"max-connection-age-grace", "90s"},
+      {"keepalive-time", "2m"},
+      {"keepalive-timeout", "7s"},
+      {"max-concurrent-calls", "50"},
+      {"max-buffered-bytes", "1048576"},
+      {"stream-idle-timeout", "5s"},
+      {"upstream-retry-max-attempts", "5"},
+      {"upstream-retry-initial-backoff", "50ms"},
+      {"upstream-retry-max-backoff", "1s"},
+      {"upstream-retry-budget-ratio", "0.1"},
+      {"upstream-retry-budget-min-per-second", "2.5"},
+      {"upstream-breaker-consecutive-failures", "7"},
+      {"upstream-breaker-failure-ratio", "0.25"},
+      {"upstream-breaker-min-requests", "40"},
+      {"upstream-breaker-window", "1m"},
+      {"upstream-breaker-open-interval", "20s"},
   };
   std::vector<std::string> eq_args, space_args;
   for (const FlagCase& f : kAllFlags) {
@@ -204,6 +310,24 @@ TEST(GatewayConfigTest, EqualsAndSpaceFormsAreEquivalentForEveryFlag) {
     EXPECT_EQ(c->max_upstream_response_bytes, 99999);
     EXPECT_EQ(c->shutdown_grace, absl::Seconds(7));
     EXPECT_EQ(c->log_level, "warn");
+    EXPECT_EQ(c->metrics_listen, "127.0.0.2:9191");
+    EXPECT_EQ(c->max_connection_age, absl::Hours(1));
+    EXPECT_EQ(c->max_connection_age_grace, absl::Seconds(90));
+    EXPECT_EQ(c->keepalive_time, absl::Minutes(2));
+    EXPECT_EQ(c->keepalive_timeout, absl::Seconds(7));
+    EXPECT_EQ(c->max_concurrent_calls, 50);
+    EXPECT_EQ(c->max_buffered_bytes, 1048576);
+    EXPECT_EQ(c->stream_idle_timeout, absl::Seconds(5));
+    EXPECT_EQ(c->upstream_retry_max_attempts, 5);
+    EXPECT_EQ(c->upstream_retry_initial_backoff, absl::Milliseconds(50));
+    EXPECT_EQ(c->upstream_retry_max_backoff, absl::Seconds(1));
+    EXPECT_DOUBLE_EQ(c->upstream_retry_budget_ratio, 0.1);
+    EXPECT_DOUBLE_EQ(c->upstream_retry_budget_min_per_second, 2.5);
+    EXPECT_EQ(c->breaker_consecutive_failures, 7);
+    EXPECT_DOUBLE_EQ(c->breaker_failure_ratio, 0.25);
+    EXPECT_EQ(c->breaker_min_requests, 40);
+    EXPECT_EQ(c->breaker_window, absl::Minutes(1));
+    EXPECT_EQ(c->breaker_open_interval, absl::Seconds(20));
     EXPECT_FALSE(c->help);
   }
 }
@@ -270,12 +394,45 @@ TEST(GatewayConfigTest, DurationsApplyToEveryDurationFlag) {
 }
 
 TEST(GatewayConfigTest, BadDurationsAreRejectedNamingTheFlag) {
-  for (const char* flag : {"upstream-timeout", "connect-timeout", "shutdown-grace"}) {
+  for (const char* flag : {"upstream-timeout", "connect-timeout", "shutdown-grace", "max-connection-age",
+                           "max-connection-age-grace", "keepalive-time", "keepalive-timeout"}) {
     for (const char* bad : {"abc", "-1s", "-1", "25h", "24h1s", "86401", "", "10 s", "nan", "inf"}) {
       SCOPED_TRACE(std::string(flag) + "=" + bad);
       ExpectInvalid(Parse({std::string("--") + flag + "=" + bad}), std::string("--") + flag);
     }
   }
+}
+
+TEST(GatewayConfigTest, ConnectionAgeZeroMeansNeverButKeepaliveMustBePositive) {
+  absl::StatusOr<GatewayConfig> c = Parse({"--max-connection-age=0", "--max-connection-age-grace=0s"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_connection_age, absl::ZeroDuration());
+  EXPECT_EQ(c->max_connection_age_grace, absl::ZeroDuration());
+  ExpectInvalid(Parse({"--keepalive-time=0"}), "--keepalive-time");
+  ExpectInvalid(Parse({"--keepalive-timeout=0s"}), "--keepalive-timeout");
+  ExpectInvalid(Parse({}, {{"KTP_KEEPALIVE_TIME", "0"}}), "KTP_KEEPALIVE_TIME");
+}
+
+// ---------------------------------------------------------------------------
+// Metrics endpoint.
+
+TEST(GatewayConfigTest, MetricsListenCanBeDisabled) {
+  for (const char* arg : {"--metrics-listen=", "--metrics-listen=off"}) {
+    absl::StatusOr<GatewayConfig> c = Parse({arg});
+    ASSERT_TRUE(c.ok()) << arg << ": " << c.status();
+    EXPECT_EQ(c->metrics_listen, "") << arg;
+  }
+  // Empty variables are ignored like every other; "off" disables from the environment.
+  absl::StatusOr<GatewayConfig> empty_env = Parse({}, {{"KTP_METRICS_LISTEN", ""}});
+  ASSERT_TRUE(empty_env.ok());
+  EXPECT_EQ(empty_env->metrics_listen, "0.0.0.0:9090");
+  absl::StatusOr<GatewayConfig> off_env = Parse({}, {{"KTP_METRICS_LISTEN", "off"}});
+  ASSERT_TRUE(off_env.ok());
+  EXPECT_EQ(off_env->metrics_listen, "");
+  // The command line still wins.
+  absl::StatusOr<GatewayConfig> c = Parse({"--metrics-listen=127.0.0.1:0"}, {{"KTP_METRICS_LISTEN", "off"}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->metrics_listen, "127.0.0.1:0");
 }
 
 // ---------------------------------------------------------------------------
@@ -368,6 +525,8 @@ TEST(GatewayUsageTest, MentionsDefaults) {
   EXPECT_THAT(usage, HasSubstr("https://api.vision.glair.ai"));
   EXPECT_THAT(usage, HasSubstr("10485760"));
   EXPECT_THAT(usage, HasSubstr("25s"));
+  EXPECT_THAT(usage, HasSubstr("0.0.0.0:9090"));
+  EXPECT_THAT(usage, HasSubstr("30m"));
 }
 
 }  // namespace
