@@ -92,38 +92,6 @@ bool Eventually(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
-// grpc.health.v1.Health/Check for `service`: 1 SERVING, 2 NOT_SERVING, -1 on error.
-int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
-  std::string request;  // HealthCheckRequest{service}: field 1, string
-  request.push_back(0x0a);
-  request.push_back(static_cast<char>(service.size()));
-  request += service;
-  grpc::GenericStub generic(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::Slice slice(request);
-  grpc::ByteBuffer send(&slice, 1), receive;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status status;
-  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &send, &receive,
-                    [&](grpc::Status s) {
-                      std::lock_guard<std::mutex> lock(mu);
-                      status = s;
-                      done = true;
-                      cv.notify_one();
-                    });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  if (!status.ok()) return -1;
-  std::vector<grpc::Slice> slices;
-  if (!receive.Dump(&slices).ok()) return -1;
-  std::string bytes;
-  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  if (bytes.empty()) return 0;  // UNKNOWN is the proto default, encoded as nothing
-  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : -1;
-}
 
 grpc::Status ReadOnce(GatewayHarness& h) {
   UploadSpec spec;

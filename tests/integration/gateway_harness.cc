@@ -1,6 +1,9 @@
 // Harness implementation.
 #include "tests/integration/gateway_harness.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <grpcpp/generic/generic_stub.h>
 #include <fstream>
 #include <sstream>
 
@@ -132,6 +135,38 @@ std::optional<Message> Detail(const grpc::Status& status) {
 std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const grpc::Status& s) { return Detail<google::rpc::ErrorInfo>(s); }
 std::optional<google::rpc::RetryInfo> RetryInfoOf(const grpc::Status& s) { return Detail<google::rpc::RetryInfo>(s); }
 std::optional<google::rpc::BadRequest> BadRequestOf(const grpc::Status& s) { return Detail<google::rpc::BadRequest>(s); }
+
+int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  std::string request;  // HealthCheckRequest{service}: field 1, string
+  request.push_back(0x0a);
+  request.push_back(static_cast<char>(service.size()));
+  request += service;
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Slice slice(request);
+  grpc::ByteBuffer send(&slice, 1), receive;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &send, &receive,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = s;
+                      done = true;
+                      cv.notify_one();
+                    });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  if (!status.ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  if (!receive.Dump(&slices).ok()) return -1;
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  if (bytes.empty()) return 0;  // UNKNOWN is the proto default, encoded as nothing
+  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : -1;
+}
 
 std::string InitialMetadata(const grpc::ClientContext& context, const std::string& key) {
   const auto& md = context.GetServerInitialMetadata();

@@ -96,6 +96,9 @@ std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const grpc::Status& status);
 std::optional<google::rpc::RetryInfo> RetryInfoOf(const grpc::Status& status);
 std::optional<google::rpc::BadRequest> BadRequestOf(const grpc::Status& status);
 
+// grpc.health.v1.Health/Check for `service`: 1 SERVING, 2 NOT_SERVING, 0 UNKNOWN, -1 on error.
+int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service);
+
 // Value of a response header (initial metadata), "" when absent.
 std::string InitialMetadata(const grpc::ClientContext& context, const std::string& key);
 
