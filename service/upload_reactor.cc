@@ -219,6 +219,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     request.options = upload.options;
     request.request_id = request_id_;
     image_bytes_ = request.image.size();
+    upstream_attempts_ = 1;  // unless the backend says otherwise (ErrorInfo "attempts")
     const absl::Time cap = absl::Now() + env_.max_call_duration;
     const absl::Time deadline = absl::FromChrono(context_->deadline());
     request.deadline = std::min(cap, deadline);

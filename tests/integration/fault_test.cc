@@ -4,9 +4,14 @@
 // each fault the test pins the exact gRPC code, ErrorInfo reason (and RetryInfo
 // where there is one) the caller gets, the number of upstream attempts (only
 // idempotent failures are retried), and that the very next call is served
-// normally. Backoffs are shortened so the whole file runs in a few seconds.
+// normally. Connect and total timeouts and the response size cap are covered
+// too. Backoffs are shortened so the whole file runs in a few seconds.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -123,6 +128,51 @@ TEST(FaultRefusedTest, RefusedConnectionIsRetriedThenUnavailable) {
   ASSERT_TRUE(server.Start().ok());
   EXPECT_TRUE(Read(h).ok());
   EXPECT_EQ(server.request_count(), 1u);
+}
+
+// A loopback port whose accept queue is full: new connections hang in SYN_SENT
+// until the client's connect timeout (the kernel drops their SYNs).
+class StalledListener {
+ public:
+  StalledListener() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::listen(listen_fd_, 0);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    filler_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ::connect(filler_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // fills the queue
+  }
+  ~StalledListener() {
+    ::close(filler_fd_);
+    ::close(listen_fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int listen_fd_ = -1;
+  int filler_fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(FaultConnectTimeoutTest, ConnectTimeoutIsAConnectFailureAndIsRetried) {
+  StalledListener stalled;
+  HarnessOptions options = FaultOptions("http://127.0.0.1:" + std::to_string(stalled.port()));
+  options.connect_timeout = absl::Milliseconds(300);
+  options.max_call_duration = absl::Seconds(5);
+  GatewayHarness h(options);
+  const absl::Time start = absl::Now();
+  const grpc::Status s = Read(h);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ErrorInfoOf(s)->reason(), "UPSTREAM_CONNECT_FAILED");
+  EXPECT_EQ(Meta(s, "attempts"), "3");
+  // Three connect timeouts, not the 5 s call timeout.
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(900));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4));
 }
 
 TEST_F(FaultTest, ResetMidRequestIsRetried) {
