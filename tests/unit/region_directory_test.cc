@@ -59,6 +59,8 @@ TEST(RegionDirectoryTest, EmbeddedTableIsTheWholeKemendagriList) {
   EXPECT_TRUE(dir.Find("18.71")->is_city);
   EXPECT_EQ(dir.Find("18")->ktp_name, "LAMPUNG");
   EXPECT_EQ(dir.Find("31.71")->ktp_name, "JAKARTA PUSAT");
+  EXPECT_EQ(dir.Find("31")->ktp_name, "DKI JAKARTA");
+  EXPECT_EQ(dir.Find("34")->ktp_name, "DI YOGYAKARTA");
   EXPECT_FALSE(dir.Children("18.71.01").empty());
   EXPECT_EQ(&dir, &RegionDirectory::Embedded());
 }

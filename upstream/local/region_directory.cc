@@ -44,6 +44,9 @@ std::string ParentOf(absl::string_view code) {
 // "JAKARTA SELATAN").
 std::string KtpName(absl::string_view name, int level) {
   std::string upper = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(name));
+  // The two special provinces are printed abbreviated, as on the cards.
+  if (level == 1 && upper == "DAERAH KHUSUS IBUKOTA JAKARTA") return "DKI JAKARTA";
+  if (level == 1 && upper == "DAERAH ISTIMEWA YOGYAKARTA") return "DI YOGYAKARTA";
   if (level == 2) {
     for (absl::string_view prefix : {"KABUPATEN ADMINISTRASI ", "KOTA ADMINISTRASI ", "KABUPATEN ", "KOTA "}) {
       if (absl::StartsWith(upper, prefix)) return upper.substr(prefix.size());

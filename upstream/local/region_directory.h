@@ -21,7 +21,8 @@ struct Region {
   // As in the table: "Jawa Barat", "Kabupaten Bandung", "Kota Bandung", "Cibiru".
   std::string name;
   // As printed on a KTP and returned by the API: upper case, and for regencies
-  // and cities without the "KABUPATEN " / "KOTA " prefix ("BANDUNG").
+  // and cities without the "KABUPATEN " / "KOTA " prefix ("BANDUNG"); the two
+  // special provinces abbreviated ("DKI JAKARTA", "DI YOGYAKARTA").
   std::string ktp_name;
   // 1 province, 2 regency/city, 3 district (kecamatan), 4 village (kelurahan/desa).
   int level = 0;
