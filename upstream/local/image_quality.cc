@@ -1,0 +1,146 @@
+// Image-quality flags from pixels. See image_quality.h.
+#include "upstream/local/image_quality.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+#include "upstream/local/card_layout.h"
+
+namespace ktp::local {
+namespace {
+
+// Tuned on ktp-synth (clean / moderate must stay unflagged; hard levels flagged).
+struct Thresholds {
+  // ktp-synth: hard blur (σ ≥ 2.5) ≤ 0.020, moderate ≥ 0.032, clean ≈ 0.06.
+  double blurred_below_sharpness = 0.026;
+  // Median card luminance: hard dark ≤ 90, moderate ≥ 140, clean ≈ 190.
+  double dark_below_luma = 115;
+  // Washed out: bright AND low contrast (a photocopy is bright but contrasty).
+  double bright_above_luma = 226;
+  double bright_below_stddev = 50;
+  // Median background saturation: the light-blue card ≥ 15 even when bright,
+  // a greyscale copy ≈ 0. Not judged on a washed-out card (its colour is gone).
+  double copy_below_saturation = 8;
+  // Glare blobs: a flash covers a few % (5–10 % in ktp-synth); a card with
+  // most of its surface clipped is bright or a copy, not flashed.
+  double flash_min_glare = 0.02;
+  double flash_max_glare = 0.16;
+  // Hard rotations are ≥ 12°, moderate ≤ 5°; the measured angle runs ~1.5° low
+  // under perspective.
+  double rotated_above_deg = 8.5;
+  int ktp_min_labels = 6;
+  // Labels that make an image card-like when no outline was found.
+  int card_min_labels = 3;
+  double ktp_aspect_tolerance = 0.18;  // |log(aspect / ID-1 aspect)|
+};
+constexpr Thresholds kQualityThresholds;
+
+// Sharpness is measured at this card width: native resolution varies, and a
+// fixed scale keeps the measure comparable (downscaling hides only mild blur).
+constexpr int kMeasureWidth = 640;
+
+double Percentile(const cv::Mat& grey, double q) {
+  int hist[256] = {0};
+  for (int y = 0; y < grey.rows; ++y) {
+    const uint8_t* p = grey.ptr<uint8_t>(y);
+    for (int x = 0; x < grey.cols; ++x) ++hist[p[x]];
+  }
+  const double target = q * grey.total();
+  double acc = 0;
+  for (int i = 0; i < 256; ++i) {
+    acc += hist[i];
+    if (acc >= target) return i;
+  }
+  return 255;
+}
+
+}  // namespace
+
+QualityMetrics MeasureQuality(const cv::Mat& card) {
+  QualityMetrics m;
+  if (card.empty() || card.type() != CV_8UC3) return m;
+  cv::Mat small;
+  const int h = std::max(1, static_cast<int>(std::lround(kMeasureWidth / layout::kAspect)));
+  cv::resize(card, small, cv::Size(kMeasureWidth, h), 0, 0, cv::INTER_AREA);
+  // A small inset: the rectified edges may carry background or border smear.
+  const cv::Rect inner(kMeasureWidth / 40, h / 40, kMeasureWidth - kMeasureWidth / 20, h - h / 20);
+  small = small(inner).clone();
+
+  cv::Mat grey;
+  cv::cvtColor(small, grey, cv::COLOR_BGR2GRAY);
+  cv::Scalar mean, stddev;
+  cv::meanStdDev(grey, mean, stddev);
+  m.mean_luma = mean[0];
+  m.luma_stddev = stddev[0];
+  m.p95_luma = Percentile(grey, 0.95);
+  m.median_luma = Percentile(grey, 0.5);
+
+  // Sharpness: Laplacian energy over gradient energy. Both scale with contrast
+  // (so darkening or fading does not read as blur); their ratio falls as edges
+  // widen under blur.
+  cv::Mat lap, gx, gy;
+  cv::Laplacian(grey, lap, CV_32F, 1);
+  cv::Sobel(grey, gx, CV_32F, 1, 0, 3);
+  cv::Sobel(grey, gy, CV_32F, 0, 1, 3);
+  const double lap_e = cv::mean(lap.mul(lap))[0];
+  const double grad_e = cv::mean(gx.mul(gx) + gy.mul(gy))[0];
+  m.sharpness = grad_e > 1e-6 ? lap_e / grad_e : 0;
+
+  cv::Mat hsv;
+  cv::cvtColor(small, hsv, cv::COLOR_BGR2HSV);
+  std::vector<cv::Mat> ch;
+  cv::split(hsv, ch);
+  // The card's background: the brighter half of the pixels (text, photo and
+  // watermark are darker), its median saturation.
+  cv::Mat bg = grey >= m.median_luma;
+  std::vector<uint8_t> sat;
+  sat.reserve(grey.total() / 2 + 1);
+  for (int y = 0; y < grey.rows; ++y) {
+    const uint8_t* s = ch[1].ptr<uint8_t>(y);
+    const uint8_t* b = bg.ptr<uint8_t>(y);
+    for (int x = 0; x < grey.cols; ++x) if (b[x]) sat.push_back(s[x]);
+  }
+  if (!sat.empty()) {
+    std::nth_element(sat.begin(), sat.begin() + sat.size() / 2, sat.end());
+    m.saturation = sat[sat.size() / 2];
+  }
+
+  // Glare: clipped, colourless pixels in blobs (single specks are print).
+  cv::Mat glare = (ch[2] >= 250) & (ch[1] <= 12);
+  cv::morphologyEx(glare, glare, cv::MORPH_OPEN,
+                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
+  m.glare_fraction = static_cast<double>(cv::countNonZero(glare)) / glare.total();
+  return m;
+}
+
+v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc, int labels_found) {
+  const Thresholds& t = kQualityThresholds;
+  v1::ImageQualities q;
+  // The pixel flags describe a card: on an image with no card outline and
+  // (almost) no KTP label they would describe a scene or a page, so stay off.
+  const bool card_like = loc.found || labels_found >= t.card_min_labels;
+  q.set_blurred(card_like && m.sharpness < t.blurred_below_sharpness);
+  q.set_dark(card_like && m.median_luma < t.dark_below_luma);
+  q.set_bright(card_like && m.mean_luma > t.bright_above_luma &&
+               m.luma_stddev < t.bright_below_stddev);
+  // Colourless is only "a copy" for a card known to be a KTP (other cards and
+  // pages are white anyway).
+  q.set_copy(labels_found >= t.card_min_labels && !q.bright() &&
+             m.saturation < t.copy_below_saturation);
+  q.set_flash(card_like && m.glare_fraction > t.flash_min_glare &&
+              m.glare_fraction < t.flash_max_glare);
+  q.set_rotated(loc.found && std::abs(loc.angle_deg) > t.rotated_above_deg);
+  q.set_cropped(loc.found && loc.cropped);
+  const bool card_shaped =
+      std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_aspect_tolerance;
+  q.set_ktp(card_shaped && labels_found >= t.ktp_min_labels);
+  // A photographed screen (moiré, pixel grid, refresh banding) cannot be told
+  // reliably from a photo of the card with these measurements: never claimed.
+  q.set_taken_from_screen(false);
+  return q;
+}
+
+}  // namespace ktp::local
