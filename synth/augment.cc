@@ -1,0 +1,330 @@
+// Placement and degradation (see augment.h). Geometry first (homography onto
+// a desk canvas), then photometry in float: copy → brightness → glare → blur
+// → noise, so e.g. glare stays saturated on a darkened photo.
+#include "synth/augment.h"
+
+#include <leptonica/allheaders.h>
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace ktp::synth {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// Desk-like backgrounds that contrast with the light blue card.
+cv::Mat MakeBackground(Rng& rng, int w, int h) {
+  cv::Mat bg(h, w, CV_32FC3);
+  const int kind = rng.Int(0, 2);
+  cv::Vec3f base;
+  if (kind == 0) {  // wood
+    base = cv::Vec3f(static_cast<float>(rng.Real(100, 160)), static_cast<float>(rng.Real(60, 100)),
+                     static_cast<float>(rng.Real(30, 60)));
+  } else if (kind == 1) {  // grey table
+    const float g = static_cast<float>(rng.Real(60, 140));
+    base = cv::Vec3f(g, g, g * static_cast<float>(rng.Real(0.95, 1.05)));
+  } else {  // dark cloth
+    base = cv::Vec3f(static_cast<float>(rng.Real(20, 70)), static_cast<float>(rng.Real(20, 70)),
+                     static_cast<float>(rng.Real(20, 70)));
+  }
+  const double period = rng.Real(8, 20), wobble = rng.Real(5, 25), ph = rng.Real(0, 2 * kPi);
+  const double fx = rng.Real(80, 250);
+  for (int y = 0; y < h; ++y) {
+    cv::Vec3f* row = bg.ptr<cv::Vec3f>(y);
+    for (int x = 0; x < w; ++x) {
+      float v = 0;
+      if (kind == 0) {
+        v = static_cast<float>(14 *
+                               std::sin((y + wobble * std::sin(x / fx + ph)) * 2 * kPi / period));
+      }
+      row[x] = base + cv::Vec3f(v, v * 0.7f, v * 0.4f);
+    }
+  }
+  // Uneven lighting: a coarse random field scaled up smoothly.
+  cv::Mat light(4, 5, CV_32F);
+  for (int i = 0; i < light.rows; ++i) {
+    for (int j = 0; j < light.cols; ++j)
+      light.at<float>(i, j) = static_cast<float>(rng.Real(0.8, 1.15));
+  }
+  cv::resize(light, light, bg.size(), 0, 0, cv::INTER_CUBIC);
+  cv::Mat light3;
+  cv::merge(std::vector<cv::Mat>{light, light, light}, light3);
+  bg = bg.mul(light3);
+  cv::Mat grain(h, w, CV_32FC3);
+  cv::RNG cvrng(rng.Next());
+  cvrng.fill(grain, cv::RNG::NORMAL, 0, 6);
+  cv::GaussianBlur(grain, grain, cv::Size(0, 0), 1.2);
+  bg += grain;
+  return bg;
+}
+
+// Saturated elliptical glare in document coordinates (0..1 mask).
+cv::Mat GlareMask(Rng& rng, cv::Size size, int blobs, double coverage) {
+  cv::Mat core = cv::Mat::zeros(size, CV_32F);
+  cv::Mat halo = cv::Mat::zeros(size, CV_32F);
+  const double area_each = coverage * size.area() / blobs;
+  for (int i = 0; i < blobs; ++i) {
+    const double ratio = rng.Real(1.0, 2.2);  // a/b
+    const double b = std::sqrt(area_each / (kPi * ratio));
+    const double a = b * ratio;
+    const cv::Point centre(static_cast<int>(rng.Real(0.2, 0.8) * size.width),
+                           static_cast<int>(rng.Real(0.2, 0.8) * size.height));
+    const double angle = rng.Real(0, 180);
+    cv::ellipse(core, centre, cv::Size(static_cast<int>(a), static_cast<int>(b)), angle, 0, 360,
+                cv::Scalar(1.0), cv::FILLED, cv::LINE_AA);
+    cv::ellipse(halo, centre, cv::Size(static_cast<int>(a * 1.8), static_cast<int>(b * 1.8)), angle,
+                0, 360, cv::Scalar(0.55), cv::FILLED, cv::LINE_AA);
+  }
+  cv::GaussianBlur(halo, halo, cv::Size(0, 0), std::max(3.0, std::sqrt(area_each) * 0.25));
+  // Soft-edged but still saturated in the middle, like a real flash spot.
+  cv::GaussianBlur(core, core, cv::Size(0, 0), std::max(2.0, 0.12 * std::sqrt(area_each / kPi)));
+  cv::threshold(core * 1.4, core, 1.0, 1.0, cv::THRESH_TRUNC);
+  return cv::max(core, halo);
+}
+
+}  // namespace
+
+const char* LevelName(Level level) {
+  switch (level) {
+    case Level::kClean:
+      return "clean";
+    case Level::kModerate:
+      return "moderate";
+    case Level::kHard:
+      return "hard";
+  }
+  return "unknown";
+}
+
+AugmentParams ChooseAugment(Rng& rng, Level level, bool allow_png) {
+  AugmentParams p;
+  p.canvas_factor = rng.Real(1.25, 1.5);
+  if (level == Level::kClean) {
+    p.rotation_deg = rng.Real(-1.0, 1.0);
+    p.scale = rng.Real(0.97, 1.03);
+    p.jpeg_quality = allow_png && rng.Chance(0.5) ? 0 : rng.Int(90, 97);
+    return p;
+  }
+  p.scale = rng.Real(0.85, 1.15);
+  p.jpeg_quality = rng.Int(60, 90);
+  if (level == Level::kModerate) {
+    p.rotation_deg = rng.Real(-5.0, 5.0);
+    p.perspective = rng.Real(0.0, 0.03);
+    p.blur_sigma = rng.Real(0.0, 1.0);
+    p.noise_sigma = rng.Real(0.0, 4.0);
+    p.brightness = rng.Real(0.7, 1.3);
+    return p;
+  }
+  // Hard: a tamer base (so the defects are the only out-of-range knobs), then
+  // one or two defects with clear gaps from the moderate ranges.
+  p.rotation_deg = rng.Real(-4.0, 4.0);
+  p.perspective = rng.Real(0.0, 0.02);
+  p.blur_sigma = rng.Real(0.0, 0.8);
+  p.noise_sigma = rng.Real(1.0, 4.0);
+  p.brightness = rng.Real(0.85, 1.15);
+  const int count = rng.Chance(0.6) ? 1 : 2;
+  while (static_cast<int>(p.defects.size()) < count) {
+    const std::string d = kDefectNames[rng.Int(0, 6)];
+    if (Has(p.defects, d)) continue;
+    // Mutually exclusive looks: photometric opposites, and glare on a copy.
+    const bool clash =
+        (d == "dark" && Has(p.defects, "bright")) || (d == "bright" && Has(p.defects, "dark")) ||
+        (d == "copy" &&
+         (Has(p.defects, "flash") || Has(p.defects, "dark") || Has(p.defects, "bright"))) ||
+        ((d == "flash" || d == "dark" || d == "bright") && Has(p.defects, "copy"));
+    if (clash) continue;
+    p.defects.push_back(d);
+  }
+  for (const std::string& d : p.defects) {
+    if (d == "blurred") {
+      p.blur_sigma = rng.Real(2.5, 4.0);
+    } else if (d == "dark") {
+      p.brightness = rng.Real(0.25, 0.45);
+    } else if (d == "bright") {
+      p.brightness = rng.Real(1.6, 2.0);
+      p.lift = rng.Real(30, 70);
+    } else if (d == "rotated") {
+      p.rotation_deg = rng.SignedReal(12.0, 30.0);
+    } else if (d == "cropped") {
+      p.crop_fraction = rng.Real(0.10, 0.25);
+      p.crop_side = rng.Int(0, 3);
+    } else if (d == "copy") {
+      p.copy = true;
+      p.noise_sigma = rng.Real(5.0, 9.0);
+    } else if (d == "flash") {
+      p.flashes = rng.Int(1, 2);
+      p.flash_coverage = rng.Real(0.03, 0.10);
+    }
+  }
+  std::sort(p.defects.begin(), p.defects.end());
+  return p;
+}
+
+Augmented Apply(const cv::Mat& doc_rgba, const AugmentParams& p, Rng& rng) {
+  const double w = doc_rgba.cols, h = doc_rgba.rows;
+  const double sw = w * p.scale, sh = h * p.scale;
+
+  // Corners around the origin: scaled, jittered (perspective), rotated.
+  const double th = -p.rotation_deg * kPi / 180.0;  // image y points down
+  const double c = std::cos(th), s = std::sin(th);
+  std::array<cv::Point2d, 4> quad;
+  const double corners[4][2] = {
+      {-sw / 2, -sh / 2}, {sw / 2, -sh / 2}, {sw / 2, sh / 2}, {-sw / 2, sh / 2}};
+  for (int i = 0; i < 4; ++i) {
+    const double jx = corners[i][0] + rng.Real(-1, 1) * p.perspective * sw;
+    const double jy = corners[i][1] + rng.Real(-1, 1) * p.perspective * sw;
+    quad[i] = cv::Point2d(c * jx - s * jy, s * jx + c * jy);
+  }
+  double minx = 1e9, maxx = -1e9, miny = 1e9, maxy = -1e9;
+  for (const auto& q : quad) {
+    minx = std::min(minx, q.x);
+    maxx = std::max(maxx, q.x);
+    miny = std::min(miny, q.y);
+    maxy = std::max(maxy, q.y);
+  }
+
+  int cw, ch;
+  double tx, ty;
+  if (p.full_frame) {
+    cw = static_cast<int>(std::lround(sw));
+    ch = static_cast<int>(std::lround(sh));
+    tx = sw / 2;
+    ty = sh / 2;
+    quad = {cv::Point2d(-sw / 2, -sh / 2), cv::Point2d(sw / 2, -sh / 2),
+            cv::Point2d(sw / 2, sh / 2), cv::Point2d(-sw / 2, sh / 2)};
+  } else {
+    const double margin = 0.03 * std::max(sw, sh);
+    cw = static_cast<int>(std::ceil(std::max(sw * p.canvas_factor, maxx - minx + 2 * margin)));
+    ch = static_cast<int>(std::ceil(std::max(sh * p.canvas_factor, maxy - miny + 2 * margin)));
+    tx = rng.Real(margin - minx, cw - margin - maxx);
+    ty = rng.Real(margin - miny, ch - margin - maxy);
+    if (p.crop_fraction > 0) {
+      // Push one side of the card past the image border.
+      const double cut = p.crop_fraction * (p.crop_side < 2 ? sw : sh);
+      if (p.crop_side == 0) tx = -cut - minx;
+      if (p.crop_side == 1) tx = cw + cut - maxx;
+      if (p.crop_side == 2) ty = -cut - miny;
+      if (p.crop_side == 3) ty = ch + cut - maxy;
+    }
+  }
+  for (auto& q : quad) q += cv::Point2d(tx, ty);
+
+  const cv::Point2f src[4] = {{0, 0},
+                              {static_cast<float>(w), 0},
+                              {static_cast<float>(w), static_cast<float>(h)},
+                              {0, static_cast<float>(h)}};
+  cv::Point2f dst[4];
+  for (int i = 0; i < 4; ++i)
+    dst[i] = cv::Point2f(static_cast<float>(quad[i].x), static_cast<float>(quad[i].y));
+  const cv::Mat hom = cv::getPerspectiveTransform(src, dst);
+
+  cv::Mat warped;
+  cv::warpPerspective(doc_rgba, warped, hom, cv::Size(cw, ch), cv::INTER_LINEAR,
+                      cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0, 0));
+  cv::Mat bg =
+      p.full_frame ? cv::Mat(ch, cw, CV_32FC3, cv::Scalar(0, 0, 0)) : MakeBackground(rng, cw, ch);
+  cv::Mat img(ch, cw, CV_32FC3);
+  for (int y = 0; y < ch; ++y) {
+    const cv::Vec4b* d = warped.ptr<cv::Vec4b>(y);
+    const cv::Vec3f* b = bg.ptr<cv::Vec3f>(y);
+    cv::Vec3f* o = img.ptr<cv::Vec3f>(y);
+    for (int x = 0; x < cw; ++x) {
+      const float a = d[x][3] / 255.0f;
+      o[x] = b[x] * (1 - a) + cv::Vec3f(d[x][0], d[x][1], d[x][2]) * a;
+    }
+  }
+
+  if (p.copy) {
+    // Photocopy: grey, steeper contrast, paper-white background.
+    cv::Mat grey;
+    cv::cvtColor(img, grey, cv::COLOR_RGB2GRAY);
+    grey = (grey - 128.0) * 1.6 + 165.0;
+    cv::cvtColor(grey, img, cv::COLOR_GRAY2RGB);
+  }
+  img = img * p.brightness + cv::Scalar::all(p.lift);
+  if (p.flashes > 0) {
+    cv::Mat glare = GlareMask(rng, doc_rgba.size(), p.flashes, p.flash_coverage);
+    cv::Mat warped_glare;
+    cv::warpPerspective(glare, warped_glare, hom, cv::Size(cw, ch), cv::INTER_LINEAR,
+                        cv::BORDER_CONSTANT, cv::Scalar(0));
+    for (int y = 0; y < ch; ++y) {
+      const float* g = warped_glare.ptr<float>(y);
+      cv::Vec3f* o = img.ptr<cv::Vec3f>(y);
+      for (int x = 0; x < cw; ++x) o[x] = o[x] * (1 - g[x]) + cv::Vec3f(255, 255, 252) * g[x];
+    }
+  }
+  if (p.blur_sigma > 0.05) {
+    cv::GaussianBlur(img, img, cv::Size(0, 0), p.blur_sigma * p.scale);
+  }
+  if (p.noise_sigma > 0) {
+    cv::RNG cvrng(rng.Next());
+    if (p.copy) {
+      cv::Mat n(ch, cw, CV_32F);
+      cvrng.fill(n, cv::RNG::NORMAL, 0, p.noise_sigma);
+      cv::Mat n3;
+      cv::cvtColor(n, n3, cv::COLOR_GRAY2RGB);
+      img += n3;
+    } else {
+      cv::Mat n(ch, cw, CV_32FC3);
+      cvrng.fill(n, cv::RNG::NORMAL, 0, p.noise_sigma);
+      img += n;
+    }
+  }
+  Augmented out;
+  img.convertTo(out.rgb, CV_8UC3);  // saturating
+  out.quad = quad;
+  return out;
+}
+
+absl::StatusOr<std::string> Encode(const cv::Mat& rgb, int jpeg_quality) {
+  if (rgb.type() != CV_8UC3 || rgb.empty())
+    return absl::InvalidArgumentError("Encode wants CV_8UC3");
+  bool grey = true;
+  for (int y = 0; y < rgb.rows && grey; ++y) {
+    const cv::Vec3b* r = rgb.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < rgb.cols; ++x) {
+      if (r[x][0] != r[x][1] || r[x][1] != r[x][2]) {
+        grey = false;
+        break;
+      }
+    }
+  }
+  PIX* pix = pixCreate(rgb.cols, rgb.rows, grey ? 8 : 32);
+  if (pix == nullptr) return absl::ResourceExhaustedError("pixCreate failed");
+  pixSetResolution(pix, 300, 300);
+  l_uint32* data = pixGetData(pix);
+  const int wpl = pixGetWpl(pix);
+  for (int y = 0; y < rgb.rows; ++y) {
+    const cv::Vec3b* r = rgb.ptr<cv::Vec3b>(y);
+    l_uint32* line = data + static_cast<ptrdiff_t>(y) * wpl;
+    for (int x = 0; x < rgb.cols; ++x) {
+      if (grey) {
+        SET_DATA_BYTE(line, x, r[x][0]);
+      } else {
+        line[x] = (static_cast<l_uint32>(r[x][0]) << L_RED_SHIFT) |
+                  (static_cast<l_uint32>(r[x][1]) << L_GREEN_SHIFT) |
+                  (static_cast<l_uint32>(r[x][2]) << L_BLUE_SHIFT);
+      }
+    }
+  }
+  l_uint8* bytes = nullptr;
+  size_t size = 0;
+  const l_int32 rc = jpeg_quality > 0 ? pixWriteMemJpeg(&bytes, &size, pix, jpeg_quality, 0)
+                                      : pixWriteMemPng(&bytes, &size, pix, 0.0f);
+  pixDestroy(&pix);
+  if (rc != 0 || bytes == nullptr) return absl::InternalError("image encoding failed");
+  std::string out(reinterpret_cast<const char*>(bytes), size);
+  lept_free(bytes);
+  return out;
+}
+
+}  // namespace ktp::synth

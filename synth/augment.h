@@ -1,0 +1,63 @@
+// Placement and degradation of a rendered document: it is warped onto a
+// larger desk-like canvas (so a reader must find it), then blurred, lit,
+// glared, noised and encoded according to a difficulty level. Every parameter
+// is drawn from the caller's Rng, so results are reproducible.
+#ifndef KTP_SYNTH_AUGMENT_H_
+#define KTP_SYNTH_AUGMENT_H_
+
+#include <array>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "synth/random.h"
+
+namespace ktp::synth {
+
+enum class Level { kClean, kModerate, kHard };
+// "clean", "moderate", "hard".
+const char* LevelName(Level level);
+
+// Hard-level defects; the names double as ImageQualities keys.
+inline constexpr const char* kDefectNames[] = {"blurred", "dark", "bright", "rotated",
+                                               "cropped", "copy", "flash"};
+
+struct AugmentParams {
+  double rotation_deg = 0;           // counter-clockwise positive
+  double scale = 1;                  // card pixels in the output per rendered pixel
+  double perspective = 0;            // max corner jitter, fraction of the card width
+  double canvas_factor = 1.3;        // canvas size relative to the scaled card
+  double blur_sigma = 0;             // at card scale (1012 px wide)
+  double brightness = 1;             // multiplier
+  double lift = 0;                   // additive, 0–255 (washes out "bright" images)
+  double noise_sigma = 0;            // grey levels
+  double crop_fraction = 0;          // of the card's width/height cut off by the border
+  int crop_side = 0;                 // 0 left, 1 right, 2 top, 3 bottom
+  bool copy = false;                 // grey photocopy look
+  int flashes = 0;                   // glare blobs
+  double flash_coverage = 0;         // fraction of the card under saturated glare
+  bool full_frame = false;           // the document is the whole image (no desk)
+  int jpeg_quality = 0;              // 0: PNG
+  std::vector<std::string> defects;  // applied hard-level defects, kDefectNames
+};
+
+// Draws parameters for a KTP card at `level`. `allow_png` lets clean cards be PNG.
+AugmentParams ChooseAugment(Rng& rng, Level level, bool allow_png);
+
+struct Augmented {
+  cv::Mat rgb;  // CV_8UC3, R G B
+  // Where the document's corners landed: top-left, top-right, bottom-right,
+  // bottom-left (may lie outside the image when cropped).
+  std::array<cv::Point2d, 4> quad;
+};
+
+// Places `doc_rgba` (CV_8UC4, R G B A) on a canvas and degrades it.
+Augmented Apply(const cv::Mat& doc_rgba, const AugmentParams& params, Rng& rng);
+
+// Encodes RGB (grey images as 8-bit grey) to JPEG (quality > 0) or PNG.
+absl::StatusOr<std::string> Encode(const cv::Mat& rgb, int jpeg_quality);
+
+}  // namespace ktp::synth
+
+#endif  // KTP_SYNTH_AUGMENT_H_

@@ -1,0 +1,174 @@
+// Sample assembly and ground-truth JSON (see synth_set.h). The JSON is
+// written by hand: flat, small, and with a fixed key order for stable diffs.
+#include "synth/synth_set.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "synth/card_renderer.h"
+#include "synth/identity.h"
+#include "upstream/local/region_directory.h"
+
+namespace ktp::synth {
+namespace {
+
+// Salts keep the card and non-KTP streams (and the levels) independent.
+constexpr uint64_t kNonKtpSalt = 0x6f74686572ULL;
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::map<std::string, bool> Qualities(bool is_ktp, const std::vector<std::string>& defects) {
+  std::map<std::string, bool> q;
+  for (const char* name : kDefectNames) q[name] = false;
+  for (const std::string& d : defects) q[d] = true;
+  q["ktp"] = is_ktp;
+  q["taken_from_screen"] = false;
+  return q;
+}
+
+void FinishEncoding(const AugmentParams& params, const std::string& stem, Sample* sample) {
+  sample->mime_type = params.jpeg_quality > 0 ? "image/jpeg" : "image/png";
+  sample->file_name = stem + (params.jpeg_quality > 0 ? ".jpg" : ".png");
+}
+
+void ApplyFormat(Format format, AugmentParams* p) {
+  if (format == Format::kPng) p->jpeg_quality = 0;
+  if (format == Format::kJpeg && p->jpeg_quality == 0) p->jpeg_quality = 92;
+}
+
+std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
+                 const AugmentParams& p, const Augmented& a, const Identity* id,
+                 const std::string& document) {
+  std::string j = "{";
+  absl::StrAppend(&j, "\"image\":", JsonString(s.file_name), ",\"seed\":", seed,
+                  ",\"index\":", index, ",\"level\":", JsonString(level),
+                  ",\"mime_type\":", JsonString(s.mime_type),
+                  ",\"is_ktp\":", s.is_ktp ? "true" : "false",
+                  ",\"document\":", JsonString(document), ",\"fields\":{");
+  bool first = true;
+  if (id != nullptr) {
+    for (const std::string& name : FieldNames()) {
+      absl::StrAppend(&j, first ? "" : ",", JsonString(name), ":", JsonString(s.fields.at(name)));
+      first = false;
+    }
+  }
+  j += "}";
+  if (id != nullptr) {
+    absl::StrAppend(&j, ",\"issue_place\":", JsonString(id->issue_place),
+                    ",\"issue_date\":", JsonString(id->issue_date));
+  }
+  j += ",\"qualities\":{";
+  first = true;
+  for (const auto& [k, v] : s.qualities) {
+    absl::StrAppend(&j, first ? "" : ",", JsonString(k), ":", v ? "true" : "false");
+    first = false;
+  }
+  absl::StrAppend(
+      &j, "},\"augment\":{",
+      absl::StrFormat("\"rotation_deg\":%.3f,\"scale\":%.4f,\"perspective\":%.4f,"
+                      "\"blur_sigma\":%.3f,\"brightness\":%.3f,\"lift\":%.1f,"
+                      "\"noise_sigma\":%.2f,\"crop_fraction\":%.3f,\"flash_coverage\":%.3f,"
+                      "\"jpeg_quality\":%d,\"width\":%d,\"height\":%d",
+                      p.rotation_deg, p.scale, p.perspective, p.blur_sigma, p.brightness, p.lift,
+                      p.noise_sigma, p.crop_fraction, p.flash_coverage, p.jpeg_quality, a.rgb.cols,
+                      a.rgb.rows),
+      ",\"defects\":[");
+  for (size_t i = 0; i < p.defects.size(); ++i) {
+    absl::StrAppend(&j, i ? "," : "", JsonString(p.defects[i]));
+  }
+  j += "]},\"";
+  j += id != nullptr ? "card_quad" : "document_quad";
+  j += "\":[";
+  for (int i = 0; i < 4; ++i) {
+    absl::StrAppend(&j, i ? "," : "", absl::StrFormat("[%.1f,%.1f]", a.quad[i].x, a.quad[i].y));
+  }
+  j += "]}\n";
+  return j;
+}
+
+}  // namespace
+
+absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level, Format format) {
+  Rng rng(seed, static_cast<uint64_t>(index), static_cast<uint64_t>(level) + 1);
+  absl::StatusOr<Identity> id = MakeIdentity(rng, local::RegionDirectory::Embedded(), TextFits);
+  if (!id.ok()) return id.status();
+  const cv::Mat card = RenderCard(*id, rng);
+  AugmentParams params = ChooseAugment(rng, level, /*allow_png=*/true);
+  ApplyFormat(format, &params);
+  const Augmented aug = Apply(card, params, rng);
+
+  Sample s;
+  s.is_ktp = true;
+  FinishEncoding(params, absl::StrFormat("card-%06d", index), &s);
+  absl::StatusOr<std::string> bytes = Encode(aug.rgb, params.jpeg_quality);
+  if (!bytes.ok()) return bytes.status();
+  s.encoded = *std::move(bytes);
+  s.fields = id->Fields();
+  s.qualities = Qualities(true, params.defects);
+  s.ground_truth_json = Json(s, seed, index, LevelName(level), params, aug, &*id, "ktp");
+  return s;
+}
+
+absl::StatusOr<Sample> MakeNonKtp(uint64_t seed, int index, Format format) {
+  Rng rng(seed, static_cast<uint64_t>(index), kNonKtpSalt);
+  std::string kind;
+  const cv::Mat doc = RenderOtherDocument(rng, &kind);
+  AugmentParams params = ChooseAugment(rng, Level::kModerate, /*allow_png=*/false);
+  if (kind == "scene") {
+    params.full_frame = true;
+    params.scale = 1.0;
+    params.rotation_deg = 0;
+    params.perspective = 0;
+  } else if (kind == "page") {
+    params.scale *= 0.9;
+  }
+  ApplyFormat(format, &params);
+  const Augmented aug = Apply(doc, params, rng);
+
+  Sample s;
+  s.is_ktp = false;
+  FinishEncoding(params, absl::StrFormat("other-%06d", index), &s);
+  absl::StatusOr<std::string> bytes = Encode(aug.rgb, params.jpeg_quality);
+  if (!bytes.ok()) return bytes.status();
+  s.encoded = *std::move(bytes);
+  s.qualities = Qualities(false, {});
+  s.ground_truth_json = Json(s, seed, index, "non-ktp", params, aug, nullptr, kind);
+  return s;
+}
+
+std::string JsonFileName(const Sample& sample) {
+  const size_t dot = sample.file_name.rfind('.');
+  return sample.file_name.substr(0, dot) + ".json";
+}
+
+}  // namespace ktp::synth

@@ -1,0 +1,44 @@
+// One synthetic sample from (seed, index, level): an invented identity, the
+// clean card, its placement and degradation, the encoded image and the
+// ground truth (fields, quality flags, JSON). The accuracy benchmark and
+// tests use this in memory; ktp-synth writes it to disk.
+#ifndef KTP_SYNTH_SYNTH_SET_H_
+#define KTP_SYNTH_SYNTH_SET_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "synth/augment.h"  // Level, LevelName
+
+namespace ktp::synth {
+
+enum class Format { kAuto, kPng, kJpeg };
+
+struct Sample {
+  std::string file_name;  // "card-000017.jpg"
+  std::string mime_type;  // "image/png" | "image/jpeg"
+  std::string encoded;    // the image file bytes
+  bool is_ktp = true;
+  // The 17 KtpCard proto field names → expected value (empty for non-KTP).
+  std::map<std::string, std::string> fields;
+  // Expected flags, keys as in ktp.v1.ImageQualities (all nine).
+  std::map<std::string, bool> qualities;
+  std::string ground_truth_json;
+};
+
+// Deterministic: the same (seed, index, level, format) always gives the same
+// bytes. kAuto: clean cards are PNG or JPEG (q ≥ 90), others JPEG.
+absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level,
+                                Format format = Format::kAuto);
+// A document that is not a KTP (page of text, another card, a scene);
+// qualities.ktp is false and fields is empty.
+absl::StatusOr<Sample> MakeNonKtp(uint64_t seed, int index, Format format = Format::kAuto);
+
+// The file name without extension ("card-000017") + ".json".
+std::string JsonFileName(const Sample& sample);
+
+}  // namespace ktp::synth
+
+#endif  // KTP_SYNTH_SYNTH_SET_H_
