@@ -83,6 +83,32 @@ const std::vector<FlagSpec>& Flags() {
   static const auto* flags = new std::vector<FlagSpec>{
       {"listen", "KTP_LISTEN", "0.0.0.0:50051", "gRPC listen address host:port (port 0 picks one)",
        [](GatewayConfig& c, absl::string_view v) { return SetString(c.listen, v); }},
+      {"backend", "KTP_BACKEND", "upstream",
+       "which engine reads cards: upstream (the GLAIR Vision API) or local (the embedded offline "
+       "Tesseract reader; no credentials, no network)",
+       [](GatewayConfig& c, absl::string_view v) {
+         if (v != "upstream" && v != "local") return absl::InvalidArgumentError("must be upstream or local");
+         return SetString(c.backend, v);
+       }},
+      {"fallback", "KTP_FALLBACK", "none",
+       "local: when the upstream is unavailable (circuit open, 5xx or connection failures after "
+       "retries, no valid credentials) answer from the local reader, marked engine=ENGINE_LOCAL with "
+       "fallback_reason; none: return the error",
+       [](GatewayConfig& c, absl::string_view v) {
+         if (v != "none" && v != "local") return absl::InvalidArgumentError("must be none or local");
+         return SetString(c.fallback, v);
+       }},
+      {"local-workers", "KTP_LOCAL_WORKERS", "0",
+       "local reader: OCR worker threads, one Tesseract engine each (0 = one per core)",
+       [](GatewayConfig& c, absl::string_view v) { return SetInt(c.local_workers, v, 0, 256); }},
+      {"local-max-queued", "KTP_LOCAL_MAX_QUEUED", "0",
+       "local reader: reads that may wait for a busy worker; more are refused with RESOURCE_EXHAUSTED "
+       "LOCAL_ENGINE_BUSY (0 = as many as workers)",
+       [](GatewayConfig& c, absl::string_view v) { return SetInt(c.local_max_queued, v, 0, 100000); }},
+      {"tessdata-dir", "KTP_TESSDATA_DIR", "",
+       "local reader: Tesseract language data directory (empty = the system's, Debian package "
+       "tesseract-ocr-ind)",
+       [](GatewayConfig& c, absl::string_view v) { return SetString(c.tessdata_dir, v); }},
       {"upstream-url", "KTP_UPSTREAM_URL", "https://api.vision.glair.ai",
        "base URL of the GLAIR Vision API (http:// only for local test servers)",
        [](GatewayConfig& c, absl::string_view v) { return SetString(c.upstream_url, v); }},
@@ -269,6 +295,9 @@ absl::StatusOr<GatewayConfig> ParseGatewayConfig(const std::vector<std::string>&
     if (absl::Status s = spec->set(config, value); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", s.message()));
     }
+  }
+  if (config.backend == "local" && config.fallback == "local") {
+    return absl::InvalidArgumentError("--fallback=local only applies to --backend=upstream");
   }
   return config;
 }

@@ -17,6 +17,17 @@ namespace ktp::service {
 
 struct GatewayConfig {
   std::string listen = "0.0.0.0:50051";
+  // Which engine reads cards: "upstream" (the GLAIR Vision API) or "local"
+  // (the embedded Tesseract reader, offline).
+  std::string backend = "upstream";
+  // "local": answer from the local reader when the upstream is unavailable
+  // (backend=upstream only); "none": fail instead.
+  std::string fallback = "none";
+  // Local reader: worker threads (0 = cores), reads queued beyond them (0 =
+  // as many as workers), Tesseract data directory ("" = Debian's default).
+  int64_t local_workers = 0;
+  int64_t local_max_queued = 0;
+  std::string tessdata_dir;
   std::string upstream_url = "https://api.vision.glair.ai";
   std::string credentials_dir;
   std::string upstream_ca_file;

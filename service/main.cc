@@ -31,6 +31,8 @@
 #include "upstream/circuit_breaker.h"
 #include "upstream/credentials.h"
 #include "upstream/curl_client.h"
+#include "upstream/fallback_backend.h"
+#include "upstream/local/local_ocr_backend.h"
 #include "upstream/retrying_backend.h"
 
 namespace {
@@ -139,16 +141,42 @@ int main(int argc, char** argv) {
                                        {"metrics_path", "/metrics"}});
   }
 
+  // The local reader: the serving engine with --backend=local, the stand-in
+  // with --fallback=local. Its engines load at start-up, so missing language
+  // data stops the process here rather than failing calls later.
+  std::unique_ptr<ktp::local::LocalOcrBackend> local_reader;
+  if (config.backend == "local" || config.fallback == "local") {
+    ktp::local::LocalEngineOptions local_options;
+    local_options.workers = static_cast<int>(config.local_workers);
+    local_options.max_queued = static_cast<int>(config.local_max_queued);
+    local_options.tessdata_dir = config.tessdata_dir;
+    auto created = ktp::local::LocalOcrBackend::Create(local_options);
+    if (!created.ok()) return Fail(absl::StrCat("local reader: ", created.status().message()));
+    local_reader = *std::move(created);
+    ktp::log::Info("local reader ready", {{"role", config.backend == "local" ? "backend" : "fallback"}});
+  }
+  const bool upstream_enabled = config.backend == "upstream";
+  const bool falls_back = upstream_enabled && config.fallback == "local";
+
   // Upstream credentials: a vault over --credentials-dir (named sets, rotated
   // without restart), or one fixed set from KTP_UPSTREAM_* when no directory is
   // given. An empty or half-written directory is not fatal: the gateway starts
-  // NOT_SERVING and turns SERVING once a valid set appears.
+  // NOT_SERVING and turns SERVING once a valid set appears (or, with
+  // --fallback=local, serves from the local reader meanwhile).
   std::shared_ptr<ktp::upstream::CredentialVault> vault;
   std::shared_ptr<const ktp::upstream::CredentialSource> credential_source;
-  if (config.credentials_dir.empty()) {
+  if (!upstream_enabled) {
+    // --backend=local: no upstream, no credentials.
+  } else if (config.credentials_dir.empty()) {
     auto credentials = ktp::upstream::LoadCredentialsFromEnv();
-    if (!credentials.ok()) return Fail(absl::StrCat("no upstream credentials: ", credentials.status().message()));
-    credential_source = std::make_shared<ktp::upstream::StaticCredentialSource>(*std::move(credentials));
+    if (!credentials.ok() && !falls_back) {
+      return Fail(absl::StrCat("no upstream credentials: ", credentials.status().message()));
+    }
+    if (!credentials.ok()) {
+      ktp::log::Warn("no upstream credentials: every call is answered by the local reader");
+    }
+    credential_source = std::make_shared<ktp::upstream::StaticCredentialSource>(
+        credentials.ok() ? *std::move(credentials) : nullptr);
   } else {
     ktp::upstream::CredentialVaultOptions vault_options;
     vault_options.root = config.credentials_dir;
@@ -158,53 +186,70 @@ int main(int argc, char** argv) {
     vault = *std::move(created);
     credential_source = vault;
     if (!vault->has_any()) {
-      ktp::log::Warn("no valid upstream credential set yet: NOT_SERVING until one appears");
+      ktp::log::Warn(falls_back ? "no valid upstream credential set yet: the local reader answers meanwhile"
+                                : "no valid upstream credential set yet: NOT_SERVING until one appears");
     }
   }
 
-  ktp::upstream::CurlClientOptions client_options;
-  client_options.base_url = config.upstream_url;
-  client_options.credentials = credential_source;
-  client_options.connect_timeout = config.connect_timeout;
-  client_options.max_call_timeout = config.upstream_timeout;
-  client_options.max_response_bytes =
-      static_cast<size_t>(config.max_upstream_response_bytes);
-  client_options.ca_file = config.upstream_ca_file;
-  client_options.observer = &metrics;
-  auto backend = ktp::upstream::CurlOcrBackend::Create(std::move(client_options));
-  if (!backend.ok()) return Fail(absl::StrCat("upstream client: ", backend.status().message()));
-
-  // Upstream resilience, outermost first: Retrying → CircuitBreaking → curl.
-  // Every attempt, retries included, passes the endpoint's breaker: each failed
-  // attempt counts toward opening it, and once it is open the remaining retries
-  // fail fast (UPSTREAM_CIRCUIT_OPEN with RetryInfo) instead of adding load to a
-  // failing upstream. A breaker outside the retries would see one failure per
-  // three attempts and keep retrying against a dead upstream.
+  std::unique_ptr<ktp::upstream::CurlOcrBackend> curl_backend;
   ktp::TimerQueue timers;  // retry backoffs and admission waits: no thread parked per waiting call
-  ktp::upstream::CircuitBreakingBackendOptions breaker_options;
-  breaker_options.breaker.consecutive_failures = static_cast<int>(config.breaker_consecutive_failures);
-  breaker_options.breaker.failure_ratio = config.breaker_failure_ratio;
-  breaker_options.breaker.min_requests = static_cast<int>(config.breaker_min_requests);
-  breaker_options.breaker.window = config.breaker_window;
-  breaker_options.breaker.open_interval = config.breaker_open_interval;
-  breaker_options.on_state_change = [](ktp::upstream::Endpoint endpoint,
-                                       ktp::upstream::CircuitState state) {
-    ktp::log::Warn("upstream circuit breaker changed state",
-                   {{"endpoint", ktp::upstream::EndpointName(endpoint)},
-                    {"state", ktp::upstream::CircuitStateName(state)}});
-  };
-  auto breaking = std::make_unique<ktp::upstream::CircuitBreakingBackend>(backend->get(),
-                                                                          std::move(breaker_options));
   ktp::upstream::TimerQueueScheduler retry_scheduler(&timers);
-  ktp::upstream::RetryingBackendOptions retry_options;
-  retry_options.policy.max_attempts = static_cast<int>(config.upstream_retry_max_attempts);
-  retry_options.policy.initial_backoff = config.upstream_retry_initial_backoff;
-  retry_options.policy.max_backoff = config.upstream_retry_max_backoff;
-  retry_options.policy.budget_ratio = config.upstream_retry_budget_ratio;
-  retry_options.policy.budget_min_per_second = config.upstream_retry_budget_min_per_second;
-  retry_options.observer = &metrics;
-  retry_options.scheduler = &retry_scheduler;
-  auto retrying = std::make_unique<ktp::upstream::RetryingBackend>(breaking.get(), std::move(retry_options));
+  std::unique_ptr<ktp::upstream::CircuitBreakingBackend> breaking;
+  std::unique_ptr<ktp::upstream::RetryingBackend> retrying;
+  std::unique_ptr<ktp::upstream::FallbackBackend> fallback;
+  ktp::upstream::OcrBackend* serving_backend = local_reader.get();
+  if (upstream_enabled) {
+    ktp::upstream::CurlClientOptions client_options;
+    client_options.base_url = config.upstream_url;
+    client_options.credentials = credential_source;
+    client_options.connect_timeout = config.connect_timeout;
+    client_options.max_call_timeout = config.upstream_timeout;
+    client_options.max_response_bytes =
+        static_cast<size_t>(config.max_upstream_response_bytes);
+    client_options.ca_file = config.upstream_ca_file;
+    client_options.observer = &metrics;
+    auto backend = ktp::upstream::CurlOcrBackend::Create(std::move(client_options));
+    if (!backend.ok()) return Fail(absl::StrCat("upstream client: ", backend.status().message()));
+    curl_backend = *std::move(backend);
+
+    // Upstream resilience, outermost first: Retrying → CircuitBreaking → curl.
+    // Every attempt, retries included, passes the endpoint's breaker: each failed
+    // attempt counts toward opening it, and once it is open the remaining retries
+    // fail fast (UPSTREAM_CIRCUIT_OPEN with RetryInfo) instead of adding load to a
+    // failing upstream. A breaker outside the retries would see one failure per
+    // three attempts and keep retrying against a dead upstream.
+    ktp::upstream::CircuitBreakingBackendOptions breaker_options;
+    breaker_options.breaker.consecutive_failures = static_cast<int>(config.breaker_consecutive_failures);
+    breaker_options.breaker.failure_ratio = config.breaker_failure_ratio;
+    breaker_options.breaker.min_requests = static_cast<int>(config.breaker_min_requests);
+    breaker_options.breaker.window = config.breaker_window;
+    breaker_options.breaker.open_interval = config.breaker_open_interval;
+    breaker_options.on_state_change = [](ktp::upstream::Endpoint endpoint,
+                                         ktp::upstream::CircuitState state) {
+      ktp::log::Warn("upstream circuit breaker changed state",
+                     {{"endpoint", ktp::upstream::EndpointName(endpoint)},
+                      {"state", ktp::upstream::CircuitStateName(state)}});
+    };
+    breaking = std::make_unique<ktp::upstream::CircuitBreakingBackend>(curl_backend.get(),
+                                                                       std::move(breaker_options));
+    ktp::upstream::RetryingBackendOptions retry_options;
+    retry_options.policy.max_attempts = static_cast<int>(config.upstream_retry_max_attempts);
+    retry_options.policy.initial_backoff = config.upstream_retry_initial_backoff;
+    retry_options.policy.max_backoff = config.upstream_retry_max_backoff;
+    retry_options.policy.budget_ratio = config.upstream_retry_budget_ratio;
+    retry_options.policy.budget_min_per_second = config.upstream_retry_budget_min_per_second;
+    retry_options.observer = &metrics;
+    retry_options.scheduler = &retry_scheduler;
+    retrying = std::make_unique<ktp::upstream::RetryingBackend>(breaking.get(), std::move(retry_options));
+    serving_backend = retrying.get();
+    // Outermost: the local reader answers what the whole upstream stack could not.
+    if (falls_back) {
+      fallback = std::make_unique<ktp::upstream::FallbackBackend>(
+          retrying.get(), local_reader.get(),
+          [&metrics](absl::string_view reason) { metrics.OnLocalFallback(reason); });
+      serving_backend = fallback.get();
+    }
+  }
 
   // Access policy (who may call, as which tenant, within which limits) and the
   // rate limiter: in-process, or shared by every replica through Redis.
@@ -263,32 +308,37 @@ int main(int argc, char** argv) {
       std::max(config.max_connection_age_grace, config.shutdown_grace);
   server_options.keepalive_time = config.keepalive_time;
   server_options.keepalive_timeout = config.keepalive_timeout;
-  server_options.start_ready = vault == nullptr || vault->has_any();
+  // Without credentials the upstream cannot answer, but the local reader can.
+  server_options.start_ready = vault == nullptr || vault->has_any() || falls_back;
   server_options.max_concurrent_calls = static_cast<int>(config.max_concurrent_calls);
   server_options.max_buffered_bytes = config.max_buffered_bytes;
   server_options.stream_idle_timeout = config.stream_idle_timeout;
-  auto server = ktp::service::GatewayServer::Start(server_options, retrying.get());
+  auto server = ktp::service::GatewayServer::Start(server_options, serving_backend);
   if (!server.ok()) return Fail(server.status().message());
   // Readiness follows the vault: SERVING while at least one valid set is loaded.
   int readiness_subscription = 0;
-  if (vault) {
+  if (vault && !falls_back) {
     ktp::service::GatewayServer* raw_server = server->get();
     readiness_subscription = vault->Subscribe([raw_server](bool any) { raw_server->SetReady(any); });
   }
   ktp::log::Info("ktp-gateway serving",
                  {{"listen", server_options.listen_address},
                   {"port", (*server)->port()},
-                  {"upstream", config.upstream_url}});
+                  {"backend", config.backend},
+                  {"fallback", config.fallback},
+                  {"upstream", upstream_enabled ? config.upstream_url : std::string()}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   ktp::log::Info("stop signal received", {{"signal", signal_number}});
-  if (vault) vault->Unsubscribe(readiness_subscription);
+  if (vault && !falls_back) vault->Unsubscribe(readiness_subscription);
   (*server)->Shutdown(config.shutdown_grace);
   server->reset();
+  fallback.reset();
   retrying.reset();
   breaking.reset();
-  backend->reset();
+  curl_backend.reset();
+  local_reader.reset();
   ktp::log::Info("ktp-gateway stopped");
   return 0;
 }

@@ -188,6 +188,16 @@ GatewayMetrics::GatewayMetrics() : registry_(std::make_shared<prometheus::Regist
                       .Register(r);
   reload_success_ = &reloads.Add({{"result", "success"}});
   reload_failure_ = &reloads.Add({{"result", "failure"}});
+  auto& fallbacks = prometheus::BuildCounter()
+                        .Name("ktp_gateway_local_fallbacks_total")
+                        .Help("Calls answered by the local reader because the upstream was unavailable "
+                              "(--fallback=local), by the upstream error's reason.")
+                        .Register(r);
+  for (const char* reason : {"UPSTREAM_UNAVAILABLE", "UPSTREAM_CONNECT_FAILED", "UPSTREAM_TLS_FAILED",
+                             "UPSTREAM_CONNECTION_FAILED", "UPSTREAM_CIRCUIT_OPEN", "CREDENTIALS_UNAVAILABLE",
+                             "UPSTREAM_AUTHENTICATION_FAILED", "UPSTREAM_ACCESS_DENIED", "other"}) {
+    fallbacks_.emplace_back(reason, &fallbacks.Add({{"reason", reason}}));
+  }
   generation_family_ = &prometheus::BuildGauge()
                             .Name("ktp_gateway_credential_generation")
                             .Help("Generation of the upstream credentials each credential set serves.")
@@ -333,6 +343,16 @@ void GatewayMetrics::OnRateLimitDecision(absl::string_view tenant, absl::string_
 // Credentials.
 
 void GatewayMetrics::OnCredentialReload(bool ok) { (ok ? reload_success_ : reload_failure_)->Increment(); }
+
+void GatewayMetrics::OnLocalFallback(absl::string_view reason) {
+  for (auto& [label, counter] : fallbacks_) {
+    if (label == reason) {
+      counter->Increment();
+      return;
+    }
+  }
+  fallbacks_.back().second->Increment();  // "other"
+}
 
 void GatewayMetrics::SetCredentialGeneration(absl::string_view set, int64_t generation) {
   const std::string label = set.empty() ? "default" : std::string(set);

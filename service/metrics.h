@@ -86,6 +86,10 @@ class GatewayMetrics final : public CallObserver, public upstream::UpstreamObser
   void OnCredentialReload(bool ok);
   void SetCredentialGeneration(absl::string_view set, int64_t generation);
 
+  // --fallback=local answered a call from the local reader; `reason` is the
+  // upstream error's ErrorInfo reason (unknown reasons count as "other").
+  void OnLocalFallback(absl::string_view reason);
+
   // The http_status label for an upstream answer (0 = no answer → "none").
   static absl::string_view HttpStatusLabel(long http_status);
   // The failures_total cause of a finished upstream request, "" when it is not
@@ -132,6 +136,8 @@ class GatewayMetrics final : public CallObserver, public upstream::UpstreamObser
   prometheus::Gauge* inflight_ = nullptr;
   prometheus::Counter* reload_success_ = nullptr;
   prometheus::Counter* reload_failure_ = nullptr;
+  // ktp_gateway_local_fallbacks_total by reason; the last entry is "other".
+  std::vector<std::pair<std::string, prometheus::Counter*>> fallbacks_;
 
   // Families that grow with configuration (tenants, credential sets).
   prometheus::Family<prometheus::Counter>* rate_limit_family_ = nullptr;

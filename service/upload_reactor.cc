@@ -252,6 +252,10 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     *response_->mutable_images() = std::move(r.images);
     response_->set_request_id(request_id_);
     response_->set_upstream_request_id(std::move(r.upstream_request_id));
+    response_->set_engine(r.engine);
+    response_->set_fallback_reason(r.fallback_reason);
+    engine_ = r.engine;
+    fallback_reason_ = std::move(r.fallback_reason);
     if constexpr (std::is_same_v<Response, v1::ReadWithQualitiesResponse>) {
       if (r.has_qualities) *response_->mutable_qualities() = std::move(r.qualities);
     }
@@ -302,6 +306,8 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
                  status.ok() ? v1::ReadStatus_Name(document_status) : std::string()},
                 {"image_bytes", static_cast<unsigned long>(bytes)},
                 {"upstream_attempts", upstream_attempts_},
+                {"engine", engine_ == v1::ENGINE_LOCAL ? "local" : engine_ == v1::ENGINE_UPSTREAM ? "upstream" : ""},
+                {"fallback_reason", fallback_reason_},
                 {"latency_ms", absl::ToDoubleMilliseconds(latency)}});
   }
 
@@ -322,6 +328,8 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   CallerIdentity identity_;  // set once admitted, before the first read
   size_t image_bytes_ = 0;
   int upstream_attempts_ = 0;  // upstream requests the call took (access log)
+  v1::Engine engine_ = v1::ENGINE_UNSPECIFIED;  // who answered (access log)
+  std::string fallback_reason_;
   std::shared_ptr<upstream::OcrCall> call_;
   std::atomic<upstream::OcrCall*> call_raw_{nullptr};
   std::atomic<bool> cancelled_{false};

@@ -55,6 +55,10 @@ struct OcrResult {
   std::string upstream_request_id;
   // Upstream attempts this answer took (RetryingBackend counts its retries).
   int attempts = 1;
+  // Which engine produced the answer, and (local fallback only) why the
+  // upstream did not.
+  v1::Engine engine = v1::ENGINE_UPSTREAM;
+  std::string fallback_reason;
 };
 
 // Completion of a read: runs exactly once, on a backend thread (or inline when

@@ -53,6 +53,11 @@ const FlagCase kAllFlags[] = {
     {"upstream-breaker-min-requests", "KTP_UPSTREAM_BREAKER_MIN_REQUESTS"},
     {"upstream-breaker-window", "KTP_UPSTREAM_BREAKER_WINDOW"},
     {"upstream-breaker-open-interval", "KTP_UPSTREAM_BREAKER_OPEN_INTERVAL"},
+    {"backend", "KTP_BACKEND"},
+    {"fallback", "KTP_FALLBACK"},
+    {"local-workers", "KTP_LOCAL_WORKERS"},
+    {"local-max-queued", "KTP_LOCAL_MAX_QUEUED"},
+    {"tessdata-dir", "KTP_TESSDATA_DIR"},
 };
 
 // An EnvLookup over a fixed map (the map must outlive the returned lookup).
@@ -99,6 +104,34 @@ TEST(GatewayConfigTest, DefaultsWithNoArgsAndNoEnv) {
   EXPECT_EQ(c->keepalive_time, absl::Seconds(60));
   EXPECT_EQ(c->keepalive_timeout, absl::Seconds(20));
   EXPECT_FALSE(c->help);
+}
+
+TEST(GatewayConfigTest, BackendAndFallback) {
+  absl::StatusOr<GatewayConfig> c = Parse({});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->backend, "upstream");
+  EXPECT_EQ(c->fallback, "none");
+  EXPECT_EQ(c->local_workers, 0);
+  EXPECT_EQ(c->local_max_queued, 0);
+  EXPECT_EQ(c->tessdata_dir, "");
+
+  c = Parse({"--backend=local", "--local-workers", "3", "--local-max-queued=7", "--tessdata-dir=/td"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->backend, "local");
+  EXPECT_EQ(c->local_workers, 3);
+  EXPECT_EQ(c->local_max_queued, 7);
+  EXPECT_EQ(c->tessdata_dir, "/td");
+
+  const std::map<std::string, std::string> env = {{"KTP_FALLBACK", "local"}};
+  c = Parse({}, env);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->fallback, "local");
+
+  ExpectInvalid(Parse({"--backend=tesseract"}), "--backend");
+  ExpectInvalid(Parse({"--fallback=upstream"}), "--fallback");
+  ExpectInvalid(Parse({"--local-workers=-1"}), "--local-workers");
+  // A local backend has nothing to fall back from.
+  ExpectInvalid(Parse({"--backend=local", "--fallback=local"}), "--fallback=local");
 }
 
 TEST(GatewayConfigTest, ResilienceDefaults) {
@@ -288,6 +321,11 @@ TEST(GatewayConfigTest, EqualsAndSpaceFormsAreEquivalentForEveryFlag) {
       {"upstream-breaker-min-requests", "40"},
       {"upstream-breaker-window", "1m"},
       {"upstream-breaker-open-interval", "20s"},
+      {"backend", "upstream"},
+      {"fallback", "local"},
+      {"local-workers", "2"},
+      {"local-max-queued", "4"},
+      {"tessdata-dir", "/usr/share/td"},
   };
   std::vector<std::string> eq_args, space_args;
   for (const FlagCase& f : kAllFlags) {
@@ -514,6 +552,8 @@ TEST(GatewayUsageTest, EveryDocumentedFlagIsAccepted) {
   for (const FlagCase& f : kAllFlags) {
     std::string value = "1";
     if (std::string(f.flag) == "log-level") value = "info";
+    if (std::string(f.flag) == "backend") value = "local";
+    if (std::string(f.flag) == "fallback") value = "local";
     absl::StatusOr<GatewayConfig> c = Parse({std::string("--") + f.flag, value});
     EXPECT_TRUE(c.ok()) << f.flag << ": " << c.status();
   }
