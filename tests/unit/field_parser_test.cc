@@ -913,3 +913,26 @@ TEST(FieldParserTest, RandomBytesNeverCrash) {
 
 }  // namespace
 }  // namespace ktp::local
+
+namespace ktp::local {
+namespace {
+
+TEST(FieldParserCorroborationTest, NikAgreeingWithBirthDateSexAndRegionIsTrustedDespiteLowOcrConfidence) {
+  std::vector<OcrLine> lines = MakeLines(CleanCard());
+  lines[2] = MakeLine(CleanCard()[2], 2, /*confidence=*/45);  // the NIK line, read hesitantly
+  ParsedCard p = ParseKtpText(lines, TestRegions());
+  EXPECT_FLOAT_EQ(p.card.nik().confidence(), 90);
+
+  // The same hesitant NIK with a birth date that disagrees keeps its low confidence.
+  std::vector<std::string> texts = CleanCard();
+  for (auto& t : texts) {
+    if (t.rfind("Tempat", 0) == 0) t = "Tempat/Tgl Lahir : BANDUNG, 08-07-1985";
+  }
+  lines = MakeLines(texts);
+  lines[2] = MakeLine(texts[2], 2, 45);
+  p = ParseKtpText(lines, TestRegions());
+  EXPECT_LT(p.card.nik().confidence(), 45);
+}
+
+}  // namespace
+}  // namespace ktp::local

@@ -1127,6 +1127,22 @@ ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory
     }
   }
   if (!nik_out.value.empty()) Emit(nik_out, card.mutable_nik());
+  // Tesseract's per-character confidence on the large bold NIK digits is low
+  // even when they are right. A NIK whose district exists and whose date and
+  // sex agree with what was read independently elsewhere on the card is very
+  // unlikely to be misread: say so in its confidence.
+  if (nik.size() == 16 && have_birth && nik_out.factor >= 0.8 && !sex_out.value.empty()) {
+    int dd = ToInt(nik.substr(6, 2));
+    const bool female = dd > 40;
+    if (female) dd -= 40;
+    const bool date_agrees = dd == birth.day && ToInt(nik.substr(8, 2)) == birth.month &&
+                             ToInt(nik.substr(10, 2)) == birth.year % 100;
+    const bool sex_agrees = (sex_out.value == "PEREMPUAN") == female;
+    if (date_agrees && sex_agrees && regions.Find(RegionDirectory::DistrictCodeOfNik(nik)) != nullptr) {
+      card.mutable_nik()->set_confidence(
+          std::max(card.nik().confidence(), static_cast<float>(90.0 * nik_out.factor)));
+    }
+  }
   if (!birth_out.value.empty()) Emit(birth_out, card.mutable_birth_date());
   if (!sex_out.value.empty()) Emit(sex_out, card.mutable_sex());
 
