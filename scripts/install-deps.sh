@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything ktp-gateway needs to build and test on Debian bookworm:
-# the C++ toolchain and libraries from Debian, redis-server for the limiter
-# tests, and buf (proto lint) from npm. Safe to run again.
+# the C++ toolchain and libraries from Debian (Tesseract and friends for the
+# local reader), redis-server for the limiter tests, and buf (proto lint) from npm. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,10 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libabsl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libhiredis-dev libcpp-httplib-dev rapidjson-dev
   redis-server prometheus yamllint python3 python3-yaml
+  # The local reader and ktp-synth: Tesseract with Indonesian data, Leptonica,
+  # OpenCV (core + imgproc only), poppler for PDFs, cairo + an Arial-metric font.
+  libtesseract-dev tesseract-ocr-ind libleptonica-dev libopencv-core-dev
+  libopencv-imgproc-dev libpoppler-cpp-dev libcairo2-dev fonts-liberation
 )
 
 missing=()

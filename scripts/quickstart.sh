@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# The main job, end to end: installs what is missing, builds, starts a local
-# server that speaks the GLAIR upstream contract (the real API needs network
-# and credentials), starts ktp-gateway in front of it, and reads the synthetic
-# sample card through the gateway with ktpctl. Everything stops on exit.
+# The main job, end to end: installs what is missing, builds, starts ktp-gateway
+# with its embedded offline reader (--backend=local: Tesseract, no network, no
+# credentials) and reads the synthetic sample card through it with ktpctl,
+# printing the typed result. Everything stops on exit.
+#
+#   scripts/quickstart.sh [IMAGE]      local reader (default: samples/ktp-synthetic.png)
+#   scripts/quickstart.sh --stand-in   the upstream path instead: the gateway in front of
+#                                      ktp-fake-upstream, a local server speaking the GLAIR
+#                                      contract (the real API needs network and credentials)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=local
+IMAGE=samples/ktp-synthetic.png
+case "${1:-}" in
+  --stand-in) MODE=stand-in ;;
+  "") ;;
+  *) IMAGE=$1 ;;
+esac
 scripts/install-deps.sh
 scripts/build.sh --target ktp-gateway ktpctl ktp-fake-upstream
 
@@ -18,6 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+BACKEND_FLAGS=(--backend=local)
+if [ "$MODE" = stand-in ]; then
 # Credentials as the gateway reads them in Kubernetes: one file per secret.
 mkdir -m 700 "$WORK/credentials"
 printf 'quickstart-user' >"$WORK/credentials/username"
@@ -36,6 +50,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$upstream_url" ] || { echo "fake upstream did not start"; cat "$WORK/upstream.log"; exit 1; }
+BACKEND_FLAGS=(--upstream-url "$upstream_url" --credentials-dir "$WORK/credentials")
+fi
 
 # Access control: issue a client key and admit it as tenant "demo" (the config
 # file holds only the key's SHA-256; the key goes to the client).
@@ -49,8 +65,8 @@ cat >"$WORK/access.json" <<JSON
 }
 JSON
 
-"$BIN/ktp-gateway" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --upstream-url "$upstream_url" \
-  --credentials-dir "$WORK/credentials" --config-file "$WORK/access.json" >"$WORK/gateway.log" 2>&1 &
+"$BIN/ktp-gateway" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 "${BACKEND_FLAGS[@]}" \
+  --config-file "$WORK/access.json" >"$WORK/gateway.log" 2>&1 &
 pids+=($!)
 port=""
 for _ in $(seq 100); do
@@ -60,8 +76,12 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] || { echo "gateway did not start"; cat "$WORK/gateway.log"; exit 1; }
 
-echo "== ktp-gateway on 127.0.0.1:$port, upstream stand-in at $upstream_url"
-echo "== ktpctl read samples/ktp-synthetic.png --qualities   (as client 'quickstart', tenant 'demo')"
-KTP_TOKEN="$client_key" "$BIN/ktpctl" read samples/ktp-synthetic.png --qualities --target "127.0.0.1:$port"
+if [ "$MODE" = stand-in ]; then
+  echo "== ktp-gateway on 127.0.0.1:$port, upstream stand-in at $upstream_url"
+else
+  echo "== ktp-gateway on 127.0.0.1:$port, local reader (Tesseract, offline)"
+fi
+echo "== ktpctl read $IMAGE --qualities   (as client 'quickstart', tenant 'demo')"
+KTP_TOKEN="$client_key" "$BIN/ktpctl" read "$IMAGE" --qualities --target "127.0.0.1:$port"
 echo "== gateway access log"
 grep '"call finished"' "$WORK/gateway.log" || true
