@@ -8,15 +8,19 @@
 #include <atomic>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <opencv2/imgproc.hpp>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
 #include "gtest/gtest.h"
+#include "upstream/local/image_decoder.h"
 #include "upstream/local/tesseract_pool.h"
 
 namespace ktp::local {
@@ -124,6 +128,55 @@ TEST(LocalOcrBackendTest, ReadsTheSampleCard) {
   EXPECT_EQ(static_cast<unsigned char>(r.images.photo()[1]), 0xD8);
   ASSERT_GT(r.images.signature().size(), 100u);
   EXPECT_EQ(out.count(), 1);
+}
+
+// Reads `bgr` (JPEG-encoded) with qualities.
+absl::StatusOr<OcrResult> ReadImage(LocalOcrBackend& backend, const cv::Mat& bgr) {
+  absl::StatusOr<std::string> jpeg = EncodeJpeg(bgr, 90);
+  if (!jpeg.ok()) return jpeg.status();
+  OcrRequest request = Request(*jpeg, Endpoint::kReadWithQualities);
+  request.mime_type = "image/jpeg";
+  Outcome out;
+  backend.Start(std::move(request), out.Callback());
+  out.done.WaitForNotification();
+  return *out.result;
+}
+
+TEST(LocalOcrBackendTest, SampleTooBlurredToReadIsStillAKtp) {
+  auto backend = MakeBackend(1, 1);
+  ASSERT_NE(backend, nullptr);
+  absl::StatusOr<cv::Mat> sample = DecodeImage(SamplePng(), 40'000'000);
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  // Photographed on a dark table (the card's outline must be found), then blurred.
+  cv::Mat photo(sample->rows * 3 / 2, sample->cols * 3 / 2, CV_8UC3, cv::Scalar(50, 60, 70));
+  sample->copyTo(photo(cv::Rect(sample->cols / 4, sample->rows / 4, sample->cols, sample->rows)));
+  cv::GaussianBlur(photo, photo, cv::Size(), 4.0);
+  absl::StatusOr<OcrResult> r = ReadImage(*backend, photo);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // The light-blue ID-1 card is judged a KTP even when no text reads, and says why it reads badly.
+  EXPECT_TRUE(r->qualities.ktp()) << r->qualities.ShortDebugString();
+  EXPECT_TRUE(r->qualities.blurred());
+  EXPECT_EQ(r->reason, "File Successfully Read");
+}
+
+TEST(LocalOcrBackendTest, ASceneIsNotAKtpAndGetsNoOtherFlag) {
+  auto backend = MakeBackend(1, 1);
+  ASSERT_NE(backend, nullptr);
+  // A blurred, dim scene: a gradient with an orange card-sized blob cut by the border.
+  cv::Mat scene(600, 800, CV_8UC3);
+  for (int y = 0; y < scene.rows; ++y) {
+    scene.row(y).setTo(cv::Scalar(40 + y / 8, 60, 120 - y / 8));
+  }
+  cv::rectangle(scene, cv::Rect(500, 150, 400, 250), cv::Scalar(40, 120, 200), cv::FILLED);
+  cv::GaussianBlur(scene, scene, cv::Size(), 4.0);
+  absl::StatusOr<OcrResult> r = ReadImage(*backend, scene);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const v1::ImageQualities& q = r->qualities;
+  EXPECT_FALSE(q.ktp());
+  EXPECT_FALSE(q.blurred() || q.dark() || q.bright() || q.copy() || q.rotated() || q.cropped() ||
+               q.flash() || q.taken_from_screen())
+      << q.ShortDebugString();
+  EXPECT_EQ(r->reason, "File successfully read. Some fields are invalid.");
 }
 
 TEST(LocalOcrBackendTest, ReadWithoutQualitiesOmitsThemAndPolygons) {

@@ -19,7 +19,9 @@ struct Thresholds {
   // Median card luminance: hard dark ≤ 90, moderate ≥ 140, clean ≈ 190.
   double dark_below_luma = 115;
   // Washed out: bright AND low contrast (a photocopy is bright but contrasty).
-  double bright_above_luma = 226;
+  // Hard "washed out" (×1.6–2, lifted) clips the background: mean ≥ 237; a
+  // light cream or grey card at moderate ×1.2–1.3 reaches ≈ 231.
+  double bright_above_luma = 234;
   double bright_below_stddev = 50;
   // Median background saturation: the light-blue card ≥ 15 even when bright,
   // a greyscale copy ≈ 0. Not judged on a washed-out card (its colour is gone).
@@ -31,9 +33,18 @@ struct Thresholds {
   // Hard rotations are ≥ 12°, moderate ≤ 5°; the measured angle runs ~1.5° low
   // under perspective.
   double rotated_above_deg = 8.5;
+  // A readable KTP shows 11–15 of the 15 labels; other cards and pages ≤ 2.
   int ktp_min_labels = 6;
-  // Labels that make an image card-like when no outline was found.
+  // Labels that make an image a KTP candidate (flags reported) on their own.
   int card_min_labels = 3;
+  // Degraded cards: two agreeing clues among the PROVINSI header, a valid
+  // NIK and ≥ 1 other label (other cards print "Nama" and "Alamat" only: one clue).
+  int ktp_clue_min_labels = 1;
+  int ktp_min_text_clues = 2;
+  // Share of the card's background in the e-KTP's light blue: 0.87–1 on the
+  // blue card even dark or blurred (clipping at ×1.3 brightness drops it to
+  // ≈ 0.35, but such cards read), ≤ 0.33 on other cards and scenes.
+  double ktp_min_light_blue = 0.6;
   double ktp_aspect_tolerance = 0.18;  // |log(aspect / ID-1 aspect)|
 };
 constexpr Thresholds kQualityThresholds;
@@ -41,6 +52,12 @@ constexpr Thresholds kQualityThresholds;
 // Sharpness is measured at this card width: native resolution varies, and a
 // fixed scale keeps the measure comparable (downscaling hides only mild blur).
 constexpr int kMeasureWidth = 640;
+
+// The e-KTP background (ktp-synth draws RGB ≈ (0.72–0.80, 0.86–0.90,
+// 0.95–0.97): OpenCV hue ≈ 102, saturation 45–65) with room for white balance,
+// lighting and JPEG: hue 90–115 (cyan-blue to blue), saturation 12–120.
+constexpr int kLightBlueHue[2] = {90, 115};
+constexpr int kLightBlueSaturation[2] = {12, 120};
 
 double Percentile(const cv::Mat& grey, double q) {
   int hist[256] = {0};
@@ -94,18 +111,26 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   std::vector<cv::Mat> ch;
   cv::split(hsv, ch);
   // The card's background: the brighter half of the pixels (text, photo and
-  // watermark are darker), its median saturation.
+  // watermark are darker), its median saturation and its light-blue share.
   cv::Mat bg = grey >= m.median_luma;
   std::vector<uint8_t> sat;
   sat.reserve(grey.total() / 2 + 1);
+  int light_blue = 0;
   for (int y = 0; y < grey.rows; ++y) {
     const uint8_t* s = ch[1].ptr<uint8_t>(y);
+    const uint8_t* hue_row = ch[0].ptr<uint8_t>(y);
     const uint8_t* b = bg.ptr<uint8_t>(y);
-    for (int x = 0; x < grey.cols; ++x) if (b[x]) sat.push_back(s[x]);
+    for (int x = 0; x < grey.cols; ++x) {
+      if (!b[x]) continue;
+      sat.push_back(s[x]);
+      light_blue += hue_row[x] >= kLightBlueHue[0] && hue_row[x] <= kLightBlueHue[1] &&
+                    s[x] >= kLightBlueSaturation[0] && s[x] <= kLightBlueSaturation[1];
+    }
   }
   if (!sat.empty()) {
     std::nth_element(sat.begin(), sat.begin() + sat.size() / 2, sat.end());
     m.saturation = sat[sat.size() / 2];
+    m.light_blue_fraction = static_cast<double>(light_blue) / sat.size();
   }
 
   // Glare: clipped, colourless pixels in blobs (single specks are print).
@@ -116,31 +141,50 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   return m;
 }
 
-v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc, int labels_found) {
+v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc,
+                                const KtpTextEvidence& text) {
   const Thresholds& t = kQualityThresholds;
   v1::ImageQualities q;
-  // The pixel flags describe a card: on an image with no card outline and
-  // (almost) no KTP label they would describe a scene or a page, so stay off.
-  const bool card_like = loc.found || labels_found >= t.card_min_labels;
-  q.set_blurred(card_like && m.sharpness < t.blurred_below_sharpness);
-  q.set_dark(card_like && m.median_luma < t.dark_below_luma);
-  q.set_bright(card_like && m.mean_luma > t.bright_above_luma &&
+  const bool blurred = m.sharpness < t.blurred_below_sharpness;
+  const bool card_shaped =
+      std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_aspect_tolerance;
+  // KTP evidence short of a readable card (see image_quality.h). The weaker
+  // kinds need a card outline: the full-image fallback is only card-shaped by
+  // the photo's own aspect.
+  const bool outline = loc.found && card_shaped;
+  const int header = text.province_header ? 1 : 0;
+  const int text_clues =
+      header + (text.valid_nik ? 1 : 0) + (text.labels_found - header >= t.ktp_clue_min_labels ? 1 : 0);
+  const bool light_blue = outline && m.light_blue_fraction >= t.ktp_min_light_blue;
+  q.set_ktp(card_shaped && (text.labels_found >= t.ktp_min_labels ||
+                            (outline && text_clues >= t.ktp_min_text_clues) ||
+                            (light_blue && (text_clues >= 1 || blurred))));
+  // The pixel flags describe a KTP, or a KTP candidate that failed the
+  // verdict; on a scene, a page or an unrelated card they stay off.
+  const bool candidate = q.ktp() || text.labels_found >= t.card_min_labels ||
+                         (loc.found && (text_clues >= 1 || light_blue));
+  q.set_blurred(candidate && blurred);
+  q.set_dark(candidate && m.median_luma < t.dark_below_luma);
+  q.set_bright(candidate && m.mean_luma > t.bright_above_luma &&
                m.luma_stddev < t.bright_below_stddev);
   // Colourless is only "a copy" for a card known to be a KTP (other cards and
   // pages are white anyway).
-  q.set_copy(labels_found >= t.card_min_labels && !q.bright() &&
+  q.set_copy((q.ktp() || text.labels_found >= t.card_min_labels) && !q.bright() &&
              m.saturation < t.copy_below_saturation);
-  q.set_flash(card_like && m.glare_fraction > t.flash_min_glare &&
+  q.set_flash(candidate && m.glare_fraction > t.flash_min_glare &&
               m.glare_fraction < t.flash_max_glare);
-  q.set_rotated(loc.found && std::abs(loc.angle_deg) > t.rotated_above_deg);
-  q.set_cropped(loc.found && loc.cropped);
-  const bool card_shaped =
-      std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_aspect_tolerance;
-  q.set_ktp(card_shaped && labels_found >= t.ktp_min_labels);
+  q.set_rotated(candidate && loc.found && std::abs(loc.angle_deg) > t.rotated_above_deg);
+  q.set_cropped(candidate && loc.found && loc.cropped);
   // A photographed screen (moiré, pixel grid, refresh banding) cannot be told
   // reliably from a photo of the card with these measurements: never claimed.
   q.set_taken_from_screen(false);
   return q;
+}
+
+v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc, int labels_found) {
+  KtpTextEvidence text;
+  text.labels_found = labels_found;
+  return JudgeQuality(m, loc, text);
 }
 
 }  // namespace ktp::local

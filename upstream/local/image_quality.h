@@ -1,6 +1,7 @@
 // The nine image-quality flags of ReadWithQualities, judged from pixels by
 // the local reader: measurements on the rectified card (sharpness, luminance,
-// saturation, glare) plus the locator's geometry and the parser's label count.
+// saturation, light-blue share, glare) plus the locator's geometry and what the
+// parser read (label count, PROVINSI header, NIK).
 // Thresholds were tuned on ktp-synth output (see kQualityThresholds).
 #ifndef KTP_UPSTREAM_LOCAL_IMAGE_QUALITY_H_
 #define KTP_UPSTREAM_LOCAL_IMAGE_QUALITY_H_
@@ -24,6 +25,9 @@ struct QualityMetrics {
   double luma_stddev = 0;
   // Median HSV saturation of the card's background, 0–255.
   double saturation = 0;
+  // Fraction of the background that is the e-KTP's light blue (hue and
+  // saturation in the card's band).
+  double light_blue_fraction = 0;
   // Fraction of the card covered by large blobs of clipped near-white pixels.
   double glare_fraction = 0;
 };
@@ -31,7 +35,32 @@ struct QualityMetrics {
 // Measures `card` (the rectified card, 8-bit BGR, any size).
 QualityMetrics MeasureQuality(const cv::Mat& card);
 
-// Judges the flags. `labels_found` is the parser's count (see field_parser.h).
+// What the OCR'd text says about the image being a KTP (from the parser).
+struct KtpTextEvidence {
+  // The parser's label count (see field_parser.h; includes the PROVINSI header).
+  int labels_found = 0;
+  // The "PROVINSI <name>" header was read and names a known province.
+  bool province_header = false;
+  // A 16-digit NIK whose district code exists.
+  bool valid_nik = false;
+};
+
+// Judges the flags.
+//
+// ktp: the image shows a card of the ID-1 shape and either ≥ 6 KTP labels
+// were read, or a card outline was found and two of {PROVINSI header, valid
+// NIK, another KTP label} agree, or the card is the e-KTP's light blue and
+// either carries one of those or is too blurred to read. Limitation: a
+// light-blue ID-1 card too blurred to read is taken for a KTP.
+//
+// The pixel flags describe a KTP: they are reported when the verdict is KTP,
+// or when the image is at least a KTP candidate (a card outline with a KTP
+// label, header, NIK or the e-KTP colour, or ≥ 3 labels read), so a degraded
+// card still says why it failed. A scene, a page or a card without any KTP
+// evidence gets ktp=false and no other flag.
+v1::ImageQualities JudgeQuality(const QualityMetrics& metrics, const CardLocation& location,
+                                const KtpTextEvidence& text);
+// The same with only the parser's label count known.
 v1::ImageQualities JudgeQuality(const QualityMetrics& metrics, const CardLocation& location,
                                 int labels_found);
 

@@ -186,6 +186,23 @@ void FixColonColumn(std::vector<OcrLine>& lines) {
   }
 }
 
+// What the parsed text says about the image being a KTP, for JudgeQuality: the
+// label count, a PROVINSI header naming a real province, a NIK whose 16
+// digits start with an existing district code.
+KtpTextEvidence TextEvidence(const ParsedCard& parsed, const RegionDirectory& regions) {
+  KtpTextEvidence e;
+  e.labels_found = parsed.labels_found;
+  const std::string& province = parsed.card.province().value();
+  for (const Region* r : regions.Level(1)) {
+    if (!province.empty() && r->ktp_name == province) e.province_header = true;
+  }
+  const std::string& nik = parsed.card.nik().value();
+  e.valid_nik = nik.size() == 16 &&
+                nik.find_first_not_of("0123456789") == std::string::npos &&
+                regions.Find(RegionDirectory::DistrictCodeOfNik(nik)) != nullptr;
+  return e;
+}
+
 class ReadJob final : public PoolJob {
  public:
   ReadJob(std::shared_ptr<LocalCall> call, OcrRequest request, std::string bytes, long max_pixels)
@@ -242,7 +259,8 @@ class ReadJob final : public PoolJob {
 
     FixColonColumn(*lines);
     ParsedCard parsed = ParseKtpText(*lines, RegionDirectory::Embedded());
-    const v1::ImageQualities qualities = JudgeQuality(MeasureQuality(card), loc, parsed.labels_found);
+    const v1::ImageQualities qualities =
+        JudgeQuality(MeasureQuality(card), loc, TextEvidence(parsed, RegionDirectory::Embedded()));
 
     OcrResult result;
     result.status = v1::READ_STATUS_SUCCESS;
