@@ -493,6 +493,7 @@ TEST(MetricsLabelsTest, MetricNamesAreTheDocumentedOnes) {
                          "grpc_server_started_total", "grpc_server_handled_total",
                          "grpc_server_msg_received_total", "grpc_server_msg_sent_total",
                          "grpc_server_handling_seconds", "ktp_gateway_upstream_request_duration_seconds",
+                         "ktp_gateway_local_fallbacks_total",
                          "ktp_gateway_upstream_failures_total", "ktp_gateway_upstream_retries_total",
                          "ktp_gateway_document_status_total", "ktp_gateway_image_bytes",
                          "ktp_gateway_inflight_calls", "ktp_gateway_rate_limit_decisions_total",

@@ -48,11 +48,15 @@ struct Outcome {
 
   upstream::OcrCallback Callback() {
     return [this](absl::StatusOr<OcrResult> r) {
-      absl::MutexLock lock(&mu);
-      if (++calls == 1) {
-        result = std::move(r);
-        done.Notify();
+      bool first;
+      {
+        absl::MutexLock lock(&mu);
+        first = ++calls == 1;
+        if (first) result = std::move(r);
       }
+      // Outside the lock: the waiter may destroy this Outcome (and `mu`) as
+      // soon as it wakes.
+      if (first) done.Notify();
     };
   }
   int count() {
