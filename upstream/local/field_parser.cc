@@ -686,6 +686,35 @@ struct FieldRead {
 constexpr int kFree = -1;
 constexpr int kHeader = -2;
 
+// Whether a 16-digit NIK agrees with the birth date (DD, +40 for women; MM;
+// YY) and the sex read elsewhere on the card. Unknown (not read) counts as
+// agreeing: there is nothing to contradict.
+struct NikAgreement {
+  bool date = true;
+  bool sex = true;
+  bool date_checked = false;
+  bool sex_checked = false;
+  bool Corroborated() const { return date && sex && date_checked && sex_checked; }
+};
+
+NikAgreement CheckNik(const std::string& nik, const Date* birth, const std::string& sex) {
+  NikAgreement a;
+  if (nik.size() != 16) return a;
+  int dd = ToInt(nik.substr(6, 2));
+  const bool female = dd > 40;
+  if (female) dd -= 40;
+  if (birth != nullptr) {
+    a.date_checked = true;
+    a.date = dd == birth->day && ToInt(nik.substr(8, 2)) == birth->month &&
+             ToInt(nik.substr(10, 2)) == birth->year % 100;
+  }
+  if (sex == "PEREMPUAN" || sex == "LAKI-LAKI") {
+    a.sex_checked = true;
+    a.sex = (sex == "PEREMPUAN") == female;
+  }
+  return a;
+}
+
 }  // namespace
 
 ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory& regions) {
@@ -1112,36 +1141,24 @@ ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory
 
   // NIK ↔ birth date (DD, +40 for women; MM; YY) and sex: disagreement means
   // one of them was misread; we cannot tell which, so trust both less.
-  if (nik.size() == 16 && have_birth) {
-    int dd = ToInt(nik.substr(6, 2));
-    const bool female = dd > 40;
-    if (female) dd -= 40;
-    if (dd != birth.day || ToInt(nik.substr(8, 2)) != birth.month || ToInt(nik.substr(10, 2)) != birth.year % 100) {
-      nik_out.factor *= 0.8;
-      birth_out.factor *= 0.8;
-    }
-    if (!sex_out.value.empty() && (sex_out.value == "PEREMPUAN") != female &&
-        (sex_out.value == "PEREMPUAN" || sex_out.value == "LAKI-LAKI")) {
-      nik_out.factor *= 0.9;
-      sex_out.factor *= 0.9;
-    }
+  const NikAgreement agreement = CheckNik(nik, have_birth ? &birth : nullptr, sex_out.value);
+  if (!agreement.date) {
+    nik_out.factor *= 0.8;
+    birth_out.factor *= 0.8;
+  }
+  if (!agreement.sex) {
+    nik_out.factor *= 0.9;
+    sex_out.factor *= 0.9;
   }
   if (!nik_out.value.empty()) Emit(nik_out, card.mutable_nik());
   // Tesseract's per-character confidence on the large bold NIK digits is low
   // even when they are right. A NIK whose district exists and whose date and
   // sex agree with what was read independently elsewhere on the card is very
   // unlikely to be misread: say so in its confidence.
-  if (nik.size() == 16 && have_birth && nik_out.factor >= 0.8 && !sex_out.value.empty()) {
-    int dd = ToInt(nik.substr(6, 2));
-    const bool female = dd > 40;
-    if (female) dd -= 40;
-    const bool date_agrees = dd == birth.day && ToInt(nik.substr(8, 2)) == birth.month &&
-                             ToInt(nik.substr(10, 2)) == birth.year % 100;
-    const bool sex_agrees = (sex_out.value == "PEREMPUAN") == female;
-    if (date_agrees && sex_agrees && regions.Find(RegionDirectory::DistrictCodeOfNik(nik)) != nullptr) {
-      card.mutable_nik()->set_confidence(
-          std::max(card.nik().confidence(), static_cast<float>(90.0 * nik_out.factor)));
-    }
+  if (agreement.Corroborated() && nik_out.factor >= 0.8 &&
+      regions.Find(RegionDirectory::DistrictCodeOfNik(nik)) != nullptr) {
+    card.mutable_nik()->set_confidence(
+        std::max(card.nik().confidence(), static_cast<float>(90.0 * nik_out.factor)));
   }
   if (!birth_out.value.empty()) Emit(birth_out, card.mutable_birth_date());
   if (!sex_out.value.empty()) Emit(sex_out, card.mutable_sex());
