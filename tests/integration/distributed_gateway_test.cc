@@ -61,12 +61,12 @@ class DistributedGatewayTest : public ::testing::Test {
           "--config-file=" + dir_ + "/access.json",
           absl::StrCat("--redis-url=redis://127.0.0.1:", redis_->port()), "--redis-failure-policy=" + failure_policy,
           "--expected-replicas=3", "--upstream-retry-max-attempts=1"});
-      if (!gateway->WaitForOutput("\"port\":")) {
+      const int port = gateway->WaitForGatewayPort();
+      if (port == 0) {
         ADD_FAILURE() << gateway->Output();
         return {};
       }
-      const std::string out = gateway->Output();
-      ports.push_back(std::atoi(out.c_str() + out.find("\"port\":") + 7));
+      ports.push_back(port);
       gateways_.push_back(std::move(gateway));
     }
     return ports;

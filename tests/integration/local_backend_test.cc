@@ -33,9 +33,7 @@ int StartGateway(std::unique_ptr<Process>& gateway, const std::vector<std::strin
                                    "--allow-anonymous"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   gateway = std::make_unique<Process>(argv, env);
-  if (!gateway->WaitForOutput("\"port\":", absl::Seconds(30))) return 0;
-  const std::string out = gateway->Output();
-  return std::atoi(out.c_str() + out.find("\"port\":") + 7);
+  return gateway->WaitForGatewayPort(absl::Seconds(30));
 }
 
 std::unique_ptr<v1::KtpOcr::Stub> Connect(int port, std::shared_ptr<grpc::Channel>* channel = nullptr) {

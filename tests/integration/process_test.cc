@@ -51,9 +51,7 @@ class ProcessTest : public ::testing::Test {
                                      "--credentials-dir=" + creds_dir_};
     argv.insert(argv.end(), extra.begin(), extra.end());
     gateway = std::make_unique<Process>(argv);
-    if (!gateway->WaitForOutput("\"port\":")) return 0;
-    const std::string out = gateway->Output();
-    return std::atoi(out.c_str() + out.find("\"port\":") + 7);
+    return gateway->WaitForGatewayPort();
   }
 
   FakeUpstream fake_;

@@ -82,6 +82,13 @@ class Process {
     }
     return false;
   }
+  // ktp-gateway's gRPC port from its "ktp-gateway serving" log line
+  // ({"port":N}); 0 when the line does not appear within `timeout`.
+  int WaitForGatewayPort(absl::Duration timeout = absl::Seconds(10)) const {
+    if (!WaitForOutput("\"port\":", timeout)) return 0;
+    const std::string out = Output();
+    return std::atoi(out.c_str() + out.find("\"port\":") + 7);
+  }
   bool ok() const { return pid_ > 0; }
 
  private:
