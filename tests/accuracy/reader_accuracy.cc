@@ -10,19 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
+#include "synth/identity.h"
 #include "synth/synth_set.h"
 #include "upstream/local/local_ocr_backend.h"
 
 namespace ktp::accuracy {
 namespace {
-
-const std::vector<std::string>& FieldNames() {
-  static const auto* names = new std::vector<std::string>{
-      "nik",        "name",     "birth_place", "birth_date",     "sex",        "blood_type",
-      "address",    "rt_rw",    "village",     "district",       "religion",   "marital_status",
-      "occupation", "nationality", "valid_until", "province", "city_regency"};
-  return *names;
-}
 
 // The value of one KtpCard field by its proto name ("" when unset).
 std::string FieldValue(const v1::KtpCard& card, const std::string& name) {
@@ -103,7 +96,7 @@ std::string AccuracyReport::Format() const {
     }
     absl::StrAppend(&out, "\n");
   };
-  for (const std::string& field : FieldNames()) {
+  for (const std::string& field : synth::FieldNames()) {
     row(field, [&](const LevelReport& l) {
       auto it = l.fields.find(field);
       return it == l.fields.end() ? Tally{} : it->second;

@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                                                             ktp::local::layout::kCardHeight / 2));
     FUZZ_CHECK(card.cols == ktp::local::layout::kCardWidth / 2);
     const ktp::local::QualityMetrics metrics = ktp::local::MeasureQuality(card);
-    (void)ktp::local::JudgeQuality(metrics, location, 0);
+    (void)ktp::local::JudgeQuality(metrics, location, ktp::local::KtpTextEvidence{});
   } catch (const std::exception&) {
     // The backend turns an OpenCV exception into LOCAL_ENGINE_ERROR; here it
     // is a finding: the pipeline should not throw on any decodable image.

@@ -18,7 +18,9 @@ CardLocation Found(double angle = 0, bool cropped = false) {
 }
 
 v1::ImageQualities Judge(const cv::Mat& card, const CardLocation& loc = Found(), int labels = 14) {
-  return JudgeQuality(MeasureQuality(card), loc, labels);
+  KtpTextEvidence text;
+  text.labels_found = labels;
+  return JudgeQuality(MeasureQuality(card), loc, text);
 }
 
 int CountFlags(const v1::ImageQualities& q) {

@@ -181,10 +181,4 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   return q;
 }
 
-v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc, int labels_found) {
-  KtpTextEvidence text;
-  text.labels_found = labels_found;
-  return JudgeQuality(m, loc, text);
-}
-
 }  // namespace ktp::local

@@ -60,9 +60,6 @@ struct KtpTextEvidence {
 // evidence gets ktp=false and no other flag.
 v1::ImageQualities JudgeQuality(const QualityMetrics& metrics, const CardLocation& location,
                                 const KtpTextEvidence& text);
-// The same with only the parser's label count known.
-v1::ImageQualities JudgeQuality(const QualityMetrics& metrics, const CardLocation& location,
-                                int labels_found);
 
 }  // namespace ktp::local
 
