@@ -33,8 +33,8 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "ktp/v1/ktp_ocr.grpc.pb.h"
-#include "service/access_policy.h"
-#include "service/client_auth.h"
+#include "access/access_policy.h"
+#include "access/client_auth.h"
 
 namespace {
 
@@ -609,8 +609,8 @@ int RunKeygen(int argc, char** argv) {
     }
     *target = argv[++i];
   }
-  const std::string key = ktp::service::GenerateClientKey();
-  const std::string digest = ktp::service::Sha256Hex(key);
+  const std::string key = ktp::access::GenerateClientKey();
+  const std::string digest = ktp::access::Sha256Hex(key);
   std::cout << "key:    " << key << "\n"
             << "sha256: " << digest << "\n"
             << "config: {\"id\": \"" << client_id << "\", \"tenant\": \"" << tenant

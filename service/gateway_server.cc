@@ -9,12 +9,12 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-#include "common/log.h"
+#include "telemetry/log.h"
 
 namespace ktp::service {
 
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(const GatewayServerOptions& options,
-                                                                    upstream::OcrBackend* backend) {
+                                                                    backend::OcrBackend* backend) {
   // Process-wide gRPC switches; must precede the builder.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -53,7 +53,7 @@ class GatewayServer {
  public:
   // Builds and starts the server. `backend` must outlive it.
   static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(const GatewayServerOptions& options,
-                                                              upstream::OcrBackend* backend);
+                                                              backend::OcrBackend* backend);
   ~GatewayServer();
 
   int port() const { return port_; }

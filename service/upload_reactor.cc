@@ -15,7 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
-#include "common/log.h"
+#include "telemetry/log.h"
 #include "service/grpc_status.h"
 #include "service/request_id.h"
 
@@ -128,7 +128,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
 
   void OnCancel() override {
     cancelled_.store(true, std::memory_order_seq_cst);
-    if (upstream::OcrCall* call = call_raw_.load(std::memory_order_seq_cst)) call->Cancel();
+    if (backend::OcrCall* call = call_raw_.load(std::memory_order_seq_cst)) call->Cancel();
   }
 
   void OnDone() override {
@@ -209,9 +209,9 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   }
 
   void CallBackend(Upload upload) {
-    upstream::OcrRequest request;
-    request.endpoint = method_ == Method::kRead ? upstream::Endpoint::kRead
-                                                : upstream::Endpoint::kReadWithQualities;
+    backend::OcrRequest request;
+    request.endpoint = method_ == Method::kRead ? backend::Endpoint::kRead
+                                                : backend::Endpoint::kReadWithQualities;
     request.credential_set = identity_.credential_set;
     request.image = std::move(upload.image);
     request.file_name = std::move(upload.file_name);
@@ -229,19 +229,19 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       }
     }
     // The completion may run inline (before Start returns) or on the backend thread.
-    call_ = env_.backend->Start(std::move(request), [this](absl::StatusOr<upstream::OcrResult> result) {
+    call_ = env_.backend->Start(std::move(request), [this](absl::StatusOr<backend::OcrResult> result) {
       OnBackendDone(std::move(result));
     });
     call_raw_.store(call_.get(), std::memory_order_seq_cst);
     if (cancelled_.load(std::memory_order_seq_cst)) call_->Cancel();
   }
 
-  void OnBackendDone(absl::StatusOr<upstream::OcrResult> result) {
+  void OnBackendDone(absl::StatusOr<backend::OcrResult> result) {
     if (!result.ok()) {
       FinishWithError(result.status());
       return;
     }
-    upstream::OcrResult& r = *result;
+    backend::OcrResult& r = *result;
     upstream_attempts_ = r.attempts;
     if (!r.upstream_request_id.empty()) {
       context_->AddInitialMetadata("x-upstream-request-id", r.upstream_request_id);
@@ -330,8 +330,8 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   int upstream_attempts_ = 0;  // upstream requests the call took (access log)
   v1::Engine engine_ = v1::ENGINE_UNSPECIFIED;  // who answered (access log)
   std::string fallback_reason_;
-  std::shared_ptr<upstream::OcrCall> call_;
-  std::atomic<upstream::OcrCall*> call_raw_{nullptr};
+  std::shared_ptr<backend::OcrCall> call_;
+  std::atomic<backend::OcrCall*> call_raw_{nullptr};
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> finished_{false};
   // gRPC's reference (dropped in OnDone) plus one per pending idle check.

@@ -14,13 +14,13 @@
 #include "ktp/v1/ktp_ocr.grpc.pb.h"
 #include "service/call_hooks.h"
 #include "service/upload_assembler.h"
-#include "upstream/ocr_backend.h"
+#include "backend/ocr_backend.h"
 
 namespace ktp::service {
 
 // What every call of the service shares.
 struct CallEnvironment {
-  upstream::OcrBackend* backend = nullptr;
+  backend::OcrBackend* backend = nullptr;
   UploadLimits limits;
   // Upper bound on a call's upstream time when the caller's deadline is later or unset.
   absl::Duration max_call_duration = absl::Seconds(60);

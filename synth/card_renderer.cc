@@ -13,12 +13,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "upstream/local/card_layout.h"
+#include "reader/card_layout.h"
 
 namespace ktp::synth {
 namespace {
 
-namespace layout = ktp::local::layout;
+namespace layout = ktp::reader::layout;
 
 constexpr double kW = layout::kCardWidth;
 constexpr double kH = layout::kCardHeight;

@@ -1,5 +1,5 @@
 // Cairo drawing of clean documents: the KTP front exactly on the shared layout
-// (upstream/local/card_layout.h), and the non-KTP documents used as negatives.
+// (reader/card_layout.h), and the non-KTP documents used as negatives.
 // Images are 8-bit RGBA cv::Mats (R, G, B, A order); alpha marks the document's
 // rounded outline so it can be composited onto a background.
 #ifndef KTP_SYNTH_CARD_RENDERER_H_

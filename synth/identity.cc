@@ -204,7 +204,7 @@ const std::vector<std::string>& Occupations() {
   return *v;
 }
 
-absl::StatusOr<Identity> MakeIdentity(Rng& rng, const local::RegionDirectory& regions,
+absl::StatusOr<Identity> MakeIdentity(Rng& rng, const reader::RegionDirectory& regions,
                                       const FitsFn& fits) {
   const auto& districts = regions.Level(3);
   if (districts.empty()) return absl::FailedPreconditionError("region table has no districts");
@@ -213,11 +213,11 @@ absl::StatusOr<Identity> MakeIdentity(Rng& rng, const local::RegionDirectory& re
   // Region chain; redraw when a name does not fit its line or a level is missing.
   bool found = false;
   for (int attempt = 0; attempt < 200 && !found; ++attempt) {
-    const local::Region* district = rng.Pick(districts);
+    const reader::Region* district = rng.Pick(districts);
     const std::string& dc = district->code;  // "32.04.12"
     if (dc.size() != 8) continue;
-    const local::Region* province = regions.Find(dc.substr(0, 2));
-    const local::Region* regency = regions.Find(dc.substr(0, 5));
+    const reader::Region* province = regions.Find(dc.substr(0, 2));
+    const reader::Region* regency = regions.Find(dc.substr(0, 5));
     const auto& villages = regions.Children(dc);
     if (province == nullptr || regency == nullptr || villages.empty()) continue;
     const std::string header2 =
@@ -226,9 +226,9 @@ absl::StatusOr<Identity> MakeIdentity(Rng& rng, const local::RegionDirectory& re
         !fits("value", district->ktp_name) || !fits("issue", regency->ktp_name)) {
       continue;
     }
-    const local::Region* village = nullptr;
+    const reader::Region* village = nullptr;
     for (int v = 0; v < 10; ++v) {
-      const local::Region* cand = rng.Pick(villages);
+      const reader::Region* cand = rng.Pick(villages);
       if (fits("value", cand->ktp_name)) {
         village = cand;
         break;

@@ -23,7 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/error_details.h"
-#include "common/log.h"
+#include "telemetry/log.h"
 
 namespace ktp::upstream {
 namespace {

@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
-#include "common/log.h"
+#include "telemetry/log.h"
 #include "upstream/http_outcome.h"
 
 namespace ktp::upstream {
@@ -145,7 +145,7 @@ class CurlOcrBackend::Loop : public std::enable_shared_from_this<CurlOcrBackend:
 
   // Any thread.
   void Push(Command::Kind kind, std::shared_ptr<CurlCall> call);
-  std::shared_ptr<OcrCall> Start(OcrRequest request, OcrCallback done);
+  std::shared_ptr<backend::OcrCall> Start(backend::OcrRequest request, backend::OcrCallback done);
   int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
 
   const CurlClientOptions& options() const { return options_; }
@@ -157,10 +157,10 @@ class CurlOcrBackend::Loop : public std::enable_shared_from_this<CurlOcrBackend:
   void Begin(const std::shared_ptr<CurlCall>& call);
   // `failure_cause` non-null marks a request that went to curl: the observer
   // hears of it (see UpstreamObserver for the values); null reports nothing.
-  void Finish(const std::shared_ptr<CurlCall>& call, absl::StatusOr<OcrResult> result,
+  void Finish(const std::shared_ptr<CurlCall>& call, absl::StatusOr<backend::OcrResult> result,
               long http_status = 0, const char* failure_cause = nullptr);
   void Release(CurlCall& call);
-  const std::string& UrlFor(Endpoint endpoint, const v1::ReadOptions& options) const;
+  const std::string& UrlFor(backend::Endpoint endpoint, const v1::ReadOptions& options) const;
 
   CurlClientOptions options_;
   std::string urls_[2][8];  // [endpoint][raw_text|confidence_field|polygon bits]
@@ -177,9 +177,9 @@ class CurlOcrBackend::Loop : public std::enable_shared_from_this<CurlOcrBackend:
 namespace {
 
 // One upstream request. Fields below `// Loop thread only` are touched only by the loop.
-class CurlCall final : public OcrCall, public std::enable_shared_from_this<CurlCall> {
+class CurlCall final : public backend::OcrCall, public std::enable_shared_from_this<CurlCall> {
  public:
-  CurlCall(std::weak_ptr<CurlOcrBackend::Loop> loop, OcrRequest request, OcrCallback done,
+  CurlCall(std::weak_ptr<CurlOcrBackend::Loop> loop, backend::OcrRequest request, backend::OcrCallback done,
            std::shared_ptr<const Credentials> credentials)
       : request_(std::move(request)),
         done_(std::move(done)),
@@ -194,8 +194,8 @@ class CurlCall final : public OcrCall, public std::enable_shared_from_this<CurlC
   bool cancel_requested() const { return cancel_requested_.load(std::memory_order_acquire); }
 
   // Loop thread only.
-  OcrRequest request_;
-  OcrCallback done_;
+  backend::OcrRequest request_;
+  backend::OcrCallback done_;
   std::shared_ptr<const Credentials> credentials_;
   bool finished_ = false;
   CURL* easy_ = nullptr;
@@ -354,11 +354,11 @@ absl::Status CurlOcrBackend::Loop::Init() {
   return absl::OkStatus();
 }
 
-const std::string& CurlOcrBackend::Loop::UrlFor(Endpoint endpoint,
+const std::string& CurlOcrBackend::Loop::UrlFor(backend::Endpoint endpoint,
                                                 const v1::ReadOptions& options) const {
   const int bits = (options.with_raw_text() ? 1 : 0) | (options.with_confidence_field() ? 2 : 0) |
                    (options.with_polygon() ? 4 : 0);
-  return urls_[endpoint == Endpoint::kRead ? 0 : 1][bits];
+  return urls_[endpoint == backend::Endpoint::kRead ? 0 : 1][bits];
 }
 
 void CurlOcrBackend::Loop::Push(Command::Kind kind, std::shared_ptr<CurlCall> call) {
@@ -368,13 +368,13 @@ void CurlOcrBackend::Loop::Push(Command::Kind kind, std::shared_ptr<CurlCall> ca
 
 namespace {
 // Handle for calls that completed before they started: nothing to cancel.
-class CompletedCall final : public OcrCall {
+class CompletedCall final : public backend::OcrCall {
  public:
   void Cancel() override {}
 };
 }  // namespace
 
-std::shared_ptr<OcrCall> CurlOcrBackend::Loop::Start(OcrRequest request, OcrCallback done) {
+std::shared_ptr<backend::OcrCall> CurlOcrBackend::Loop::Start(backend::OcrRequest request, backend::OcrCallback done) {
   if (stopping_.load(std::memory_order_acquire)) {
     std::move(done)(MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
                               "the gateway is shutting down"));
@@ -501,7 +501,7 @@ void CurlOcrBackend::Loop::Release(CurlCall& call) {
 }
 
 void CurlOcrBackend::Loop::Finish(const std::shared_ptr<CurlCall>& call,
-                                  absl::StatusOr<OcrResult> result, long http_status,
+                                  absl::StatusOr<backend::OcrResult> result, long http_status,
                                   const char* failure_cause) {
   if (call->finished_) return;
   call->finished_ = true;
@@ -516,7 +516,7 @@ void CurlOcrBackend::Loop::Finish(const std::shared_ptr<CurlCall>& call,
   call->request_.image.Clear();
   call->credentials_.reset();
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  OcrCallback done = std::move(call->done_);
+  backend::OcrCallback done = std::move(call->done_);
   std::move(done)(std::move(result));
 }
 
@@ -548,7 +548,7 @@ void CurlOcrBackend::Loop::ReapFinished() {
       long http_status = 0;
       curl_easy_getinfo(call->easy_, CURLINFO_RESPONSE_CODE, &http_status);
       call->answer_.http_status = http_status;
-      absl::StatusOr<OcrResult> result = MapHttpAnswer(std::move(call->answer_), absl::Now());
+      absl::StatusOr<backend::OcrResult> result = MapHttpAnswer(std::move(call->answer_), absl::Now());
       // A 200 that maps to an error is an unusable body, unless it is the
       // upstream saying the upload was bad (INVALID_ARGUMENT: not its failure).
       const char* cause = http_status == 200 && !result.ok() &&
@@ -600,7 +600,7 @@ void CurlOcrBackend::Loop::Stop() {
     if (command->kind == Command::Kind::kStart && !command->call->finished_) {
       command->call->finished_ = true;
       in_flight_.fetch_sub(1, std::memory_order_relaxed);
-      OcrCallback done = std::move(command->call->done_);
+      backend::OcrCallback done = std::move(command->call->done_);
       std::move(done)(MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
                                 "the gateway is shutting down"));
     }
@@ -620,7 +620,7 @@ CurlOcrBackend::CurlOcrBackend(std::shared_ptr<Loop> loop) : loop_(std::move(loo
 
 CurlOcrBackend::~CurlOcrBackend() { loop_->Stop(); }
 
-std::shared_ptr<OcrCall> CurlOcrBackend::Start(OcrRequest request, OcrCallback done) {
+std::shared_ptr<backend::OcrCall> CurlOcrBackend::Start(backend::OcrRequest request, backend::OcrCallback done) {
   return loop_->Start(std::move(request), std::move(done));
 }
 

@@ -11,8 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "upstream/credentials.h"
-#include "upstream/ocr_backend.h"
-#include "upstream/upstream_observer.h"
+#include "backend/ocr_backend.h"
+#include "backend/upstream_observer.h"
 
 namespace ktp::upstream {
 
@@ -32,17 +32,17 @@ struct CurlClientOptions {
   // Cap on open connections to the upstream; 0 means no cap.
   long max_connections = 0;
   // Hears about every upstream request (metrics); must outlive the client.
-  UpstreamObserver* observer = nullptr;
+  backend::UpstreamObserver* observer = nullptr;
 };
 
-class CurlOcrBackend final : public OcrBackend {
+class CurlOcrBackend final : public backend::OcrBackend {
  public:
   // Validates the options and starts the event thread.
   static absl::StatusOr<std::unique_ptr<CurlOcrBackend>> Create(CurlClientOptions options);
   // Completes every call still in flight with UNAVAILABLE and joins the thread.
   ~CurlOcrBackend() override;
 
-  std::shared_ptr<OcrCall> Start(OcrRequest request, OcrCallback done) override;
+  std::shared_ptr<backend::OcrCall> Start(backend::OcrRequest request, backend::OcrCallback done) override;
 
   // Calls started and not yet completed.
   int in_flight() const;

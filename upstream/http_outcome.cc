@@ -63,10 +63,10 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
   return std::nullopt;
 }
 
-absl::StatusOr<OcrResult> MapHttpAnswer(HttpAnswer answer, absl::Time now) {
+absl::StatusOr<backend::OcrResult> MapHttpAnswer(HttpAnswer answer, absl::Time now) {
   const long code = answer.http_status;
   if (code == 200) {
-    absl::StatusOr<OcrResult> result = MapResponseBody(answer.body);
+    absl::StatusOr<backend::OcrResult> result = MapResponseBody(answer.body);
     if (!result.ok()) {
       // Keep the mapper's message (it names a JSON path, never a value) and add ids.
       google::rpc::ErrorInfo info = GetErrorInfo(result.status()).value_or(google::rpc::ErrorInfo());

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "upstream/ocr_backend.h"
+#include "backend/ocr_backend.h"
 
 namespace ktp::upstream {
 
@@ -39,7 +39,7 @@ enum class TransportFailure {
 // HTTP answer → result or typed error (200 → mapped body; 400/415 → INVALID_ARGUMENT;
 // 401/403 → INTERNAL without upstream detail; 429 → RESOURCE_EXHAUSTED with RetryInfo
 // when Retry-After is known; 5xx → UNAVAILABLE; ...). `now` resolves HTTP-date Retry-After.
-absl::StatusOr<OcrResult> MapHttpAnswer(HttpAnswer answer, absl::Time now);
+absl::StatusOr<backend::OcrResult> MapHttpAnswer(HttpAnswer answer, absl::Time now);
 
 // Transport failure → typed error. `detail` is a safe diagnostic (curl's error
 // text: it names hosts, never credentials).

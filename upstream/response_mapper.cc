@@ -554,13 +554,13 @@ v1::ReadStatus MapDocumentStatus(absl::string_view status) {
   return v1::READ_STATUS_UNSPECIFIED;
 }
 
-absl::StatusOr<OcrResult> MapResponseBody(absl::string_view json) {
+absl::StatusOr<backend::OcrResult> MapResponseBody(absl::string_view json) {
   ParsedJson parsed;
   if (absl::Status status = parsed.Parse(json); !status.ok()) return status;
   const JsonDocument& doc = parsed.doc();
   if (!doc.IsObject()) return BadResponse("response body is not a JSON object");
 
-  OcrResult result;
+  backend::OcrResult result;
   if (const JsonValue* status = Member(doc, "status"); status && status->IsString()) {
     result.status = MapDocumentStatus(View(*status));
   }

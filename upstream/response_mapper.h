@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "upstream/ocr_backend.h"
+#include "backend/ocr_backend.h"
 
 namespace ktp::upstream {
 
@@ -18,7 +18,7 @@ namespace ktp::upstream {
 // INTERNAL with ErrorInfo reason UPSTREAM_BAD_RESPONSE for malformed JSON, a
 // non-object top level, or invalid base64 in an image; the message names the
 // JSON path at fault but never a value.
-absl::StatusOr<OcrResult> MapResponseBody(absl::string_view json);
+absl::StatusOr<backend::OcrResult> MapResponseBody(absl::string_view json);
 
 // Maps an upstream `status` string ("SUCCESS", ...) to the enum;
 // READ_STATUS_UNSPECIFIED when unknown.

@@ -19,8 +19,9 @@
 
 #include "absl/strings/cord.h"
 #include "absl/time/clock.h"
-#include "common/log.h"
+#include "telemetry/log.h"
 #include "ktp/v1/ktp_ocr.grpc.pb.h"
+#include "gateway/gateway.h"
 #include "service/gateway_server.h"
 #include "tests/support/epoll_upstream.h"
 #include "tests/support/fake_upstream.h"
@@ -30,6 +31,21 @@ namespace ktp::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<upstream::CredentialSource> TestCredentials();
+
+// The production gateway in front of `upstream_url`: anonymous access, no
+// metrics endpoint, defaults otherwise.
+absl::StatusOr<std::unique_ptr<gateway::Gateway>> BuildGateway(const std::string& upstream_url) {
+  gateway::GatewayConfig config;
+  config.listen = "127.0.0.1:0";
+  config.metrics_listen = "";
+  config.allow_anonymous = true;
+  config.upstream_url = upstream_url;
+  gateway::GatewaySeams seams;
+  seams.credentials = TestCredentials();
+  return gateway::Gateway::Build(config, std::move(seams));
+}
 
 long RssKb() {
   std::ifstream status("/proc/self/status");
@@ -126,10 +142,10 @@ class GrpcUpload : public grpc::ClientWriteReactor<v1::ReadRequest> {
 };
 
 // A backend that answers at once on the calling thread: isolates the gRPC side.
-class InstantBackend final : public upstream::OcrBackend {
+class InstantBackend final : public backend::OcrBackend {
  public:
-  std::shared_ptr<upstream::OcrCall> Start(upstream::OcrRequest, upstream::OcrCallback done) override {
-    upstream::OcrResult result;
+  std::shared_ptr<backend::OcrCall> Start(backend::OcrRequest, backend::OcrCallback done) override {
+    backend::OcrResult result;
     result.status = v1::READ_STATUS_SUCCESS;
     std::move(done)(std::move(result));
     return nullptr;
@@ -163,12 +179,9 @@ int Main(int argc, char** argv) {
   client_options.base_url = fast.base_url();
   client_options.credentials = TestCredentials();
   auto direct = upstream::CurlOcrBackend::Create(client_options);
-  // The gateway, with its own client instance.
-  auto gateway_backend = upstream::CurlOcrBackend::Create(client_options);
-  service::GatewayServerOptions server_options;
-  server_options.listen_address = "127.0.0.1:0";
-  auto server = service::GatewayServer::Start(server_options, gateway_backend->get());
-  if (!direct.ok() || !gateway_backend.ok() || !server.ok()) return 1;
+  // The gateway as it ships (Gateway::Build), with its own client instance.
+  auto server = BuildGateway(fast.base_url());
+  if (!direct.ok() || !server.ok()) return 1;
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string((*server)->port()),
                                      grpc::InsecureChannelCredentials());
   auto stub = v1::KtpOcr::NewStub(channel);
@@ -181,12 +194,12 @@ int Main(int argc, char** argv) {
   const absl::Cord image_cord(image);
 
   IssueFn direct_call = [&](std::function<void(bool)> done) {
-    upstream::OcrRequest request;
+    backend::OcrRequest request;
     request.image = image_cord;
     request.file_name = "bench.png";
     request.mime_type = "image/png";
     request.request_id = "bench";
-    (*direct)->Start(std::move(request), [done = std::move(done)](absl::StatusOr<upstream::OcrResult> r) {
+    (*direct)->Start(std::move(request), [done = std::move(done)](absl::StatusOr<backend::OcrResult> r) {
       done(r.ok());
     });
   };
@@ -214,7 +227,10 @@ int Main(int argc, char** argv) {
               Percentile(gateway_serial, 0.5) - Percentile(direct_serial, 0.5),
               Percentile(gateway_serial, 0.99) - Percentile(direct_serial, 0.99));
 
+  // The gRPC face alone (no admission, no chain), for what gRPC itself costs.
   InstantBackend instant;
+  service::GatewayServerOptions server_options;
+  server_options.listen_address = "127.0.0.1:0";
   auto instant_server = service::GatewayServer::Start(server_options, &instant);
   auto instant_stub = v1::KtpOcr::NewStub(grpc::CreateChannel(
       "127.0.0.1:" + std::to_string((*instant_server)->port()), grpc::InsecureChannelCredentials()));
@@ -244,10 +260,8 @@ int Main(int argc, char** argv) {
   slow_options.delay = std::chrono::milliseconds(4000);
   testing::EpollUpstream slow(slow_options);
   if (!slow.Start()) return 1;
-  client_options.base_url = slow.base_url();
-  auto slow_backend = upstream::CurlOcrBackend::Create(client_options);
-  server_options.listen_address = "127.0.0.1:0";
-  auto slow_server = service::GatewayServer::Start(server_options, slow_backend->get());
+  auto slow_server = BuildGateway(slow.base_url());
+  if (!slow_server.ok()) return 1;
   auto slow_stub = v1::KtpOcr::NewStub(grpc::CreateChannel(
       "127.0.0.1:" + std::to_string((*slow_server)->port()), grpc::InsecureChannelCredentials()));
   absl::SleepFor(absl::Milliseconds(300));

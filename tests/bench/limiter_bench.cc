@@ -20,16 +20,16 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "common/log.h"
-#include "service/local_rate_limiter.h"
-#include "service/redis_rate_limiter.h"
+#include "telemetry/log.h"
+#include "access/local_rate_limiter.h"
+#include "access/redis_rate_limiter.h"
 #include "tests/support/redis_server.h"
 
 namespace ktp::bench {
 namespace {
 
-using service::LimitDecision;
-using service::RateLimit;
+using access::LimitDecision;
+using access::RateLimit;
 
 // A limit that admits everything the bench can throw at it, so the numbers
 // measure the allowed path (the CAS), not the cheaper rejection.
@@ -42,7 +42,7 @@ int64_t ThreadCpuNanos() {
 }
 
 double LocalNsPerDecision(int threads, bool shared_key, absl::Duration run) {
-  service::LocalRateLimiter limiter;
+  access::LocalRateLimiter limiter;
   std::atomic<bool> stop{false};
   std::atomic<int64_t> total{0};
   std::atomic<int64_t> cpu{0};
@@ -69,7 +69,7 @@ double LocalNsPerDecision(int threads, bool shared_key, absl::Duration run) {
   return static_cast<double>(cpu.load()) / static_cast<double>(total.load());
 }
 
-double RedisSequentialMicros(service::RedisRateLimiter& limiter, absl::Duration run) {
+double RedisSequentialMicros(access::RedisRateLimiter& limiter, absl::Duration run) {
   int64_t n = 0;
   const absl::Time start = absl::Now();
   const absl::Time end = start + run;
@@ -82,7 +82,7 @@ double RedisSequentialMicros(service::RedisRateLimiter& limiter, absl::Duration 
   return absl::ToDoubleMicroseconds(absl::Now() - start) / static_cast<double>(n);
 }
 
-double RedisPipelinedPerSecond(service::RedisRateLimiter& limiter, int window,
+double RedisPipelinedPerSecond(access::RedisRateLimiter& limiter, int window,
                                absl::Duration run) {
   absl::Mutex mu;
   int outstanding = 0;
@@ -134,11 +134,11 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "redis: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  service::RedisRateLimiterOptions options;
+  access::RedisRateLimiterOptions options;
   options.port = (*server)->port();
   options.command_timeout = absl::Milliseconds(200);  // a loaded bench box must not flap
-  options.failure_policy = service::RedisFailurePolicy::kFailClosed;
-  service::RedisRateLimiter limiter(options);
+  options.failure_policy = access::RedisFailurePolicy::kFailClosed;
+  access::RedisRateLimiter limiter(options);
   if (!limiter.connected()) {
     std::fprintf(stderr, "redis limiter did not connect\n");
     return 1;
@@ -147,7 +147,7 @@ int Main(int argc, char** argv) {
               RedisSequentialMicros(limiter, run));
   std::printf("redis, 64 outstanding:       %8.0f decisions/s\n",
               RedisPipelinedPerSecond(limiter, 64, run));
-  const service::RedisRateLimiterStats stats = limiter.stats();
+  const access::RedisRateLimiterStats stats = limiter.stats();
   std::printf("(redis decisions %llu, fail_closed %llu, errors %llu)\n",
               static_cast<unsigned long long>(stats.redis),
               static_cast<unsigned long long>(stats.fail_closed),

@@ -27,7 +27,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "common/log.h"
+#include "telemetry/log.h"
 #include "tests/integration/gateway_harness.h"
 #include "tests/support/fault_server.h"
 
@@ -151,14 +151,16 @@ int Main(int argc, char** argv) {
   testing::FaultServer upstream(fault_options);
   if (!upstream.Start().ok()) return 1;
   testing::HarnessOptions options;
-  options.upstream_url = upstream.base_url();
-  options.max_call_duration = absl::Seconds(5);
-  options.retry = upstream::RetryPolicyOptions();        // production defaults
-  options.breaker = upstream::CircuitBreakerOptions();
-  options.configure_server = [](service::GatewayServerOptions& o) {
-    o.max_concurrent_calls = 1000;
-    o.stream_idle_timeout = absl::Seconds(1);
-  };
+  options.config.upstream_url = upstream.base_url();
+  options.config.upstream_timeout = absl::Seconds(5);
+  {  // production defaults for retries and the circuit breaker
+    const gateway::GatewayConfig defaults;
+    options.config.upstream_retry_max_attempts = defaults.upstream_retry_max_attempts;
+    options.config.breaker_consecutive_failures = defaults.breaker_consecutive_failures;
+    options.config.breaker_min_requests = defaults.breaker_min_requests;
+  }
+  options.config.max_concurrent_calls = 1000;
+  options.config.stream_idle_timeout = absl::Seconds(1);
   testing::GatewayHarness h(options);
 
   std::printf("soak: %d clients for %d s against a faulty upstream (78%% plain OK)\n", clients, seconds);

@@ -7,12 +7,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "service/access_policy.h"
+#include "access/access_policy.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
-  auto policy = ktp::service::AccessPolicy::Parse(text);
+  auto policy = ktp::access::AccessPolicy::Parse(text);
   if (!policy.ok()) {
     FUZZ_CHECK(policy.status().code() == absl::StatusCode::kInvalidArgument);
     return 0;
@@ -28,6 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   (void)(*policy)->FindClientBySpiffeId(text);
-  (void)(*policy)->FindClientByKeyDigest(ktp::service::Sha256(text));
+  (void)(*policy)->FindClientByKeyDigest(ktp::access::Sha256(text));
   return 0;
 }

@@ -1,4 +1,4 @@
-// Fuzzes the local reader's field parser (upstream/local/field_parser) with
+// Fuzzes the local reader's field parser (reader/field_parser) with
 // arbitrary OCR output: the input is split into lines (and words) as Tesseract
 // would hand them over. Whatever comes in: no crash, every value valid UTF-8
 // (printable ASCII), confidences within 0–100, a NIK of digits only, and
@@ -9,18 +9,18 @@
 #include <vector>
 
 #include "tests/fuzz/fuzz_check.h"
-#include "upstream/local/field_parser.h"
+#include "reader/field_parser.h"
 
 namespace {
 
-std::vector<ktp::local::OcrLine> Lines(const std::string& text) {
-  std::vector<ktp::local::OcrLine> lines;
+std::vector<ktp::reader::OcrLine> Lines(const std::string& text) {
+  std::vector<ktp::reader::OcrLine> lines;
   size_t start = 0;
   int row = 0;
   while (start <= text.size() && lines.size() < 200) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
-    ktp::local::OcrLine line;
+    ktp::reader::OcrLine line;
     line.text = text.substr(start, end - start);
     // The first byte of a line doubles as its confidence: low and high both occur.
     line.confidence = line.text.empty() ? 50 : static_cast<unsigned char>(line.text[0]) * 100 / 255.0f;
@@ -30,7 +30,7 @@ std::vector<ktp::local::OcrLine> Lines(const std::string& text) {
       size_t e = line.text.find(' ', w);
       if (e == std::string::npos) e = line.text.size();
       if (e > w) {
-        ktp::local::OcrWord word;
+        ktp::reader::OcrWord word;
         word.text = line.text.substr(w, e - w);
         word.confidence = line.confidence;
         word.box = {static_cast<int>(w) * 10, row * 40, static_cast<int>(e - w) * 10, 30};
@@ -56,8 +56,8 @@ bool Printable(const std::string& s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  const ktp::local::ParsedCard parsed =
-      ktp::local::ParseKtpText(Lines(text), ktp::local::RegionDirectory::Embedded());
+  const ktp::reader::ParsedCard parsed =
+      ktp::reader::ParseKtpText(Lines(text), ktp::reader::RegionDirectory::Embedded());
   FUZZ_CHECK(parsed.labels_found >= 0 && parsed.labels_found <= 15);
   const auto* desc = parsed.card.GetDescriptor();
   const auto* reflection = parsed.card.GetReflection();

@@ -10,7 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
-#include "service/gateway_config.h"
+#include "gateway/gateway_config.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       args.emplace_back(line);
     }
   }
-  auto config = ktp::service::ParseGatewayConfig(args, [&env](const char* name) -> const char* {
+  auto config = ktp::gateway::ParseGatewayConfig(args, [&env](const char* name) -> const char* {
     auto it = env.find(name);
     return it == env.end() ? nullptr : it->second.c_str();
   });

@@ -10,25 +10,25 @@
 #include <opencv2/core.hpp>
 
 #include "tests/fuzz/fuzz_check.h"
-#include "upstream/local/card_layout.h"
-#include "upstream/local/card_locator.h"
-#include "upstream/local/image_decoder.h"
-#include "upstream/local/image_quality.h"
+#include "reader/card_layout.h"
+#include "reader/card_locator.h"
+#include "reader/image_decoder.h"
+#include "reader/image_quality.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr long kMaxPixels = 4'000'000;  // small: keeps each run fast
-  auto image = ktp::local::DecodeImage(absl::string_view(reinterpret_cast<const char*>(data), size), kMaxPixels);
+  auto image = ktp::reader::DecodeImage(absl::string_view(reinterpret_cast<const char*>(data), size), kMaxPixels);
   if (!image.ok()) return 0;
   FUZZ_CHECK(!image->empty());
   FUZZ_CHECK(static_cast<long>(image->total()) <= kMaxPixels);
   FUZZ_CHECK(image->type() == CV_8UC3);
   try {
-    const ktp::local::CardLocation location = ktp::local::LocateCard(*image);
-    const cv::Mat card = ktp::local::RectifyCard(*image, location, cv::Size(ktp::local::layout::kCardWidth / 2,
-                                                                            ktp::local::layout::kCardHeight / 2));
-    FUZZ_CHECK(card.cols == ktp::local::layout::kCardWidth / 2);
-    const ktp::local::QualityMetrics metrics = ktp::local::MeasureQuality(card);
-    (void)ktp::local::JudgeQuality(metrics, location, ktp::local::KtpTextEvidence{});
+    const ktp::reader::CardLocation location = ktp::reader::LocateCard(*image);
+    const cv::Mat card = ktp::reader::RectifyCard(*image, location, cv::Size(ktp::reader::layout::kCardWidth / 2,
+                                                                            ktp::reader::layout::kCardHeight / 2));
+    FUZZ_CHECK(card.cols == ktp::reader::layout::kCardWidth / 2);
+    const ktp::reader::QualityMetrics metrics = ktp::reader::MeasureQuality(card);
+    (void)ktp::reader::JudgeQuality(metrics, location, ktp::reader::KtpTextEvidence{});
   } catch (const std::exception&) {
     // The backend turns an OpenCV exception into LOCAL_ENGINE_ERROR; here it
     // is a finding: the pipeline should not throw on any decodable image.

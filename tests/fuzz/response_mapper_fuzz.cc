@@ -32,7 +32,7 @@ void CheckRoundTrip(const Message& message) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view body(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<ktp::upstream::OcrResult> result = ktp::upstream::MapResponseBody(body);
+  absl::StatusOr<ktp::backend::OcrResult> result = ktp::upstream::MapResponseBody(body);
   if (result.ok()) {
     CheckRoundTrip(result->card);
     CheckRoundTrip(result->images);
@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     answer.http_status = code;
     answer.body = std::string(body);
     answer.retry_after = std::string(body.substr(0, 32));
-    absl::StatusOr<ktp::upstream::OcrResult> mapped =
+    absl::StatusOr<ktp::backend::OcrResult> mapped =
         ktp::upstream::MapHttpAnswer(std::move(answer), absl::FromUnixSeconds(1700000000));
     if (!mapped.ok()) CheckError(mapped.status());
   }

@@ -69,7 +69,7 @@ TEST(ConcurrencyTest, ThousandSlowCallsNeedNoThreadPerCall) {
   ASSERT_TRUE(upstream.Start());
 
   HarnessOptions options;
-  options.upstream_url = upstream.base_url();
+  options.config.upstream_url = upstream.base_url();
   GatewayHarness h(options);
   const std::string image = ReadRepoFile("samples/ktp-synthetic.png").substr(0, 4096);
 

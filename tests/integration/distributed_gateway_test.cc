@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/access_policy.h"
+#include "access/access_policy.h"
 #include "tests/integration/gateway_harness.h"
 #include "tests/support/epoll_upstream.h"
 #include "tests/support/process.h"
@@ -42,7 +42,7 @@ class DistributedGatewayTest : public ::testing::Test {
     }
     std::ofstream(dir_ + "/access.json")
         << R"({"tenants":[{"name":"load"}],"clients":[{"id":"load-client","tenant":"load","apiKeySha256":")"
-        << service::Sha256Hex(kKey) << R"("}],"globalLimits":{"upstreamRateLimit":{"requestsPerSecond":)" << kRate
+        << access::Sha256Hex(kKey) << R"("}],"globalLimits":{"upstreamRateLimit":{"requestsPerSecond":)" << kRate
         << R"(,"burst":)" << kBurst << "}}}";
   }
   void TearDown() override {

@@ -21,7 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "common/log.h"
+#include "telemetry/log.h"
 #include "tests/integration/gateway_harness.h"
 #include "tests/support/fault_server.h"
 
@@ -46,20 +46,16 @@ std::string Meta(const grpc::Status& s, const std::string& key) {
 
 HarnessOptions FaultOptions(const std::string& url) {
   HarnessOptions o;
-  o.upstream_url = url;
-  o.max_call_duration = absl::Seconds(1);  // the gateway's own upstream timeout
-  o.max_response_bytes = 1u << 20;
-  o.connect_timeout = absl::Milliseconds(500);
-  upstream::RetryPolicyOptions retry;
-  retry.max_attempts = 3;
-  retry.initial_backoff = absl::Milliseconds(10);
-  retry.max_backoff = absl::Milliseconds(50);
-  o.retry = retry;
-  upstream::CircuitBreakerOptions breaker;
-  breaker.consecutive_failures = 5;
-  breaker.min_requests = 1000;  // only the consecutive rule, for predictable tests
-  breaker.open_interval = absl::Seconds(1);
-  o.breaker = breaker;
+  o.config.upstream_url = url;
+  o.config.upstream_timeout = absl::Seconds(1);  // the gateway's own upstream timeout
+  o.config.max_upstream_response_bytes = 1u << 20;
+  o.config.connect_timeout = absl::Milliseconds(500);
+  o.config.upstream_retry_max_attempts = 3;
+  o.config.upstream_retry_initial_backoff = absl::Milliseconds(10);
+  o.config.upstream_retry_max_backoff = absl::Milliseconds(50);
+  o.config.breaker_consecutive_failures = 5;
+  o.config.breaker_min_requests = 1000;  // only the consecutive rule, for predictable tests
+  o.config.breaker_open_interval = absl::Seconds(1);
   return o;
 }
 
@@ -162,8 +158,8 @@ class StalledListener {
 TEST(FaultConnectTimeoutTest, ConnectTimeoutIsAConnectFailureAndIsRetried) {
   StalledListener stalled;
   HarnessOptions options = FaultOptions("http://127.0.0.1:" + std::to_string(stalled.port()));
-  options.connect_timeout = absl::Milliseconds(300);
-  options.max_call_duration = absl::Seconds(5);
+  options.config.connect_timeout = absl::Milliseconds(300);
+  options.config.upstream_timeout = absl::Seconds(5);
   GatewayHarness h(options);
   const absl::Time start = absl::Now();
   const grpc::Status s = Read(h);
@@ -265,8 +261,8 @@ TEST_F(FaultTest, Forbidden403IsInternalAndNotRetried) {
 
 TEST_F(FaultTest, TooManyRequestsWithRetryAfterWaitsThenSucceeds) {
   HarnessOptions options = FaultOptions(server_.base_url());
-  options.retry->max_backoff = absl::Seconds(2);  // the default cap: a 1 s Retry-After is waited for
-  options.max_call_duration = absl::Seconds(5);
+  options.config.upstream_retry_max_backoff = absl::Seconds(2);  // the default cap: a 1 s Retry-After is waited for
+  options.config.upstream_timeout = absl::Seconds(5);
   GatewayHarness h(options);
   FaultScript quota = FaultScript::Status(429, "{}");
   quota.headers = {{"Retry-After", "1"}};
@@ -335,7 +331,7 @@ TEST_F(FaultTest, ServiceUnavailableStormOpensTheCircuitWhichThenRecovers) {
   EXPECT_EQ(ErrorInfoOf(s)->reason(), "UPSTREAM_CIRCUIT_OPEN");
   EXPECT_EQ(Meta(s, "attempts"), "3");
   EXPECT_EQ(server_.request_count(), 5u);
-  EXPECT_EQ(harness_->breaker()->state(upstream::Endpoint::kRead), upstream::CircuitState::kOpen);
+  EXPECT_EQ(harness_->breaker()->state(backend::Endpoint::kRead), backend::CircuitState::kOpen);
   // Call 3: refused at once, with the time until a probe is allowed; the upstream is not called.
   s = Read(*harness_);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
@@ -356,7 +352,7 @@ TEST_F(FaultTest, ServiceUnavailableStormOpensTheCircuitWhichThenRecovers) {
   // After the open interval a probe reaches the (recovered) upstream and closes the circuit.
   absl::SleepFor(absl::Seconds(1.1));
   ExpectServesNormally();
-  EXPECT_EQ(harness_->breaker()->state(upstream::Endpoint::kRead), upstream::CircuitState::kClosed);
+  EXPECT_EQ(harness_->breaker()->state(backend::Endpoint::kRead), backend::CircuitState::kClosed);
   ExpectServesNormally();
 }
 

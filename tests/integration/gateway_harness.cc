@@ -7,6 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <gtest/gtest.h>
+#include <httplib.h>
+
 #include "upstream/credentials.h"
 
 namespace ktp::testing {
@@ -18,50 +21,41 @@ std::string ReadRepoFile(const std::string& relative_path) {
   return buffer.str();
 }
 
+gateway::GatewayConfig TestGatewayConfig() {
+  gateway::GatewayConfig config;
+  config.listen = "127.0.0.1:0";
+  config.metrics_listen = "127.0.0.1:0";
+  config.upstream_url = "";
+  config.allow_anonymous = true;
+  config.upstream_timeout = absl::Seconds(30);
+  config.connect_timeout = absl::Seconds(2);
+  // concurrency_test runs 1,000 calls right after a warm-up call that may not
+  // have left its reactor yet.
+  config.max_concurrent_calls = 0;
+  config.upstream_retry_max_attempts = 1;
+  config.breaker_consecutive_failures = 1 << 30;
+  config.breaker_min_requests = 1 << 30;
+  config.shutdown_grace = absl::ZeroDuration();
+  return config;
+}
+
 GatewayHarness::GatewayHarness(HarnessOptions options) {
   if (!fake_.Start().ok()) std::abort();
-  upstream::CurlClientOptions client;
-  client.base_url = options.upstream_url.empty() ? fake_.base_url() : options.upstream_url;
-  client.credentials = options.credentials
-                           ? options.credentials
-                           : std::make_shared<upstream::StaticCredentialSource>(
-                                 std::make_shared<const upstream::Credentials>("test-user", "test-pass",
-                                                                               "test-api-key"));
-  client.max_call_timeout = options.max_call_duration;
-  client.max_response_bytes = options.max_response_bytes;
-  client.connect_timeout = options.connect_timeout;
-  client.observer = options.upstream_observer;
-  auto backend = upstream::CurlOcrBackend::Create(std::move(client));
-  if (!backend.ok()) std::abort();
-  backend_ = *std::move(backend);
-  upstream::OcrBackend* serving = backend_.get();
-  if (options.breaker) {
-    upstream::CircuitBreakingBackendOptions breaker;
-    breaker.breaker = *options.breaker;
-    breaking_ = std::make_unique<upstream::CircuitBreakingBackend>(serving, breaker);
-    serving = breaking_.get();
+  if (options.config.upstream_url.empty()) options.config.upstream_url = fake_.base_url();
+  gateway::GatewaySeams seams;
+  // With --credentials-dir the production vault loads them (and reports to metrics).
+  if (options.config.credentials_dir.empty()) seams.credentials = options.credentials
+                          ? options.credentials
+                          : std::make_shared<upstream::StaticCredentialSource>(
+                                std::make_shared<const upstream::Credentials>("test-user", "test-pass",
+                                                                              "test-api-key"));
+  auto built = gateway::Gateway::Build(options.config, std::move(seams));
+  if (!built.ok()) {
+    ADD_FAILURE() << "Gateway::Build: " << built.status();
+    std::abort();
   }
-  if (options.retry) {
-    scheduler_ = std::make_unique<upstream::TimerQueueScheduler>(&timers_);
-    upstream::RetryingBackendOptions retry;
-    retry.policy = *options.retry;
-    retry.observer = options.upstream_observer;
-    retry.scheduler = scheduler_.get();
-    retrying_ = std::make_unique<upstream::RetryingBackend>(serving, retry);
-    serving = retrying_.get();
-  }
-  service::GatewayServerOptions server_options;
-  server_options.listen_address = "127.0.0.1:0";
-  server_options.limits = options.limits;
-  server_options.max_call_duration = options.max_call_duration;
-  server_options.observer = options.observer;
-  // No concurrency cap unless a test sets one: concurrency_test runs 1,000
-  // calls right after a warm-up call that may not have left its reactor yet.
-  server_options.max_concurrent_calls = 0;
-  if (options.configure_server) options.configure_server(server_options);
-  auto server = service::GatewayServer::Start(server_options, serving);
-  if (!server.ok()) std::abort();
-  server_ = *std::move(server);
+  gateway_ = *std::move(built);
+  port_ = gateway_->port();
   channel_ = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
   stub_ = v1::KtpOcr::NewStub(channel_);
 }
@@ -72,15 +66,20 @@ GatewayHarness::~GatewayHarness() {
 }
 
 void GatewayHarness::Shutdown(absl::Duration grace) {
-  if (server_) server_->Shutdown(grace);
-  server_.reset();
-  retrying_.reset();
-  breaking_.reset();
-  backend_.reset();
+  if (gateway_) gateway_->Shutdown(grace);
 }
 
-std::string GatewayHarness::target() const {
-  return "127.0.0.1:" + std::to_string(server_->port());
+std::string GatewayHarness::target() const { return "127.0.0.1:" + std::to_string(port_); }
+
+std::string GatewayHarness::ScrapeMetrics() {
+  httplib::Client client("127.0.0.1", gateway_->metrics_port());
+  client.set_read_timeout(5, 0);
+  auto result = client.Get("/metrics");
+  if (!result || result->status != 200) {
+    ADD_FAILURE() << "GET /metrics failed";
+    return "";
+  }
+  return result->body;
 }
 
 namespace {

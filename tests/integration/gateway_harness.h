@@ -1,6 +1,6 @@
-// Test harness: a real gateway (GatewayServer + CurlOcrBackend) on a loopback
-// port chosen by the OS, in front of the fake upstream, driven by real
-// generated gRPC stubs. Plus helpers to stream an upload and read error details.
+// Test harness: the production gateway (gateway::Gateway::Build, as main wires
+// it) on loopback ports chosen by the OS, in front of the fake upstream, driven
+// by real generated gRPC stubs. Plus helpers to stream an upload and read error details.
 #ifndef KTP_TESTS_INTEGRATION_GATEWAY_HARNESS_H_
 #define KTP_TESTS_INTEGRATION_GATEWAY_HARNESS_H_
 
@@ -14,36 +14,31 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "ktp/v1/ktp_ocr.grpc.pb.h"
+#include "backend/circuit_breaker.h"
+#include "gateway/gateway.h"
 #include "service/gateway_server.h"
-#include "common/timer_queue.h"
+#include "telemetry/metrics.h"
 #include "tests/support/fake_upstream.h"
-#include "upstream/circuit_breaker.h"
+#include "upstream/credentials.h"
 #include "upstream/curl_client.h"
-#include "upstream/retrying_backend.h"
 
 namespace ktp::testing {
 
 // Reads a file of the repository (tests run from any directory).
 std::string ReadRepoFile(const std::string& relative_path);
 
+// The gateway's configuration as tests start it: what ships, on loopback port 0
+// (gRPC and /metrics), in front of the harness's fake upstream, anonymous
+// access, and no retries, breaker or concurrency cap unless a test turns them
+// on (so a test counts exactly the upstream requests it causes).
+gateway::GatewayConfig TestGatewayConfig();
+
 struct HarnessOptions {
-  service::UploadLimits limits;
-  absl::Duration max_call_duration = absl::Seconds(30);
-  // Overrides the fake's URL (e.g. a closed port).
-  std::string upstream_url;
-  size_t max_response_bytes = 16u << 20;
+  // Built through gateway::Gateway::Build, the composition root main uses.
+  // upstream_url "" = the harness's fake upstream.
+  gateway::GatewayConfig config = TestGatewayConfig();
   // Upstream credentials; null: one fixed set matching the fake's defaults.
   std::shared_ptr<const upstream::CredentialSource> credentials;
-  // Optional observers (e.g. service::GatewayMetrics); must outlive the harness.
-  service::CallObserver* observer = nullptr;
-  upstream::UpstreamObserver* upstream_observer = nullptr;
-  // Last word on the server's options (e.g. connection age), after the above.
-  std::function<void(service::GatewayServerOptions&)> configure_server;
-  // The production decorators in front of the curl client, stacked as in
-  // main.cc: Retrying(CircuitBreaking(curl)). Unset: the curl client alone.
-  std::optional<upstream::RetryPolicyOptions> retry;
-  std::optional<upstream::CircuitBreakerOptions> breaker;
-  absl::Duration connect_timeout = absl::Seconds(2);
 };
 
 class GatewayHarness {
@@ -52,26 +47,25 @@ class GatewayHarness {
   ~GatewayHarness();
 
   FakeUpstream& fake() { return fake_; }
-  upstream::CurlOcrBackend& backend() { return *backend_; }
-  // Null unless HarnessOptions::breaker / retry were set.
-  upstream::CircuitBreakingBackend* breaker() { return breaking_.get(); }
-  upstream::RetryingBackend* retrying() { return retrying_.get(); }
-  service::GatewayServer& server() { return *server_; }
+  gateway::Gateway& gateway() { return *gateway_; }
+  upstream::CurlOcrBackend& backend() { return *gateway_->upstream_client(); }
+  service::GatewayServer& server() { return gateway_->server(); }
+  telemetry::GatewayMetrics& metrics() { return gateway_->metrics(); }
+  // Null unless the configuration uses the upstream engine.
+  backend::CircuitBreakingBackend* breaker() { return gateway_->breaker(); }
   v1::KtpOcr::Stub& stub() { return *stub_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   std::string target() const;
+  // GET /metrics of the running gateway (Prometheus text format).
+  std::string ScrapeMetrics();
 
-  // Stops the server (drain with `grace`); the harness is unusable afterwards.
+  // Stops the gateway (drain with `grace`); the harness is unusable afterwards.
   void Shutdown(absl::Duration grace);
 
  private:
   FakeUpstream fake_;
-  TimerQueue timers_;
-  std::unique_ptr<upstream::TimerQueueScheduler> scheduler_;
-  std::unique_ptr<upstream::CurlOcrBackend> backend_;
-  std::unique_ptr<upstream::CircuitBreakingBackend> breaking_;
-  std::unique_ptr<upstream::RetryingBackend> retrying_;
-  std::unique_ptr<service::GatewayServer> server_;
+  std::unique_ptr<gateway::Gateway> gateway_;
+  int port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::KtpOcr::Stub> stub_;
 };

@@ -14,7 +14,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
-#include "common/log.h"
+#include "telemetry/log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/request_id.h"
@@ -265,8 +265,8 @@ class LimitedGatewayTest : public ::testing::Test {
  protected:
   static HarnessOptions Limits() {
     HarnessOptions options;
-    options.limits.max_image_bytes = 100 * 1024;
-    options.limits.max_chunk_bytes = 16 * 1024;
+    options.config.max_image_bytes = 100 * 1024;
+    options.config.max_chunk_bytes = 16 * 1024;
     return options;
   }
   GatewayHarness h_{Limits()};
@@ -422,7 +422,7 @@ TEST_F(GatewayTest, MalformedUpstreamJsonIsInternalAndTheGatewayKeepsServing) {
 
 TEST_F(GatewayTest, UpstreamAnswerOverTheSizeCapIsRefused) {
   HarnessOptions options;
-  options.max_response_bytes = 4096;
+  options.config.max_upstream_response_bytes = 4096;
   GatewayHarness small(options);
   ScriptedResponse scripted;
   scripted.body = "{\"status\":\"SUCCESS\",\"reason\":\"" + std::string(10000, 'x') + "\"}";
@@ -433,7 +433,7 @@ TEST_F(GatewayTest, UpstreamAnswerOverTheSizeCapIsRefused) {
 
 TEST(GatewayUnreachableUpstreamTest, ConnectionRefusedIsUnavailable) {
   HarnessOptions options;
-  options.upstream_url = "http://127.0.0.1:1";  // nothing listens on port 1
+  options.config.upstream_url = "http://127.0.0.1:1";  // nothing listens on port 1
   GatewayHarness h(options);
   grpc::ClientContext context;
   v1::ReadResponse response;

@@ -84,9 +84,9 @@ grpc::Status ReadOnce(GatewayHarness& h, const std::string& image) {
   return UploadRead(h.stub(), context, spec, &response);
 }
 
-HarnessOptions WithServer(std::function<void(service::GatewayServerOptions&)> configure) {
+HarnessOptions WithServer(std::function<void(gateway::GatewayConfig&)> configure) {
   HarnessOptions o;
-  o.configure_server = std::move(configure);
+  configure(o.config);
   return o;
 }
 
@@ -117,7 +117,7 @@ TEST(ByteBudgetTest, AnAssemblerReturnsItsBytesWhenDestroyed) {
 }
 
 TEST(LimitsTest, CallsOverTheConcurrencyCapAreRefusedAtOnce) {
-  GatewayHarness h(WithServer([](service::GatewayServerOptions& o) { o.max_concurrent_calls = 2; }));
+  GatewayHarness h(WithServer([](gateway::GatewayConfig& o) { o.max_concurrent_calls = 2; }));
   OpenUpload a(h.stub());
   OpenUpload b(h.stub());
   ASSERT_TRUE(a.Metadata());
@@ -144,7 +144,7 @@ TEST(LimitsTest, CallsOverTheConcurrencyCapAreRefusedAtOnce) {
 
 TEST(LimitsTest, UploadsOverTheBufferedBytesBudgetAreShedAndBytesAreReleased) {
   constexpr int64_t kBudget = 256 * 1024;
-  GatewayHarness h(WithServer([](service::GatewayServerOptions& o) { o.max_buffered_bytes = kBudget; }));
+  GatewayHarness h(WithServer([](gateway::GatewayConfig& o) { o.max_buffered_bytes = kBudget; }));
   OpenUpload holder(h.stub());
   ASSERT_TRUE(holder.Metadata());
   const std::string first = Jpeg(50 * 1024);
@@ -168,7 +168,7 @@ TEST(LimitsTest, UploadsOverTheBufferedBytesBudgetAreShedAndBytesAreReleased) {
 
 TEST(LimitsTest, StalledUploadEndsWithStreamIdleTimeout) {
   GatewayHarness h(WithServer(
-      [](service::GatewayServerOptions& o) { o.stream_idle_timeout = absl::Milliseconds(300); }));
+      [](gateway::GatewayConfig& o) { o.stream_idle_timeout = absl::Milliseconds(300); }));
   OpenUpload stalled(h.stub());
   ASSERT_TRUE(stalled.Metadata());
   ASSERT_TRUE(stalled.Chunk(Jpeg(1000)));
@@ -186,7 +186,7 @@ TEST(LimitsTest, StalledUploadEndsWithStreamIdleTimeout) {
 
 TEST(LimitsTest, AStreamThatNeverSendsAnythingAlsoTimesOut) {
   GatewayHarness h(WithServer(
-      [](service::GatewayServerOptions& o) { o.stream_idle_timeout = absl::Milliseconds(200); }));
+      [](gateway::GatewayConfig& o) { o.stream_idle_timeout = absl::Milliseconds(200); }));
   grpc::ClientContext context;
   v1::ReadResponse response;
   auto writer = h.stub().Read(&context, &response);
@@ -199,7 +199,7 @@ TEST(LimitsTest, AStreamThatNeverSendsAnythingAlsoTimesOut) {
 
 TEST(LimitsTest, SteadyUploadsAndSlowUpstreamAnswersAreNotIdle) {
   GatewayHarness h(WithServer(
-      [](service::GatewayServerOptions& o) { o.stream_idle_timeout = absl::Milliseconds(300); }));
+      [](gateway::GatewayConfig& o) { o.stream_idle_timeout = absl::Milliseconds(300); }));
   // Every message restarts the clock: 8 chunks 100 ms apart take longer than the timeout.
   OpenUpload steady(h.stub());
   ASSERT_TRUE(steady.Metadata());

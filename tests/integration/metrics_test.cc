@@ -6,7 +6,6 @@
 // adds no series (every bounded child exists from the start). Also the label
 // vocabularies, the tenant table, and server connection age.
 #include <httplib.h>
-#include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <unistd.h>
@@ -25,14 +24,14 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/metrics.h"
+#include "telemetry/metrics.h"
 #include "tests/integration/gateway_harness.h"
 
 namespace ktp::testing {
 namespace {
 
 using ::testing::HasSubstr;
-using service::GatewayMetrics;
+using telemetry::GatewayMetrics;
 
 constexpr char kPromtool[] = "/usr/bin/promtool";
 
@@ -160,31 +159,11 @@ std::map<std::string, std::string> With(std::map<std::string, std::string> label
   return labels;
 }
 
-// A gateway observed by GatewayMetrics, served by a real Exposer on loopback.
-// One Exposer for the suite (stopping civetweb takes ~2 s); each test registers
-// its own registry.
+// The production gateway (Gateway::Build) with its own /metrics endpoint on a
+// loopback port, scraped over HTTP.
 class MetricsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { exposer_ = new prometheus::Exposer("127.0.0.1:0"); }
-  static void TearDownTestSuite() {
-    delete exposer_;
-    exposer_ = nullptr;
-  }
-
-  MetricsTest() : harness_(Options(&metrics_)) { exposer_->RegisterCollectable(metrics_.registry(), "/metrics"); }
-  ~MetricsTest() override { exposer_->RemoveCollectable(metrics_.registry(), "/metrics"); }
-
-  static HarnessOptions Options(GatewayMetrics* metrics) {
-    HarnessOptions options;
-    options.observer = metrics;
-    options.upstream_observer = metrics;
-    return options;
-  }
-
-  int metrics_port() const {
-    const std::vector<int> ports = exposer_->GetListeningPorts();
-    return ports.empty() ? 0 : ports.front();
-  }
+  int metrics_port() { return harness_.gateway().metrics_port(); }
 
   // GET /metrics over real HTTP.
   Scrape ScrapeHttp() {
@@ -222,14 +201,24 @@ class MetricsTest : public ::testing::Test {
     ASSERT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
   }
 
-  static prometheus::Exposer* exposer_;
-  GatewayMetrics metrics_;  // outlives the harness (declared first)
   GatewayHarness harness_;
+  GatewayMetrics& metrics_ = harness_.metrics();
 };
 
-prometheus::Exposer* MetricsTest::exposer_ = nullptr;
-
-TEST_F(MetricsTest, ExposerListensOnAnEphemeralLoopbackPort) { EXPECT_GT(metrics_port(), 0); }
+TEST_F(MetricsTest, MetricsListenOnTheirOwnLoopbackPort) {
+  // --metrics-listen=127.0.0.1:0: a port of its own, not the gRPC one, that
+  // answers /metrics with the gateway's series before any call was made.
+  ASSERT_GT(metrics_port(), 0);
+  EXPECT_NE(metrics_port(), harness_.server().port());
+  const Scrape s = ScrapeHttp();
+  EXPECT_EQ(s.Count("ktp_gateway_build_info"), 1u);
+  EXPECT_EQ(s.Value("ktp_gateway_inflight_calls", {}), 0);
+  // Nothing but /metrics is served there.
+  httplib::Client client("127.0.0.1", metrics_port());
+  auto other = client.Get("/");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 404);
+}
 
 TEST_F(MetricsTest, CountsCallsByMethodCodeAndDocumentStatus) {
   MakeTypicalCalls();
@@ -345,7 +334,7 @@ TEST_F(MetricsTest, UpstreamAnswersAreClassified) {
 }
 
 TEST_F(MetricsTest, ScrapePassesPromtool) {
-  ASSERT_EQ(access(kPromtool, X_OK), 0)
+  ASSERT_EQ(::access(kPromtool, X_OK), 0)
       << kPromtool << " is missing: scripts/install-deps.sh installs it (Debian package prometheus)";
   MakeTypicalCalls();
   // The families that grow with configuration too.
@@ -355,7 +344,7 @@ TEST_F(MetricsTest, ScrapePassesPromtool) {
   metrics_.OnCredentialReload(false);
   metrics_.SetCredentialGeneration("", 3);
   metrics_.SetCredentialGeneration("partner", 1);
-  metrics_.OnUpstreamRetry(upstream::Endpoint::kRead, "connect");
+  metrics_.OnUpstreamRetry(backend::Endpoint::kRead, "connect");
   const Scrape s = ScrapeHttp();
 
   char path[] = "/tmp/ktp-metrics-XXXXXX";
@@ -424,19 +413,14 @@ TEST_F(MetricsTest, InflightGaugeFollowsCallsInProgress) {
 
 // A gateway whose upstream port is closed: no HTTP answer at all.
 TEST(MetricsTransportTest, ConnectFailureHasNoStatusAndCauseConnect) {
-  GatewayMetrics metrics;
-  {
-    HarnessOptions options;
-    options.observer = &metrics;
-    options.upstream_observer = &metrics;
-    options.upstream_url = "http://127.0.0.1:1";
-    GatewayHarness harness(options);
-    grpc::ClientContext context;
-    v1::ReadResponse response;
-    const grpc::Status status = UploadRead(harness.stub(), context, Upload(SamplePng()), &response);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
-  }
-  const Scrape s = Render(metrics);
+  HarnessOptions options;
+  options.config.upstream_url = "http://127.0.0.1:1";
+  GatewayHarness harness(options);
+  grpc::ClientContext context;
+  v1::ReadResponse response;
+  const grpc::Status status = UploadRead(harness.stub(), context, Upload(SamplePng()), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  const Scrape s = Parse(harness.ScrapeMetrics());
   EXPECT_EQ(s.Value("ktp_gateway_upstream_request_duration_seconds_count",
                     {{"endpoint", "read"}, {"http_status", "none"}}),
             1);
@@ -487,8 +471,10 @@ TEST(MetricsLabelsTest, MetricNamesAreTheDocumentedOnes) {
   // Families whose labels come from configuration appear with their first series.
   EXPECT_THAT(names(), ::testing::Not(::testing::Contains("ktp_gateway_rate_limit_decisions_total")));
   EXPECT_THAT(names(), ::testing::Not(::testing::Contains("ktp_gateway_credential_generation")));
+  EXPECT_THAT(names(), ::testing::Not(::testing::Contains("ktp_gateway_circuit_breaker_state")));
   metrics.RegisterTenants({"team-a"});
   metrics.SetCredentialGeneration("", 1);
+  metrics.RegisterCircuitBreakers();
   EXPECT_THAT(names(), ::testing::UnorderedElementsAre(
                          "grpc_server_started_total", "grpc_server_handled_total",
                          "grpc_server_msg_received_total", "grpc_server_msg_sent_total",
@@ -498,6 +484,7 @@ TEST(MetricsLabelsTest, MetricNamesAreTheDocumentedOnes) {
                          "ktp_gateway_document_status_total", "ktp_gateway_image_bytes",
                          "ktp_gateway_inflight_calls", "ktp_gateway_rate_limit_decisions_total",
                          "ktp_gateway_credential_reloads_total", "ktp_gateway_credential_generation",
+                         "ktp_gateway_policy_reloads_total", "ktp_gateway_circuit_breaker_state",
                          "ktp_gateway_build_info"));
   const Scrape s = Render(metrics);
   // Histogram buckets as documented.
@@ -580,10 +567,8 @@ TEST(MetricsLabelsTest, UnknownStatusCodeCountsAsUnknown) {
 
 TEST(ConnectionAgeTest, AgedConnectionIsRecycledWithoutFailingCalls) {
   HarnessOptions options;
-  options.configure_server = [](service::GatewayServerOptions& server) {
-    server.max_connection_age = absl::Milliseconds(300);
-    server.max_connection_age_grace = absl::Seconds(10);
-  };
+  options.config.max_connection_age = absl::Milliseconds(300);
+  options.config.max_connection_age_grace = absl::Seconds(10);
   GatewayHarness harness(options);
   ScriptedResponse slow;
   slow.body = BuildSuccessBody(SyntheticIdentity::Default(), false);

@@ -57,7 +57,7 @@ int PickFreePort() {
 }
 
 absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {
-  if (access(kRedisServerPath, X_OK) != 0) {
+  if (::access(kRedisServerPath, X_OK) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(kRedisServerPath, " is missing: run scripts/install-deps.sh "
                                        "(installs the redis-server package)"));

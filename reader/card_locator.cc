@@ -1,0 +1,389 @@
+// Card detection and rectification. See card_locator.h.
+//
+// Several cheap segmentations of a downscaled copy are tried (brightness,
+// saturation, distance from the background colour seen on the image border,
+// closed edges); each external contour is reduced to a polygon whose sides not
+// lying on the image border are intersected into four corners, and the most
+// card-like result wins. Synthetic and real photos differ in which mask works,
+// so no single one is trusted.
+#include "reader/card_locator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+#include "reader/card_layout.h"
+
+namespace ktp::reader {
+namespace {
+
+constexpr int kWorkSize = 800;           // longest side of the working copy
+constexpr double kMinAreaFraction = 0.08;
+constexpr double kMaxAreaFraction = 0.985;
+constexpr double kMinFill = 0.86;        // contour area / quad area (inside the image)
+// ID-1 is 1.585; perspective and cut-off extrapolation wander ±0.1. A
+// portrait photo box (≈ 1.27 the other way) must not pass.
+constexpr double kMinAspect = 1.38, kMaxAspect = 1.85;
+
+struct Line {
+  cv::Point2f p;  // a point on the line
+  cv::Point2f d;  // unit direction
+};
+
+double Len(cv::Point2f v) { return std::hypot(v.x, v.y); }
+
+Line Through(cv::Point2f a, cv::Point2f b) {
+  cv::Point2f d = b - a;
+  const double n = Len(d);
+  return {a, n > 0 ? d * static_cast<float>(1.0 / n) : cv::Point2f(1, 0)};
+}
+
+std::optional<cv::Point2f> Intersect(const Line& a, const Line& b) {
+  const double den = a.d.x * b.d.y - a.d.y * b.d.x;
+  if (std::abs(den) < 0.2) return std::nullopt;  // (nearly) parallel: no corner
+  const cv::Point2f w = b.p - a.p;
+  const double t = (w.x * b.d.y - w.y * b.d.x) / den;
+  return a.p + a.d * static_cast<float>(t);
+}
+
+bool NearBorder(cv::Point2f p, cv::Size size, float tol, int* which) {
+  if (p.x <= tol) { *which = 0; return true; }
+  if (p.y <= tol) { *which = 1; return true; }
+  if (p.x >= size.width - 1 - tol) { *which = 2; return true; }
+  if (p.y >= size.height - 1 - tol) { *which = 3; return true; }
+  return false;
+}
+
+// Both ends on the same image border: an edge made by the border, not the card.
+bool OnBorder(cv::Point2f a, cv::Point2f b, cv::Size size, float tol) {
+  int wa = -1, wb = -1;
+  if (!NearBorder(a, size, tol, &wa) || !NearBorder(b, size, tol, &wb)) return false;
+  if (wa == wb) return true;
+  // A corner point can be on two borders; check both against each other.
+  auto on = [&](cv::Point2f p, int w) {
+    switch (w) {
+      case 0: return p.x <= tol;
+      case 1: return p.y <= tol;
+      case 2: return p.x >= size.width - 1 - tol;
+      default: return p.y >= size.height - 1 - tol;
+    }
+  };
+  return (on(a, wb) && on(b, wb)) || (on(a, wa) && on(b, wa));
+}
+
+double PolyArea(const std::vector<cv::Point2f>& pts) { return std::abs(cv::contourArea(pts)); }
+
+// Orders four corners as the card reads: TL, TR, BR, BL, with the top side
+// one of the two long sides (the upper one). Good for rotations within ±45°.
+std::array<cv::Point2f, 4> OrderCorners(std::array<cv::Point2f, 4> q) {
+  cv::Point2f c(0, 0);
+  for (const auto& p : q) c += p * 0.25f;
+  std::sort(q.begin(), q.end(), [&](cv::Point2f a, cv::Point2f b) {
+    return std::atan2(a.y - c.y, a.x - c.x) < std::atan2(b.y - c.y, b.x - c.x);
+  });
+  // atan2 ascending with y down is clockwise on screen: TL → TR → BR → BL.
+  const double e0 = Len(q[1] - q[0]) + Len(q[3] - q[2]);
+  const double e1 = Len(q[2] - q[1]) + Len(q[0] - q[3]);
+  int start = 0;
+  if (e1 > e0) {
+    // Sides 1→2 and 3→0 are the long ones: the upper of them is the top.
+    start = (q[1].y + q[2].y < q[3].y + q[0].y) ? 1 : 3;
+  } else {
+    start = (q[0].y + q[1].y < q[2].y + q[3].y) ? 0 : 2;
+  }
+  std::array<cv::Point2f, 4> out;
+  for (int i = 0; i < 4; ++i) out[i] = q[(start + i) % 4];
+  return out;
+}
+
+double QuadAspect(const std::array<cv::Point2f, 4>& q) {
+  const double w = 0.5 * (Len(q[1] - q[0]) + Len(q[2] - q[3]));
+  const double h = 0.5 * (Len(q[3] - q[0]) + Len(q[2] - q[1]));
+  if (w <= 0 || h <= 0) return 0;
+  return std::max(w, h) / std::min(w, h);
+}
+
+struct Candidate {
+  std::array<cv::Point2f, 4> quad;  // working-copy pixels, ordered
+  bool cut_by_border = false;
+  double area_fraction = 0;
+  double fill = 0;
+  double aspect = 0;
+  double score = -1;
+};
+
+// The card's sides from a polygon: edges on the image border are dropped,
+// nearly collinear neighbours merged. Four sides → their corners; three → the
+// fourth side is placed from the card's aspect ratio.
+std::optional<std::array<cv::Point2f, 4>> QuadFromPolygon(const std::vector<cv::Point>& poly,
+                                                          cv::Size size, bool* cut) {
+  const int n = static_cast<int>(poly.size());
+  if (n < 3) return std::nullopt;
+  const float tol = 2.5f;
+  const double perimeter = cv::arcLength(poly, true);
+  struct Side { cv::Point2f a, b; };
+  std::vector<Side> edges;  // in polygon order, with border edges as gaps
+  std::vector<bool> border;
+  double border_len = 0;
+  for (int i = 0; i < n; ++i) {
+    cv::Point2f a = poly[i], b = poly[(i + 1) % n];
+    const bool on = OnBorder(a, b, size, tol);
+    if (on) border_len += Len(b - a);
+    edges.push_back({a, b});
+    border.push_back(on);
+  }
+  *cut = border_len > 0.02 * perimeter;
+  // Start after a border edge or at a direction change, so no side wraps around.
+  auto dir_change = [&](int i) {
+    const int j = (i + n - 1) % n;
+    if (border[i] != border[j]) return true;
+    Line li = Through(edges[i].a, edges[i].b), lj = Through(edges[j].a, edges[j].b);
+    return std::abs(li.d.x * lj.d.x + li.d.y * lj.d.y) < 0.978;  // > ~12°
+  };
+  // Just after a border edge when there is one: the sides then run from one
+  // end of the hidden part round to the other (what the 3-side case needs).
+  int start = 0;
+  while (start < n && !border[(start + n - 1) % n]) ++start;
+  if (start == n) {
+    start = 0;
+    while (start < n && !dir_change(start)) ++start;
+  }
+  if (start == n) return std::nullopt;
+  std::vector<Side> sides;
+  for (int k = 0; k < n; ++k) {
+    const int i = (start + k) % n;
+    if (border[i]) continue;
+    if (!sides.empty() && !dir_change(i) && !border[(i + n - 1) % n]) {
+      sides.back().b = edges[i].b;  // merge with the previous side
+    } else {
+      sides.push_back(edges[i]);
+    }
+  }
+  // Drop slivers: sides shorter than 4% of the perimeter are approximation noise.
+  sides.erase(std::remove_if(sides.begin(), sides.end(),
+                             [&](const Side& s) { return Len(s.b - s.a) < 0.04 * perimeter; }),
+              sides.end());
+  std::vector<Line> lines;
+  for (const Side& s : sides) lines.push_back(Through(s.a, s.b));
+  std::array<cv::Point2f, 4> q;
+  if (lines.size() == 4) {
+    for (int i = 0; i < 4; ++i) {
+      auto c = Intersect(lines[i], lines[(i + 1) % 4]);
+      if (!c) return std::nullopt;
+      q[(i + 1) % 4] = *c;
+    }
+    return q;
+  }
+  if (lines.size() == 3 && *cut) {
+    // Sides A, B, C in order (A ∥ C); the missing D is parallel to B.
+    const Line& A = lines[0];
+    const Line& B = lines[1];
+    const Line& C = lines[2];
+    auto ab = Intersect(A, B), bc = Intersect(B, C);
+    if (!ab || !bc) return std::nullopt;
+    const double b_len = Len(*bc - *ab);
+    const double seen = std::max(Len(sides[0].b - sides[0].a), Len(sides[2].b - sides[2].a));
+    // B is the short side when A or C is visibly longer than the card's short side could be.
+    const double other = seen > 1.05 * b_len / layout::kAspect ? b_len * layout::kAspect
+                                                               : b_len / layout::kAspect;
+    // Normal of B pointing towards the visible part of the card.
+    cv::Point2f nrm(-B.d.y, B.d.x);
+    const cv::Point2f towards = 0.5f * (sides[0].a + sides[2].b) - 0.5f * (*ab + *bc);
+    if (nrm.dot(towards) < 0) nrm = -nrm;
+    const Line D{B.p + nrm * static_cast<float>(other), B.d};
+    auto cd = Intersect(C, D), da = Intersect(D, A);
+    if (!cd || !da) return std::nullopt;
+    return std::array<cv::Point2f, 4>{*ab, *bc, *cd, *da};
+  }
+  return std::nullopt;
+}
+
+void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* best) {
+  const double img_area = static_cast<double>(size.area());
+  const double area = cv::contourArea(contour);
+  if (area < kMinAreaFraction * img_area || area > kMaxAreaFraction * img_area) return;
+  std::vector<cv::Point> hull;
+  cv::convexHull(contour, hull);
+  const double perimeter = cv::arcLength(hull, true);
+  for (double eps : {0.015, 0.025, 0.04}) {
+    std::vector<cv::Point> poly;
+    cv::approxPolyDP(hull, poly, eps * perimeter, true);
+    bool cut = false;
+    auto quad = QuadFromPolygon(poly, size, &cut);
+    if (!quad) continue;
+    Candidate c;
+    c.quad = OrderCorners(*quad);
+    c.cut_by_border = cut;
+    c.aspect = QuadAspect(c.quad);
+    // Fill: how much of the quad (the part inside the image) the contour covers.
+    std::vector<cv::Point2f> qv(c.quad.begin(), c.quad.end()), frame{
+        {0, 0}, {float(size.width), 0}, {float(size.width), float(size.height)}, {0, float(size.height)}};
+    if (!cv::isContourConvex(qv)) continue;
+    std::vector<cv::Point2f> inside;
+    const double in_area = cv::intersectConvexConvex(qv, frame, inside, true);
+    if (in_area <= 0) continue;
+    c.fill = area / in_area;
+    c.area_fraction = PolyArea(qv) / img_area;
+    if (c.fill < kMinFill || c.fill > 1.08) continue;
+    if (c.aspect < kMinAspect || c.aspect > kMaxAspect) continue;
+    // Long side more vertical than horizontal: a portrait shape (or a card
+    // turned by 90°, which is not supported).
+    const cv::Point2f top = c.quad[1] - c.quad[0];
+    if (std::abs(top.y) > std::abs(top.x)) continue;
+    // Cut-off cards extrapolate corners: keep that sane.
+    if (in_area < 0.5 * PolyArea(qv)) continue;
+    const double aspect_err = std::abs(std::log(c.aspect / layout::kAspect));
+    // Prefer whole cards with the right shape: a cut-off outline is guesswork.
+    c.score = std::min(c.area_fraction, 1.0) * std::min(c.fill, 1.0) * (1.0 - 2.0 * aspect_err) *
+              (cut ? 0.8 : 1.0);
+    if (c.score > best->score) *best = c;
+    return;
+  }
+}
+
+void ConsiderMask(const cv::Mat& mask, Candidate* best) {
+  cv::Mat m;
+  const cv::Mat k = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5));
+  cv::morphologyEx(mask, m, cv::MORPH_OPEN, k);
+  cv::morphologyEx(m, m, cv::MORPH_CLOSE, k);
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(m, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  std::sort(contours.begin(), contours.end(), [](const auto& a, const auto& b) {
+    return cv::contourArea(a) > cv::contourArea(b);
+  });
+  for (size_t i = 0; i < contours.size() && i < 3; ++i) Consider(contours[i], mask.size(), best);
+}
+
+void OtsuBoth(const cv::Mat& channel, Candidate* best) {
+  cv::Mat mask;
+  cv::threshold(channel, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  ConsiderMask(mask, best);
+  cv::bitwise_not(mask, mask);
+  ConsiderMask(mask, best);
+}
+
+CardLocation FullImage(const cv::Mat& bgr) {
+  CardLocation loc;
+  const float w = static_cast<float>(bgr.cols), h = static_cast<float>(bgr.rows);
+  loc.found = false;
+  loc.quad = {cv::Point2f(0, 0), cv::Point2f(w, 0), cv::Point2f(w, h), cv::Point2f(0, h)};
+  loc.area_fraction = 1;
+  loc.aspect = h > 0 ? std::max(w, h) / std::min(w, h) : 0;
+  return loc;
+}
+
+}  // namespace
+
+CardLocation LocateCard(const cv::Mat& bgr) {
+  CardLocation loc = FullImage(bgr);
+  if (bgr.empty() || bgr.type() != CV_8UC3 || bgr.cols < 16 || bgr.rows < 16) {
+    loc.card_to_image = cv::Mat::eye(3, 3, CV_64F);
+    return loc;
+  }
+  const double scale = std::min(1.0, static_cast<double>(kWorkSize) / std::max(bgr.cols, bgr.rows));
+  cv::Mat small;
+  if (scale < 1.0) {
+    cv::resize(bgr, small, cv::Size(), scale, scale, cv::INTER_AREA);
+  } else {
+    small = bgr;
+  }
+  cv::GaussianBlur(small, small, cv::Size(5, 5), 0);
+
+  Candidate best;
+  cv::Mat grey, hsv;
+  cv::cvtColor(small, grey, cv::COLOR_BGR2GRAY);
+  OtsuBoth(grey, &best);
+  cv::cvtColor(small, hsv, cv::COLOR_BGR2HSV);
+  std::vector<cv::Mat> ch;
+  cv::split(hsv, ch);
+  OtsuBoth(ch[1], &best);
+  {
+    // Distance from the background colour, estimated on the image border.
+    std::vector<cv::Vec3b> border;
+    for (int x = 0; x < small.cols; x += 2) {
+      border.push_back(small.at<cv::Vec3b>(0, x));
+      border.push_back(small.at<cv::Vec3b>(small.rows - 1, x));
+    }
+    for (int y = 0; y < small.rows; y += 2) {
+      border.push_back(small.at<cv::Vec3b>(y, 0));
+      border.push_back(small.at<cv::Vec3b>(y, small.cols - 1));
+    }
+    cv::Vec3b med;
+    for (int c = 0; c < 3; ++c) {
+      std::vector<uint8_t> v;
+      v.reserve(border.size());
+      for (const auto& p : border) v.push_back(p[c]);
+      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+      med[c] = v[v.size() / 2];
+    }
+    cv::Mat diff;
+    cv::absdiff(small, cv::Scalar(med[0], med[1], med[2]), diff);
+    cv::Mat dist;
+    cv::transform(diff, dist, cv::Matx13f(1.f / 3, 1.f / 3, 1.f / 3));
+    cv::Mat mask;
+    cv::threshold(dist, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+    ConsiderMask(mask, &best);
+  }
+  {
+    cv::Mat edges;
+    cv::Canny(grey, edges, 30, 90);
+    cv::dilate(edges, edges, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(edges, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    cv::Mat filled = cv::Mat::zeros(edges.size(), CV_8U);
+    cv::drawContours(filled, contours, -1, cv::Scalar(255), cv::FILLED);
+    ConsiderMask(filled, &best);
+  }
+
+  if (best.score > 0) {
+    loc.found = true;
+    const float inv = static_cast<float>(1.0 / scale);
+    for (int i = 0; i < 4; ++i) loc.quad[i] = best.quad[i] * inv;
+    loc.aspect = best.aspect;
+    loc.area_fraction = best.area_fraction;
+    // Cut off: the card's outline runs along the border, or a corner lies beyond it.
+    const float tol = 3.0f / static_cast<float>(scale);
+    bool outside = false;
+    for (const auto& p : loc.quad) {
+      if (p.x < -tol || p.y < -tol || p.x > bgr.cols - 1 + tol || p.y > bgr.rows - 1 + tol) {
+        outside = true;
+      }
+    }
+    loc.cropped = best.cut_by_border || outside;
+  }
+  const cv::Point2f canon[4] = {{0, 0},
+                                {float(layout::kCardWidth), 0},
+                                {float(layout::kCardWidth), float(layout::kCardHeight)},
+                                {0, float(layout::kCardHeight)}};
+  loc.card_to_image = cv::getPerspectiveTransform(canon, loc.quad.data());
+  loc.angle_deg = std::atan2(loc.quad[1].y - loc.quad[0].y, loc.quad[1].x - loc.quad[0].x) * 180.0 / CV_PI;
+  return loc;
+}
+
+cv::Mat RectifyCard(const cv::Mat& bgr, const CardLocation& location, cv::Size size) {
+  if (bgr.empty() || size.width <= 0 || size.height <= 0) return cv::Mat();
+  const double s = static_cast<double>(size.width) / layout::kCardWidth;
+  cv::Mat h = location.card_to_image.empty() ? cv::Mat::eye(3, 3, CV_64F) : location.card_to_image;
+  const cv::Mat unscale = (cv::Mat_<double>(3, 3) << 1 / s, 0, 0, 0, 1 / s, 0, 0, 0, 1);
+  cv::Mat out;
+  // card_to_image maps destination → source, hence WARP_INVERSE_MAP.
+  cv::warpPerspective(bgr, out, h * unscale, size, cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
+                      cv::BORDER_REPLICATE);
+  return out;
+}
+
+cv::Point2f CardToImage(const CardLocation& location, cv::Point2f p, double scale) {
+  const cv::Mat& h = location.card_to_image;
+  if (h.empty()) return p;
+  const double x = p.x / scale, y = p.y / scale;
+  const double X = h.at<double>(0, 0) * x + h.at<double>(0, 1) * y + h.at<double>(0, 2);
+  const double Y = h.at<double>(1, 0) * x + h.at<double>(1, 1) * y + h.at<double>(1, 2);
+  const double W = h.at<double>(2, 0) * x + h.at<double>(2, 1) * y + h.at<double>(2, 2);
+  if (std::abs(W) < 1e-12) return p;
+  return cv::Point2f(static_cast<float>(X / W), static_cast<float>(Y / W));
+}
+
+}  // namespace ktp::reader

@@ -1,0 +1,48 @@
+// Finds the card in a photo or scan and rectifies it: segments card vs
+// background on a downscaled copy, takes the most card-like quadrilateral
+// (rectangularity, ID-1 aspect ratio, size), orders its corners and maps it to
+// the canonical layout::kCardWidth × kCardHeight frame. Cards cut by the image
+// border get their hidden corners extrapolated from the visible sides. When
+// nothing card-like is found the whole image is taken as the card (scans and
+// photos filled by the card). Handles rotations within ±45°; a card turned by
+// 90° or 180° is not recognised as such (its text then fails to read).
+#ifndef KTP_READER_CARD_LOCATOR_H_
+#define KTP_READER_CARD_LOCATOR_H_
+
+#include <array>
+
+#include <opencv2/core.hpp>
+
+namespace ktp::reader {
+
+struct CardLocation {
+  // A card-like quadrilateral was found; false = the full image is used.
+  bool found = false;
+  // Corners in original image pixels: top-left, top-right, bottom-right,
+  // bottom-left as the card reads. May lie outside the image when cropped.
+  std::array<cv::Point2f, 4> quad;
+  // 3×3 CV_64F homography from canonical card pixels (kCardWidth × kCardHeight)
+  // to original image pixels.
+  cv::Mat card_to_image;
+  // Angle of the card's top edge against the horizontal, degrees, clockwise positive.
+  double angle_deg = 0;
+  // Part of the card lies outside the image (a corner beyond the border).
+  bool cropped = false;
+  // Card area / image area (1 for the full-image fallback).
+  double area_fraction = 1;
+  // Long side / short side of the quad (mean of opposite sides).
+  double aspect = 0;
+};
+
+// Locates the card in an 8-bit BGR image. Never fails: see CardLocation::found.
+CardLocation LocateCard(const cv::Mat& bgr);
+
+// Warps the located card to `size` (the canonical frame scaled; aspect kept).
+cv::Mat RectifyCard(const cv::Mat& bgr, const CardLocation& location, cv::Size size);
+
+// Maps a point from canonical card pixels (scaled by `scale`) to original pixels.
+cv::Point2f CardToImage(const CardLocation& location, cv::Point2f card_point, double scale = 1.0);
+
+}  // namespace ktp::reader
+
+#endif  // KTP_READER_CARD_LOCATOR_H_

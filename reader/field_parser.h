@@ -1,0 +1,35 @@
+// Turns the OCR'd lines of a rectified KTP into the 17 typed fields: finds
+// the printed labels tolerantly (OCR errors, missing colons), repairs digit
+// confusions in the NIK, snaps closed vocabularies (religion, sex, blood type,
+// marital status, nationality, occupation) and region names (against the
+// NIK's district in RegionDirectory), splits place and date of birth, and
+// keeps what was read as raw text. Pure text logic: no Tesseract, no pixels.
+#ifndef KTP_READER_FIELD_PARSER_H_
+#define KTP_READER_FIELD_PARSER_H_
+
+#include <vector>
+
+#include "ktp/v1/ktp_ocr.pb.h"
+#include "reader/ocr_text.h"
+#include "reader/region_directory.h"
+
+namespace ktp::reader {
+
+struct ParsedCard {
+  // Every field found gets value, confidence (0–100), confidence_field (how
+  // well its label matched, 0–100), raw_text (the text after the label, as
+  // read) and one polygon (its box, in the lines' pixel space); birth_date and
+  // valid_until also get date_value when they are valid dates. Fields not
+  // found are left unset. The caller drops what the request did not ask for.
+  v1::KtpCard card;
+  // How many of the 14 printed labels plus the PROVINSI header were found:
+  // evidence that the image is a KTP at all.
+  int labels_found = 0;
+};
+
+// `lines` top to bottom, as OCR'd from the card (header included).
+ParsedCard ParseKtpText(const std::vector<OcrLine>& lines, const RegionDirectory& regions);
+
+}  // namespace ktp::reader
+
+#endif  // KTP_READER_FIELD_PARSER_H_

@@ -1,0 +1,183 @@
+// Upload bytes → BGR pixels (Leptonica for raster formats, poppler for PDF),
+// and BGR → JPEG for the crops. See image_decoder.h.
+#include "reader/image_decoder.h"
+
+#include <leptonica/allheaders.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include <poppler-document.h>
+#include <poppler-global.h>
+#include <poppler-image.h>
+#include <poppler-page-renderer.h>
+#include <poppler-page.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/error_details.h"
+
+namespace ktp::reader {
+namespace {
+
+// Leptonica and poppler report every failed read on stderr; a bad upload is
+// not worth a log line (and the gateway logs through its own logger).
+void QuietLibraries() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    setMsgSeverity(L_SEVERITY_NONE);
+    poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr);
+  });
+}
+
+struct PixDeleter {
+  void operator()(PIX* pix) const { pixDestroy(&pix); }
+};
+using PixPtr = std::unique_ptr<PIX, PixDeleter>;
+
+absl::Status InvalidFormat(absl::string_view why) {
+  absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT",
+                             absl::StrCat("the image could not be decoded (", why,
+                                          "); send a png, jpeg, pdf or tiff image"));
+  AddFieldViolation(s, "chunk", "not an accepted image format");
+  return s;
+}
+
+absl::Status TooLarge(long pixels, long max_pixels) {
+  absl::Status s = MakeError(
+      absl::StatusCode::kInvalidArgument, "IMAGE_TOO_LARGE",
+      absl::StrCat("the image has ", pixels, " pixels; at most ", max_pixels, " are accepted"),
+      {{"limitPixels", std::to_string(max_pixels)}});
+  AddFieldViolation(s, "chunk", "image dimensions too large");
+  return s;
+}
+
+bool IsPdf(absl::string_view bytes) {
+  // The header may follow a little junk (the PDF spec allows up to 1 KiB).
+  return bytes.substr(0, 1024).find("%PDF-") != absl::string_view::npos;
+}
+
+// Leptonica's 32 bpp RGB(A) → OpenCV BGR.
+cv::Mat PixToMat(PIX* pix32) {
+  const int w = pixGetWidth(pix32);
+  const int h = pixGetHeight(pix32);
+  const int wpl = pixGetWpl(pix32);
+  const l_uint32* data = pixGetData(pix32);
+  cv::Mat out(h, w, CV_8UC3);
+  for (int y = 0; y < h; ++y) {
+    const l_uint32* line = data + static_cast<size_t>(y) * wpl;
+    uint8_t* dst = out.ptr<uint8_t>(y);
+    for (int x = 0; x < w; ++x) {
+      const l_uint32 v = line[x];
+      dst[3 * x + 0] = static_cast<uint8_t>((v >> L_BLUE_SHIFT) & 0xff);
+      dst[3 * x + 1] = static_cast<uint8_t>((v >> L_GREEN_SHIFT) & 0xff);
+      dst[3 * x + 2] = static_cast<uint8_t>((v >> L_RED_SHIFT) & 0xff);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<cv::Mat> DecodeRaster(absl::string_view bytes, long max_pixels) {
+  const auto* data = reinterpret_cast<const l_uint8*>(bytes.data());
+  l_int32 format = 0, w = 0, h = 0, bps = 0, spp = 0, iscmap = 0;
+  // The header first, so a bomb is refused before its pixels are allocated.
+  if (pixReadHeaderMem(data, bytes.size(), &format, &w, &h, &bps, &spp, &iscmap) != 0) {
+    return InvalidFormat("unreadable header");
+  }
+  if (format != IFF_PNG && format != IFF_JFIF_JPEG && !(format >= IFF_TIFF && format <= IFF_TIFF_JPEG)) {
+    return InvalidFormat("unsupported format");
+  }
+  if (w <= 0 || h <= 0) return InvalidFormat("empty image");
+  const long pixels = static_cast<long>(w) * h;
+  if (pixels > max_pixels) return TooLarge(pixels, max_pixels);
+  PixPtr pix(pixReadMem(data, bytes.size()));
+  if (!pix) return InvalidFormat("corrupt image data");
+  // 1/2/4/8/16 bpp, grey or colormapped, RGBA: all become 32 bpp RGB.
+  PixPtr pix32(pixConvertTo32(pix.get()));
+  if (!pix32) return InvalidFormat("unsupported pixel format");
+  return PixToMat(pix32.get());
+}
+
+absl::StatusOr<cv::Mat> DecodePdf(absl::string_view bytes, long max_pixels) {
+  std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(
+      bytes.data(), static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX))));
+  if (!doc || doc->is_locked() || doc->pages() < 1) return InvalidFormat("unreadable pdf");
+  std::unique_ptr<poppler::page> page(doc->create_page(0));
+  if (!page) return InvalidFormat("pdf without pages");
+  const poppler::rectf rect = page->page_rect(poppler::media_box);
+  const double w_in = rect.width() / 72.0, h_in = rect.height() / 72.0;
+  if (!(w_in > 0) || !(h_in > 0)) return InvalidFormat("empty pdf page");
+  double dpi = kPdfDpi;
+  if (w_in * h_in * dpi * dpi > static_cast<double>(max_pixels)) {
+    dpi = std::floor(std::sqrt(static_cast<double>(max_pixels) / (w_in * h_in)));
+    if (dpi < 72) {
+      return TooLarge(static_cast<long>(w_in * h_in * 72 * 72), max_pixels);
+    }
+  }
+  poppler::page_renderer renderer;
+  renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
+  renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
+  renderer.set_image_format(poppler::image::format_argb32);
+  poppler::image img = renderer.render_page(page.get(), dpi, dpi);
+  if (!img.is_valid() || img.width() <= 0 || img.height() <= 0) {
+    return InvalidFormat("pdf page could not be rendered");
+  }
+  // ARGB32 is native-endian 0xAARRGGBB: B,G,R,A bytes on little-endian hosts.
+  cv::Mat bgra(img.height(), img.width(), CV_8UC4, const_cast<char*>(img.const_data()),
+               static_cast<size_t>(img.bytes_per_row()));
+  cv::Mat bgr(img.height(), img.width(), CV_8UC3);
+  // Composite onto white: transparent areas of a page are paper.
+  for (int y = 0; y < bgra.rows; ++y) {
+    const uint8_t* s = bgra.ptr<uint8_t>(y);
+    uint8_t* d = bgr.ptr<uint8_t>(y);
+    for (int x = 0; x < bgra.cols; ++x) {
+      const int a = s[4 * x + 3];
+      for (int c = 0; c < 3; ++c) {
+        // Premultiplied colour + white for what is not covered.
+        d[3 * x + c] = static_cast<uint8_t>(std::min(255, s[4 * x + c] + (255 - a)));
+      }
+    }
+  }
+  return bgr;
+}
+
+}  // namespace
+
+absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels) {
+  QuietLibraries();
+  if (bytes.empty()) return InvalidFormat("no bytes");
+  if (IsPdf(bytes)) return DecodePdf(bytes, max_pixels);
+  return DecodeRaster(bytes, max_pixels);
+}
+
+absl::StatusOr<std::string> EncodeJpeg(const cv::Mat& bgr, int quality) {
+  QuietLibraries();
+  if (bgr.empty() || bgr.type() != CV_8UC3) {
+    return absl::InternalError("EncodeJpeg: expected a non-empty 8-bit BGR image");
+  }
+  PixPtr pix(pixCreate(bgr.cols, bgr.rows, 32));
+  if (!pix) return absl::ResourceExhaustedError("EncodeJpeg: out of memory");
+  l_uint32* data = pixGetData(pix.get());
+  const int wpl = pixGetWpl(pix.get());
+  for (int y = 0; y < bgr.rows; ++y) {
+    const uint8_t* s = bgr.ptr<uint8_t>(y);
+    l_uint32* line = data + static_cast<size_t>(y) * wpl;
+    for (int x = 0; x < bgr.cols; ++x) {
+      line[x] = (static_cast<l_uint32>(s[3 * x + 2]) << L_RED_SHIFT) |
+                (static_cast<l_uint32>(s[3 * x + 1]) << L_GREEN_SHIFT) |
+                (static_cast<l_uint32>(s[3 * x + 0]) << L_BLUE_SHIFT);
+    }
+  }
+  l_uint8* out = nullptr;
+  size_t size = 0;
+  if (pixWriteMemJpeg(&out, &size, pix.get(), quality, 0) != 0 || out == nullptr) {
+    return absl::InternalError("EncodeJpeg: encoding failed");
+  }
+  std::string jpeg(reinterpret_cast<const char*>(out), size);
+  lept_free(out);
+  return jpeg;
+}
+
+}  // namespace ktp::reader

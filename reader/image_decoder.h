@@ -1,0 +1,36 @@
+// Upload bytes → pixels for the local reader: PNG, JPEG and TIFF through
+// Leptonica, the first page of a PDF through poppler. Owns the decompression
+// bomb guard (pixel limit checked from the header before a full decode) and
+// the error the caller sees for bytes it cannot decode — the same
+// INVALID_ARGUMENT / FILE_INVALID_FORMAT the upstream's 415 maps to, so both
+// engines answer a bad upload identically.
+#ifndef KTP_READER_IMAGE_DECODER_H_
+#define KTP_READER_IMAGE_DECODER_H_
+
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ktp::reader {
+
+// PDF pages are rendered at this resolution (a card on an A4 scan is then
+// about 670 px wide, enough for OCR).
+inline constexpr double kPdfDpi = 200.0;
+
+// Decodes `bytes` to an 8-bit, 3-channel BGR image.
+// Errors (all INVALID_ARGUMENT, with a BadRequest on `chunk`):
+//   FILE_INVALID_FORMAT — not a decodable png / jpeg / tiff / pdf;
+//   IMAGE_TOO_LARGE     — more than `max_pixels` pixels (metadata limitPixels).
+// A PDF page that would exceed `max_pixels` at kPdfDpi is rendered at a lower
+// resolution instead (vector pages are not bombs); refused only below 72 dpi.
+absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels);
+
+// Encodes an 8-bit BGR image as JPEG (for the photo and signature crops).
+absl::StatusOr<std::string> EncodeJpeg(const cv::Mat& bgr, int quality);
+
+}  // namespace ktp::reader
+
+#endif  // KTP_READER_IMAGE_DECODER_H_

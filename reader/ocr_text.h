@@ -1,0 +1,38 @@
+// What the OCR step hands to the field parser: lines of text with their
+// confidence and position, in the pixel space of the image Tesseract saw
+// (the rectified card). Kept free of Tesseract and OpenCV types so the parser
+// can be unit-tested with hand-written lines.
+#ifndef KTP_READER_OCR_TEXT_H_
+#define KTP_READER_OCR_TEXT_H_
+
+#include <string>
+#include <vector>
+
+namespace ktp::reader {
+
+// An axis-aligned box, pixels, origin top left.
+struct PixelBox {
+  int x = 0;
+  int y = 0;
+  int w = 0;
+  int h = 0;
+};
+
+// One word as recognised; confidence is Tesseract's, 0–100.
+struct OcrWord {
+  std::string text;
+  float confidence = 0;
+  PixelBox box;
+};
+
+// One text line, top to bottom order; `text` is the words joined by spaces.
+struct OcrLine {
+  std::string text;
+  float confidence = 0;
+  PixelBox box;
+  std::vector<OcrWord> words;
+};
+
+}  // namespace ktp::reader
+
+#endif  // KTP_READER_OCR_TEXT_H_

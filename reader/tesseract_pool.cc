@@ -1,0 +1,178 @@
+// Worker threads with one Tesseract engine each. See tesseract_pool.h.
+#include "reader/tesseract_pool.h"
+
+#include <tesseract/baseapi.h>
+#include <tesseract/ocrclass.h>
+#include <tesseract/resultiterator.h>
+
+#include <algorithm>
+
+#include <opencv2/core/utility.hpp>
+#ifdef KTP_HAVE_OMP  // set by CMake when OpenMP is found
+#include <omp.h>
+#endif
+
+#include "absl/strings/str_cat.h"
+
+namespace ktp::reader {
+
+absl::StatusOr<std::unique_ptr<TesseractPool>> TesseractPool::Create(
+    const TesseractPoolOptions& options) {
+  int workers = options.workers > 0 ? options.workers
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  workers = std::max(workers, 1);
+  const int queued = options.max_queued > 0 ? options.max_queued : workers;
+  // Parallelism comes from the workers: OpenCV's own thread pool is switched
+  // off (process-wide; nothing else in the gateway uses OpenCV). Tesseract's
+  // OpenMP is switched off per worker thread (see WorkerLoop).
+  cv::setNumThreads(0);
+  std::vector<std::unique_ptr<tesseract::TessBaseAPI>> engines;
+  for (int i = 0; i < workers; ++i) {
+    auto api = std::make_unique<tesseract::TessBaseAPI>();
+    const char* datapath = options.tessdata_dir.empty() ? nullptr : options.tessdata_dir.c_str();
+    if (api->Init(datapath, options.language.c_str(), tesseract::OEM_LSTM_ONLY) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "Tesseract could not load language '", options.language, "' from ",
+          datapath ? datapath : "the default tessdata directory",
+          " (on Debian install the package tesseract-ocr-", options.language, ")"));
+    }
+    // One uniform block of text lines; the caller crops the text column.
+    api->SetPageSegMode(tesseract::PSM_SINGLE_BLOCK);
+    api->SetVariable("preserve_interword_spaces", "1");
+    // The card is rectified to a known scale; skip Tesseract's own dpi guess.
+    api->SetVariable("user_defined_dpi", "300");
+    // No dictionaries: names and codes are not Indonesian prose.
+    api->SetVariable("load_system_dawg", "0");
+    api->SetVariable("load_freq_dawg", "0");
+    api->SetVariable("debug_file", "/dev/null");
+    engines.push_back(std::move(api));
+  }
+  return std::unique_ptr<TesseractPool>(new TesseractPool(std::move(engines), workers + queued,
+                                                            options.max_pixels));
+}
+
+TesseractPool::TesseractPool(std::vector<std::unique_ptr<tesseract::TessBaseAPI>> engines,
+                             int capacity, long max_pixels)
+    : engines_(std::move(engines)), capacity_(capacity), max_pixels_(max_pixels) {
+  for (auto& e : engines_) {
+    tesseract::TessBaseAPI* engine = e.get();
+    threads_.emplace_back([this, engine] { WorkerLoop(engine); });
+  }
+}
+
+TesseractPool::~TesseractPool() {
+  std::deque<std::unique_ptr<PoolJob>> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    dropped.swap(queue_);
+  }
+  // Outside the lock: Drop() completes calls, which runs caller code.
+  for (auto& job : dropped) job->Drop();
+  dropped.clear();
+  for (auto& t : threads_) t.join();
+  for (auto& e : engines_) e->End();
+}
+
+bool TesseractPool::TrySubmit(std::unique_ptr<PoolJob> job) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || admitted_ >= capacity_) return false;
+  ++admitted_;
+  queue_.push_back(std::move(job));
+  return true;
+}
+
+void TesseractPool::WorkerLoop(tesseract::TessBaseAPI* engine) {
+#ifdef KTP_HAVE_OMP
+  // Debian's Tesseract is built with OpenMP and fans every recognition out
+  // over several threads that spin-wait: on a busy box that made reads 3–5×
+  // slower (and burned system time). The setting is a per-thread ICV, hence
+  // here and not once at start-up.
+  omp_set_max_active_levels(0);
+#endif
+  for (;;) {
+    std::unique_ptr<PoolJob> job;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](TesseractPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+            return p->stopping_ || !p->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // stopping
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job->Run(*engine);
+    job.reset();
+    engine->Clear();
+    absl::MutexLock lock(&mu_);
+    --admitted_;
+  }
+}
+
+namespace {
+
+PixelBox ToCard(int x0, int y0, int x1, int y1, double scale, cv::Point offset) {
+  PixelBox b;
+  b.x = static_cast<int>(x0 / scale) + offset.x;
+  b.y = static_cast<int>(y0 / scale) + offset.y;
+  b.w = static_cast<int>((x1 - x0) / scale + 0.5);
+  b.h = static_cast<int>((y1 - y0) / scale + 0.5);
+  return b;
+}
+
+bool CancelThunk(void* should_stop, int /*words*/) {
+  return (*static_cast<absl::FunctionRef<bool()>*>(should_stop))();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<OcrLine>> ReadTextLines(tesseract::TessBaseAPI& engine,
+                                                   const cv::Mat& grey, double scale,
+                                                   cv::Point offset,
+                                                   absl::FunctionRef<bool()> should_stop) {
+  if (grey.empty() || grey.type() != CV_8UC1) {
+    return absl::InternalError("ReadTextLines: expected a non-empty 8-bit grey image");
+  }
+  engine.SetImage(grey.data, grey.cols, grey.rows, 1, static_cast<int>(grey.step));
+  engine.SetSourceResolution(300);
+  tesseract::ETEXT_DESC monitor;
+  monitor.cancel = &CancelThunk;
+  monitor.cancel_this = &should_stop;
+  const int rc = engine.Recognize(&monitor);
+  if (should_stop()) return absl::CancelledError("recognition stopped");
+  if (rc != 0) return absl::InternalError("Tesseract recognition failed");
+  std::vector<OcrLine> lines;
+  std::unique_ptr<tesseract::ResultIterator> it(engine.GetIterator());
+  if (!it) return lines;
+  using tesseract::RIL_TEXTLINE;
+  using tesseract::RIL_WORD;
+  it->Begin();
+  do {
+    if (it->Empty(RIL_TEXTLINE)) continue;
+    OcrLine line;
+    int x0, y0, x1, y1;
+    if (it->BoundingBox(RIL_TEXTLINE, &x0, &y0, &x1, &y1)) {
+      line.box = ToCard(x0, y0, x1, y1, scale, offset);
+    }
+    line.confidence = it->Confidence(RIL_TEXTLINE);
+    do {
+      std::unique_ptr<char[]> text(it->GetUTF8Text(RIL_WORD));
+      if (text == nullptr || text[0] == '\0') continue;
+      OcrWord word;
+      word.text = text.get();
+      word.confidence = it->Confidence(RIL_WORD);
+      if (it->BoundingBox(RIL_WORD, &x0, &y0, &x1, &y1)) {
+        word.box = ToCard(x0, y0, x1, y1, scale, offset);
+      }
+      if (!line.text.empty()) line.text += ' ';
+      line.text += word.text;
+      line.words.push_back(std::move(word));
+    } while (!it->IsAtFinalElement(RIL_TEXTLINE, RIL_WORD) && it->Next(RIL_WORD));
+    if (!line.words.empty()) lines.push_back(std::move(line));
+  } while (it->Next(RIL_TEXTLINE));
+  return lines;
+}
+
+}  // namespace ktp::reader

@@ -1,0 +1,243 @@
+// The composition root's wiring, seen from outside: a gateway built by
+// Gateway::Build (as main builds it) with real credential files, a real policy
+// file, a Redis address and a scripted upstream; each event that should move a
+// documented metric family is caused through the running gateway and the
+// family is read back from its /metrics endpoint over HTTP. No test here calls
+// GatewayMetrics directly: a hook main forgot to wire fails one of them.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/gateway_harness.h"
+
+namespace ktp::testing {
+namespace {
+
+// `name{a="x",b="y"}` as its name and its labels in a canonical (sorted) order,
+// so series compare whatever order the exposition prints labels in. Label
+// values here never hold commas or quotes.
+std::string CanonicalSeries(absl::string_view series) {
+  const size_t brace = series.find('{');
+  if (brace == absl::string_view::npos || series.back() != '}') return std::string(series);
+  std::vector<std::string> labels =
+      absl::StrSplit(series.substr(brace + 1, series.size() - brace - 2), ',', absl::SkipEmpty());
+  std::sort(labels.begin(), labels.end());
+  return absl::StrCat(series.substr(0, brace), "{", absl::StrJoin(labels, ","), "}");
+}
+
+// The value of the series `name{labels}` in a text exposition; -1 when absent.
+double SeriesValue(const std::string& exposition, const std::string& series) {
+  const std::string want = CanonicalSeries(series);
+  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    if (space == absl::string_view::npos || CanonicalSeries(line.substr(0, space)) != want) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(space + 1), &value)) return value;
+  }
+  return -1;
+}
+
+// Polls /metrics until `series` has `want` (or 5 s pass); returns the last value.
+double WaitForSeries(GatewayHarness& h, const std::string& series, double want) {
+  double value = -1;
+  const absl::Time end = absl::Now() + absl::Seconds(5);
+  do {
+    value = SeriesValue(h.ScrapeMetrics(), series);
+    if (value == want) return value;
+    absl::SleepFor(absl::Milliseconds(50));
+  } while (absl::Now() < end);
+  return value;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/ktp-wiring-XXXXXX";
+    path_ = mkdtemp(pattern);
+  }
+  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  const std::string& path() const { return path_; }
+  // Writes `content` atomically (a rename, as the kubelet swaps Secrets).
+  void Write(const std::string& name, const std::string& content) const {
+    const std::string tmp = path_ + "/." + name + ".tmp";
+    std::ofstream(tmp, std::ios::trunc) << content;
+    ASSERT_EQ(std::rename(tmp.c_str(), (path_ + "/" + name).c_str()), 0);
+  }
+
+ private:
+  std::string path_;
+};
+
+grpc::Status ReadSample(GatewayHarness& h) {
+  UploadSpec spec;
+  spec.image = ReadRepoFile("samples/ktp-synthetic.png");
+  spec.metadata.set_file_name("ktp.png");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::ReadResponse response;
+  return UploadRead(h.stub(), context, spec, &response);
+}
+
+ScriptedResponse Unavailable() {
+  ScriptedResponse r;
+  r.status = 503;
+  r.body = R"({"status":"FAILED","reason":"maintenance"})";
+  return r;
+}
+
+TEST(WiringTest, CredentialRotationMovesReloadsAndGeneration) {
+  TempDir credentials;
+  credentials.Write("username", "test-user");
+  credentials.Write("password", "test-pass");
+  credentials.Write("api_key", "test-api-key");
+  HarnessOptions options;
+  options.config.credentials_dir = credentials.path();
+  GatewayHarness h(options);
+  ASSERT_NE(h.gateway().vault(), nullptr);
+
+  // The initial load is a reload too.
+  EXPECT_EQ(WaitForSeries(h, R"(ktp_gateway_credential_reloads_total{result="success"})", 1), 1);
+  EXPECT_EQ(WaitForSeries(h, R"(ktp_gateway_credential_generation{set="default"})", 1), 1);
+  EXPECT_TRUE(ReadSample(h).ok());
+
+  // A rotation (same user, new key the fake does not know yet) is a new generation.
+  credentials.Write("api_key", "rotated-key");
+  EXPECT_EQ(WaitForSeries(h, R"(ktp_gateway_credential_generation{set="default"})", 2), 2);
+  EXPECT_EQ(WaitForSeries(h, R"(ktp_gateway_credential_reloads_total{result="success"})", 2), 2);
+
+  // A broken rotation (an empty key) is a failed reload; the last good set stays.
+  credentials.Write("api_key", "");
+  EXPECT_GE(WaitForSeries(h, R"(ktp_gateway_credential_reloads_total{result="failure"})", 1), 1);
+  EXPECT_EQ(SeriesValue(h.ScrapeMetrics(), R"(ktp_gateway_credential_generation{set="default"})"), 2);
+}
+
+TEST(WiringTest, PolicyReloadsAreCounted) {
+  TempDir dir;
+  dir.Write("policy.json", R"({"tenants":[{"name":"team-a"}],
+                               "auth":{"allowAnonymous":true,"anonymousTenant":"team-a"}})");
+  HarnessOptions options;
+  options.config.allow_anonymous = false;
+  options.config.config_file = dir.path() + "/policy.json";
+  options.config.config_reload_interval = absl::Milliseconds(50);
+  GatewayHarness h(options);
+  EXPECT_TRUE(ReadSample(h).ok());
+  EXPECT_EQ(SeriesValue(h.ScrapeMetrics(), R"(ktp_gateway_policy_reloads_total{result="success"})"), 0);
+
+  dir.Write("policy.json", R"({"tenants":[{"name":"team-a"},{"name":"team-b"}],
+                               "auth":{"allowAnonymous":true,"anonymousTenant":"team-b"}})");
+  EXPECT_EQ(WaitForSeries(h, R"(ktp_gateway_policy_reloads_total{result="success"})", 1), 1);
+  dir.Write("policy.json", "{not json");
+  EXPECT_EQ(WaitForSeries(h, R"(ktp_gateway_policy_reloads_total{result="failure"})", 1), 1);
+  EXPECT_TRUE(ReadSample(h).ok());  // the last good policy still serves
+}
+
+// A tenant with a rate limit, anonymous callers mapped to it, and Redis at an
+// address where nothing listens.
+class RedisDownTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RedisDownTest, EachFailurePolicyIsCountedAsWhatItDid) {
+  TempDir dir;
+  dir.Write("policy.json", R"({"tenants":[{"name":"team-a","rateLimit":{"requestsPerSecond":100,"burst":100}}],
+                               "auth":{"allowAnonymous":true,"anonymousTenant":"team-a"}})");
+  HarnessOptions options;
+  options.config.allow_anonymous = false;
+  options.config.config_file = dir.path() + "/policy.json";
+  options.config.redis_url = "redis://127.0.0.1:1";
+  options.config.redis_timeout = absl::Milliseconds(50);
+  options.config.redis_failure_policy = GetParam();
+  GatewayHarness h(options);
+  const grpc::Status status = ReadSample(h);
+  const std::string outcome = GetParam() == "local_fallback" ? "allowed" : GetParam();
+  if (GetParam() == "fail_closed") {
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    ASSERT_TRUE(ErrorInfoOf(status).has_value());
+    EXPECT_EQ(ErrorInfoOf(status)->reason(), "RATE_LIMITER_UNAVAILABLE");
+  } else {
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+  const std::string exposition = h.ScrapeMetrics();
+  EXPECT_EQ(SeriesValue(exposition, absl::StrCat(R"(ktp_gateway_rate_limit_decisions_total{outcome=")", outcome,
+                                                 R"(",tenant="team-a"})")),
+            1)
+      << exposition;
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, RedisDownTest, ::testing::Values("fail_open", "fail_closed", "local_fallback"));
+
+TEST(WiringTest, RateLimitRejectionIsCounted) {
+  TempDir dir;
+  dir.Write("policy.json", R"({"tenants":[{"name":"team-a","rateLimit":{"requestsPerSecond":0.01,"burst":1}}],
+                               "auth":{"allowAnonymous":true,"anonymousTenant":"team-a"}})");
+  HarnessOptions options;
+  options.config.allow_anonymous = false;
+  options.config.config_file = dir.path() + "/policy.json";
+  GatewayHarness h(options);
+  EXPECT_TRUE(ReadSample(h).ok());
+  const grpc::Status refused = ReadSample(h);
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  const std::string exposition = h.ScrapeMetrics();
+  EXPECT_EQ(SeriesValue(exposition, R"(ktp_gateway_rate_limit_decisions_total{outcome="allowed",tenant="team-a"})"), 1);
+  EXPECT_EQ(SeriesValue(exposition, R"(ktp_gateway_rate_limit_decisions_total{outcome="rejected",tenant="team-a"})"), 1);
+  EXPECT_EQ(SeriesValue(exposition, R"(grpc_server_handled_total{grpc_code="RESOURCE_EXHAUSTED",grpc_method="Read",grpc_service="ktp.v1.KtpOcr",grpc_type="client_stream"})"),
+            1);
+}
+
+TEST(WiringTest, UnauthenticatedCallsAreCountedByCode) {
+  TempDir dir;
+  dir.Write("policy.json", R"({"tenants":[{"name":"team-a"}]})");
+  HarnessOptions options;
+  options.config.allow_anonymous = false;
+  options.config.config_file = dir.path() + "/policy.json";
+  GatewayHarness h(options);
+  EXPECT_EQ(ReadSample(h).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(SeriesValue(h.ScrapeMetrics(), R"(grpc_server_handled_total{grpc_code="UNAUTHENTICATED",grpc_method="Read",grpc_service="ktp.v1.KtpOcr",grpc_type="client_stream"})"),
+            1);
+}
+
+TEST(WiringTest, BreakerStateIsExported) {
+  HarnessOptions options;
+  options.config.breaker_consecutive_failures = 2;
+  options.config.breaker_open_interval = absl::Seconds(30);
+  GatewayHarness h(options);
+  EXPECT_EQ(SeriesValue(h.ScrapeMetrics(), R"(ktp_gateway_circuit_breaker_state{endpoint="read"})"), 0);
+  h.fake().Enqueue(Unavailable());
+  h.fake().Enqueue(Unavailable());
+  EXPECT_EQ(ReadSample(h).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ReadSample(h).error_code(), grpc::StatusCode::UNAVAILABLE);
+  // Open: the third call fails fast without reaching the upstream.
+  const grpc::Status fast = ReadSample(h);
+  ASSERT_TRUE(ErrorInfoOf(fast).has_value());
+  EXPECT_EQ(ErrorInfoOf(fast)->reason(), "UPSTREAM_CIRCUIT_OPEN");
+  const std::string exposition = h.ScrapeMetrics();
+  EXPECT_EQ(SeriesValue(exposition, R"(ktp_gateway_circuit_breaker_state{endpoint="read"})"), 1);
+  EXPECT_EQ(SeriesValue(exposition, R"(ktp_gateway_circuit_breaker_state{endpoint="read_with_qualities"})"), 0);
+}
+
+TEST(WiringTest, LocalFallbackIsCountedByReason) {
+  HarnessOptions options;
+  options.config.fallback = "local";
+  options.config.local_workers = 1;
+  GatewayHarness h(options);
+  h.fake().Enqueue(Unavailable());
+  const grpc::Status status = ReadSample(h);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(SeriesValue(h.ScrapeMetrics(), R"(ktp_gateway_local_fallbacks_total{reason="UPSTREAM_UNAVAILABLE"})"),
+            1);
+}
+
+}  // namespace
+}  // namespace ktp::testing

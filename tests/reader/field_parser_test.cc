@@ -1,0 +1,938 @@
+// Unit tests of reader/field_parser (and the ktp_vocabulary helpers it
+// snaps with): the clean synthetic card; every kind of OCR noise the reader
+// meets (missing/doubled colons, label typos, stray characters, case,
+// split and merged lines, Gol. Darah placement, digit confusions in the NIK,
+// header variants); NIK repair and rejection; vocabulary snapping; region
+// snapping via the NIK and without; place/date splitting; date_value;
+// valid_until forms; multi-line address; polygons and confidence ranges;
+// positional fallback; and garbage input (random bytes, huge lines).
+#include "reader/field_parser.h"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "reader/ktp_vocabulary.h"
+
+namespace ktp::reader {
+namespace {
+
+constexpr char kRegionsTsv[] =
+    "32\tJawa Barat\n"
+    "32.04\tKabupaten Bandung\n"
+    "32.04.12\tCibiru\n"
+    "32.04.13\tCileunyi\n"
+    "32.73\tKota Bandung\n"
+    "32.73.01\tSukasari\n"
+    "32.01\tKabupaten Bogor\n"
+    "32.01.01\tCibinong\n"
+    "33\tJawa Tengah\n"
+    "33.74\tKota Semarang\n"
+    "33.74.01\tSemarang Tengah\n"
+    "31\tDaerah Khusus Ibukota Jakarta\n"
+    "31.74\tKota Administrasi Jakarta Selatan\n"
+    "31.74.01\tTebet\n"
+    "63\tKalimantan Selatan\n"
+    "63.02\tKabupaten Kotabaru\n";
+constexpr char kVillagesTsv[] =
+    "32.04.12.2001\tSukamaju\n"
+    "32.04.12.2002\tCibiru Wetan\n"
+    "32.04.12.2003\tCinunuk\n"
+    "32.04.13.2001\tCimekar\n"
+    "33.74.01.1001\tKembangsari\n"
+    "31.74.01.1001\tTebet Barat\n";
+
+const reader::RegionDirectory& TestRegions() {
+  static const reader::RegionDirectory* const dir = [] {
+    auto parsed = reader::RegionDirectory::Parse(kRegionsTsv, kVillagesTsv);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    return new reader::RegionDirectory(*std::move(parsed));
+  }();
+  return *dir;
+}
+
+// One OCR line: words split on spaces, 10 px per character, 40 px per line.
+reader::OcrLine MakeLine(const std::string& text, int row, float confidence = 90) {
+  reader::OcrLine line;
+  line.text = text;
+  line.confidence = confidence;
+  line.box = {10, 10 + 40 * row, static_cast<int>(text.size()) * 10, 30};
+  size_t pos = 0;
+  while (pos < text.size()) {
+    while (pos < text.size() && text[pos] == ' ') ++pos;
+    if (pos >= text.size()) break;
+    size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    reader::OcrWord w;
+    w.text = text.substr(pos, end - pos);
+    w.confidence = confidence;
+    w.box = {10 + static_cast<int>(pos) * 10, 10 + 40 * row, static_cast<int>(end - pos) * 10, 30};
+    line.words.push_back(w);
+    pos = end;
+  }
+  return line;
+}
+
+std::vector<reader::OcrLine> MakeLines(const std::vector<std::string>& texts) {
+  std::vector<reader::OcrLine> lines;
+  for (size_t i = 0; i < texts.size(); ++i) lines.push_back(MakeLine(texts[i], static_cast<int>(i)));
+  return lines;
+}
+
+std::vector<std::string> CleanCard() {
+  return {
+      "PROVINSI JAWA BARAT",
+      "KABUPATEN BANDUNG",
+      "NIK : 3204124708850003",
+      "Nama : SITI NURHALIZA",
+      "Tempat/Tgl Lahir : BANDUNG, 07-08-1985",
+      "Jenis Kelamin : PEREMPUAN Gol. Darah : O",
+      "Alamat : JL. MERDEKA NO. 10",
+      "RT/RW : 001/002",
+      "Kel/Desa : SUKAMAJU",
+      "Kecamatan : CIBIRU",
+      "Agama : ISLAM",
+      "Status Perkawinan : KAWIN",
+      "Pekerjaan : KARYAWAN SWASTA",
+      "Kewarganegaraan : WNI",
+      "Berlaku Hingga : SEUMUR HIDUP",
+  };
+}
+
+reader::ParsedCard Parse(const std::vector<std::string>& texts) { return reader::ParseKtpText(MakeLines(texts), TestRegions()); }
+
+// The clean card with one line replaced.
+std::vector<std::string> CardWith(size_t index, const std::string& text) {
+  std::vector<std::string> card = CleanCard();
+  card[index] = text;
+  return card;
+}
+
+void ExpectCleanValues(const v1::KtpCard& c) {
+  EXPECT_EQ(c.province().value(), "JAWA BARAT");
+  EXPECT_EQ(c.city_regency().value(), "BANDUNG");
+  EXPECT_EQ(c.nik().value(), "3204124708850003");
+  EXPECT_EQ(c.name().value(), "SITI NURHALIZA");
+  EXPECT_EQ(c.birth_place().value(), "BANDUNG");
+  EXPECT_EQ(c.birth_date().value(), "07-08-1985");
+  EXPECT_EQ(c.sex().value(), "PEREMPUAN");
+  EXPECT_EQ(c.blood_type().value(), "O");
+  EXPECT_EQ(c.address().value(), "JL. MERDEKA NO. 10");
+  EXPECT_EQ(c.rt_rw().value(), "001/002");
+  EXPECT_EQ(c.village().value(), "SUKAMAJU");
+  EXPECT_EQ(c.district().value(), "CIBIRU");
+  EXPECT_EQ(c.religion().value(), "ISLAM");
+  EXPECT_EQ(c.marital_status().value(), "KAWIN");
+  EXPECT_EQ(c.occupation().value(), "KARYAWAN SWASTA");
+  EXPECT_EQ(c.nationality().value(), "WNI");
+  EXPECT_EQ(c.valid_until().value(), "SEUMUR HIDUP");
+}
+
+// ---------------------------------------------------------------------------
+// Vocabulary helpers
+
+TEST(KtpVocabularyTest, FoldedKeyMergesConfusions) {
+  EXPECT_EQ(reader::FoldedKey("Narna"), "nama");
+  EXPECT_EQ(reader::FoldedKey("Kel/ Desa"), "keidesa");
+  EXPECT_EQ(reader::FoldedKey("Jenis Kelamln"), reader::FoldedKey("Jenis Kelamin"));
+  EXPECT_EQ(reader::FoldedKey("VVNI"), "wni");
+  EXPECT_EQ(reader::FoldedKey(""), "");
+  EXPECT_EQ(reader::FoldedKey("::--"), "");
+}
+
+TEST(KtpVocabularyTest, EditDistance) {
+  EXPECT_EQ(reader::EditDistance("", ""), 0);
+  EXPECT_EQ(reader::EditDistance("abc", ""), 3);
+  EXPECT_EQ(reader::EditDistance("kitten", "sitting"), 3);
+  EXPECT_DOUBLE_EQ(reader::KeyDistance("ISLAM", "ISLAM"), 0);
+  EXPECT_DOUBLE_EQ(reader::KeyDistance("", "ISLAM"), 1);
+}
+
+TEST(KtpVocabularyTest, NearestPrefersFirstOnTies) {
+  EXPECT_EQ(reader::NearestInVocabulary("WNX", reader::NationalityVocabulary()).value, "WNI");
+  EXPECT_EQ(reader::NearestInVocabulary("BELUM KAWlN", reader::MaritalStatusVocabulary()).value, "BELUM KAWIN");
+  EXPECT_EQ(reader::NearestInVocabulary("anything", {}).value, "");
+}
+
+TEST(KtpVocabularyTest, OccupationListIsBroadAndUpperCase) {
+  const auto& v = reader::OccupationVocabulary();
+  EXPECT_GE(v.size(), 85u);
+  for (const char* expected : {"PELAJAR/MAHASISWA", "KARYAWAN SWASTA", "WIRASWASTA", "PEGAWAI NEGERI SIPIL",
+                               "MENGURUS RUMAH TANGGA", "PETANI/PEKEBUN", "BELUM/TIDAK BEKERJA", "GURU",
+                               "PEDAGANG", "BURUH HARIAN LEPAS", "NELAYAN/PERIKANAN", "SOPIR", "PENSIUNAN",
+                               "DOKTER", "PERAWAT", "TENTARA NASIONAL INDONESIA", "KEPOLISIAN RI", "BIDAN",
+                               "DOSEN", "WARTAWAN", "PENDETA", "USTADZ/MUBALIGH", "TUKANG JAHIT", "MEKANIK",
+                               "KARYAWAN BUMN", "KARYAWAN HONORER", "PETERNAK", "SENIMAN", "PERANGKAT DESA",
+                               "ARSITEK"}) {
+    EXPECT_THAT(v, ::testing::Contains(std::string_view(expected))) << expected;
+  }
+  for (std::string_view o : v) {
+    for (char c : o) EXPECT_FALSE(c >= 'a' && c <= 'z') << o;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The clean card
+
+TEST(FieldParserTest, CleanCardReadsEveryField) {
+  const reader::ParsedCard p = Parse(CleanCard());
+  ExpectCleanValues(p.card);
+  EXPECT_EQ(p.labels_found, 15);
+}
+
+TEST(FieldParserTest, CleanCardMetadata) {
+  const reader::ParsedCard p = Parse(CleanCard());
+  const v1::KtpField& name = p.card.name();
+  EXPECT_FLOAT_EQ(name.confidence(), 90);
+  EXPECT_FLOAT_EQ(name.confidence_field(), 100);
+  EXPECT_EQ(name.raw_text(), "SITI NURHALIZA");
+  ASSERT_EQ(name.polygons_size(), 1);
+  ASSERT_EQ(name.polygons(0).vertices_size(), 4);
+  // "Nama : SITI NURHALIZA" on row 3: value from char 7 to 21.
+  const auto& v = name.polygons(0).vertices();
+  EXPECT_EQ(v[0].x(), 80);
+  EXPECT_EQ(v[0].y(), 130);
+  EXPECT_EQ(v[1].x(), 220);
+  EXPECT_EQ(v[1].y(), 130);
+  EXPECT_EQ(v[2].x(), 220);
+  EXPECT_EQ(v[2].y(), 160);
+  EXPECT_EQ(v[3].x(), 80);
+  EXPECT_EQ(v[3].y(), 160);
+  EXPECT_FALSE(name.has_date_value());
+
+  ASSERT_TRUE(p.card.birth_date().has_date_value());
+  EXPECT_EQ(p.card.birth_date().date_value().day(), 7);
+  EXPECT_EQ(p.card.birth_date().date_value().month(), 8);
+  EXPECT_EQ(p.card.birth_date().date_value().year(), 1985);
+  EXPECT_FALSE(p.card.valid_until().has_date_value());
+}
+
+TEST(FieldParserTest, EveryFieldHasConfidenceInRangeAndOnePolygon) {
+  const reader::ParsedCard p = Parse(CleanCard());
+  const auto* desc = p.card.GetDescriptor();
+  const auto* refl = p.card.GetReflection();
+  int present = 0;
+  for (int i = 0; i < desc->field_count(); ++i) {
+    if (!refl->HasField(p.card, desc->field(i))) continue;
+    ++present;
+    const auto& f = static_cast<const v1::KtpField&>(refl->GetMessage(p.card, desc->field(i)));
+    EXPECT_GT(f.confidence(), 0) << desc->field(i)->name();
+    EXPECT_LE(f.confidence(), 100) << desc->field(i)->name();
+    EXPECT_TRUE(f.has_confidence_field());
+    EXPECT_GE(f.confidence_field(), 0);
+    EXPECT_LE(f.confidence_field(), 100);
+    EXPECT_TRUE(f.has_raw_text());
+    ASSERT_EQ(f.polygons_size(), 1) << desc->field(i)->name();
+    const auto& v = f.polygons(0).vertices();
+    ASSERT_EQ(v.size(), 4);
+    EXPECT_LT(v[0].x(), v[1].x());
+    EXPECT_LT(v[1].y(), v[2].y());
+  }
+  EXPECT_EQ(present, 17);
+}
+
+TEST(FieldParserTest, ConfidenceFollowsWordConfidence) {
+  std::vector<reader::OcrLine> lines = MakeLines(CleanCard());
+  lines[3].words[2].confidence = 50;  // SITI
+  lines[3].words[3].confidence = 70;  // NURHALIZA
+  const reader::ParsedCard p = reader::ParseKtpText(lines, TestRegions());
+  EXPECT_FLOAT_EQ(p.card.name().confidence(), 60);
+}
+
+TEST(FieldParserTest, LinesWithoutWordsUseLineBox) {
+  std::vector<reader::OcrLine> lines = MakeLines(CleanCard());
+  for (reader::OcrLine& l : lines) l.words.clear();
+  const reader::ParsedCard p = reader::ParseKtpText(lines, TestRegions());
+  ExpectCleanValues(p.card);
+  ASSERT_EQ(p.card.name().polygons_size(), 1);
+  EXPECT_EQ(p.card.name().polygons(0).vertices(0).y(), 130);
+}
+
+// ---------------------------------------------------------------------------
+// Separators and label typos
+
+TEST(FieldParserTest, SeparatorVariants) {
+  for (const char* line : {"Nama BUDI SANTOSO", "Nama :: BUDI SANTOSO", "Nama ; BUDI SANTOSO", "Nama . BUDI SANTOSO",
+                           "Nama:BUDI SANTOSO", "Nama: BUDI SANTOSO", "Nama = BUDI SANTOSO"}) {
+    const reader::ParsedCard p = Parse(CardWith(3, line));
+    EXPECT_EQ(p.card.name().value(), "BUDI SANTOSO") << line;
+    EXPECT_EQ(p.labels_found, 15) << line;
+  }
+}
+
+TEST(FieldParserTest, LabelTypos) {
+  struct Case {
+    size_t index;
+    const char* line;
+  };
+  for (const Case& c : std::vector<Case>{
+           {3, "Narna : SITI NURHALIZA"},
+           {4, "Tempat/TglLahir : BANDUNG, 07-08-1985"},
+           {4, "Ternpat/Tgl Lahlr : BANDUNG, 07-08-1985"},
+           {5, "Jenis Kelamln : PEREMPUAN Gol. Darah : O"},
+           {8, "KelDesa : SUKAMAJU"},
+           {8, "Kel/ Desa : SUKAMAJU"},
+           {9, "Kecarnatan : CIBIRU"},
+           {11, "Status Perkawlnan : KAWIN"},
+           {13, "Kewarganeqaraan : WNI"},
+           {14, "Berlaku Hinqga : SEUMUR HIDUP"},
+           {2, "NlK : 3204124708850003"},
+           {7, "RT/RVV : 001/002"},
+           {12, "Pekerjaarn : KARYAWAN SWASTA"},
+           {10, "Aqama : ISLAM"},
+           {6, "Alarnat : JL. MERDEKA NO. 10"},
+       }) {
+    const reader::ParsedCard p = Parse(CardWith(c.index, c.line));
+    ExpectCleanValues(p.card);
+    EXPECT_EQ(p.labels_found, 15) << c.line;
+  }
+}
+
+TEST(FieldParserTest, LabelTypoLowersLabelConfidence) {
+  const reader::ParsedCard p = Parse(CardWith(9, "Kecarnatan : CIBIRU"));
+  EXPECT_FLOAT_EQ(p.card.district().confidence_field(), 100);  // rn→m folds exactly
+  const reader::ParsedCard q = Parse(CardWith(9, "Kecamatam : CIBIRU"));
+  EXPECT_EQ(q.card.district().value(), "CIBIRU");
+  EXPECT_LT(q.card.district().confidence_field(), 100);
+  EXPECT_GT(q.card.district().confidence_field(), 50);
+}
+
+TEST(FieldParserTest, StrayCharactersAtLineEnds) {
+  EXPECT_EQ(Parse(CardWith(3, "| Nama : SITI NURHALIZA")).card.name().value(), "SITI NURHALIZA");
+  EXPECT_EQ(Parse(CardWith(3, "Nama : SITI NURHALIZA ~")).card.name().value(), "SITI NURHALIZA");
+  EXPECT_EQ(Parse(CardWith(3, "l Nama : SITI NURHALIZA |")).card.name().value(), "SITI NURHALIZA");
+  EXPECT_EQ(Parse(CardWith(3, "Nama : , SITI NURHALIZA _")).card.name().value(), "SITI NURHALIZA");
+  EXPECT_EQ(Parse(CardWith(3, "Nama : SITI ~ NURHALIZA")).card.name().value(), "SITI NURHALIZA");
+  const reader::ParsedCard p = Parse(CardWith(13, "~ Kewarganegaraan : WNI '"));
+  EXPECT_EQ(p.card.nationality().value(), "WNI");
+  // The stray word is not part of the value's box.
+  const reader::ParsedCard q = Parse(CardWith(3, "Nama : SITI NURHALIZA ~"));
+  EXPECT_EQ(q.card.name().polygons(0).vertices(1).x(), 220);
+  EXPECT_EQ(q.card.name().raw_text(), "SITI NURHALIZA ~");
+}
+
+TEST(FieldParserTest, LowerAndMixedCase) {
+  std::vector<std::string> card = CleanCard();
+  for (std::string& line : card) {
+    for (char& c : line) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  ExpectCleanValues(Parse(card).card);
+  EXPECT_EQ(Parse(CardWith(3, "NAMA : Siti NurHaliza")).card.name().value(), "SITI NURHALIZA");
+}
+
+TEST(FieldParserTest, InnerPunctuationKept) {
+  EXPECT_EQ(Parse(CardWith(3, "Nama : SITI NUR'AINI")).card.name().value(), "SITI NUR'AINI");
+  EXPECT_EQ(Parse(CardWith(3, "Nama : ANAK AGUNG GDE-PUTRA")).card.name().value(), "ANAK AGUNG GDE-PUTRA");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL.  MERDEKA   NO. 10/B")).card.address().value(), "JL. MERDEKA NO. 10/B");
+  EXPECT_EQ(Parse(CardWith(3, "Nama : S1TI NURHAL1ZA")).card.name().value(), "SITI NURHALIZA");
+}
+
+// ---------------------------------------------------------------------------
+// Split and merged lines
+
+TEST(FieldParserTest, ValueOnTheNextLine) {
+  std::vector<std::string> card = CleanCard();
+  card[3] = "Nama :";
+  card.insert(card.begin() + 4, "SITI NURHALIZA");
+  const reader::ParsedCard p = Parse(card);
+  ExpectCleanValues(p.card);
+  EXPECT_EQ(p.card.name().polygons(0).vertices(0).y(), 10 + 40 * 4);
+}
+
+TEST(FieldParserTest, NikValueOnTheNextLine) {
+  std::vector<std::string> card = CleanCard();
+  card[2] = "NIK";
+  card.insert(card.begin() + 3, "3204124708850003");
+  ExpectCleanValues(Parse(card).card);
+}
+
+TEST(FieldParserTest, MergedLines) {
+  std::vector<std::string> card = CleanCard();
+  card[8] = "Kel/Desa : SUKAMAJU Kecamatan : CIBIRU";
+  card.erase(card.begin() + 9);
+  reader::ParsedCard p = Parse(card);
+  ExpectCleanValues(p.card);
+  EXPECT_EQ(p.labels_found, 15);
+
+  card = CleanCard();
+  card[10] = "Agama : ISLAM Status Perkawinan : KAWIN";
+  card.erase(card.begin() + 11);
+  p = Parse(card);
+  ExpectCleanValues(p.card);
+  // Each field's box covers only its own words.
+  EXPECT_LT(p.card.religion().polygons(0).vertices(1).x(), p.card.marital_status().polygons(0).vertices(0).x());
+}
+
+TEST(FieldParserTest, BloodTypeOnItsOwnLine) {
+  std::vector<std::string> card = CleanCard();
+  card[5] = "Jenis Kelamin : PEREMPUAN";
+  card.insert(card.begin() + 6, "Gol. Darah : O");
+  const reader::ParsedCard p = Parse(card);
+  ExpectCleanValues(p.card);
+  EXPECT_EQ(p.labels_found, 15);
+}
+
+TEST(FieldParserTest, BloodTypeMissing) {
+  const reader::ParsedCard p = Parse(CardWith(5, "Jenis Kelamin : PEREMPUAN"));
+  EXPECT_EQ(p.card.sex().value(), "PEREMPUAN");
+  EXPECT_FALSE(p.card.has_blood_type());
+  EXPECT_EQ(p.labels_found, 14);
+  // Label read, value not: stays unset.
+  const reader::ParsedCard q = Parse(CardWith(5, "Jenis Kelamin : PEREMPUAN Gol. Darah :"));
+  EXPECT_EQ(q.card.sex().value(), "PEREMPUAN");
+  EXPECT_FALSE(q.card.has_blood_type());
+}
+
+TEST(FieldParserTest, BloodTypeVariants) {
+  struct Case {
+    const char* line;
+    const char* blood;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"Jenis Kelamin : PEREMPUAN Gol. Darah : 0", "O"},
+           {"Jenis Kelamin : PEREMPUAN Gol. Darah : AB", "AB"},
+           {"Jenis Kelamin : PEREMPUAN Gol. Darah : A", "A"},
+           {"Jenis Kelamin : PEREMPUAN Gol. Darah : B", "B"},
+           {"Jenis Kelamin : PEREMPUAN Gol. Darah : -", "-"},
+           {"Jenis Kelamin : PEREMPUAN Gol Darah O", "O"},
+           {"Jenis Kelamin : PEREMPUAN Gol. Darah: o ~", "O"},
+           {"Jenis Kelamin PEREMPUAN Gol. Darah : A8", "AB"},
+       }) {
+    const reader::ParsedCard p = Parse(CardWith(5, c.line));
+    EXPECT_EQ(p.card.sex().value(), "PEREMPUAN") << c.line;
+    EXPECT_EQ(p.card.blood_type().value(), c.blood) << c.line;
+  }
+  const reader::ParsedCard p = Parse(CardWith(5, "Jenis Kelamin : PEREMPUAN Gol. Darah : 0"));
+  EXPECT_LT(p.card.blood_type().confidence(), 90);
+  EXPECT_EQ(p.card.blood_type().raw_text(), "0");
+}
+
+// ---------------------------------------------------------------------------
+// NIK
+
+TEST(FieldParserTest, NikLetterConfusionsRepaired) {
+  struct Case {
+    const char* line;
+    const char* nik;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"NIK : 32O4124708850003", "3204124708850003"},
+           {"NIK : 32o4l24708850OO3", "3204124708850003"},
+           {"NIK : 3204 1247 0885 0003", "3204124708850003"},
+           {"NIK : 32D4I247O885OOO3", "3204124708850003"},
+           {"NIK : 3Z04124708850003", "3204124708850003"},
+           {"NIK : 32041247O8B5OOO3", "3204124708850003"},
+           {"NIK : 32041247O885000S", "3204124708850005"},
+           {"NIK : 3204124708850003 l", "3204124708850003"},
+           {"NIK : 3204|2470885000!", "3204124708850001"},
+           {"NIK : 3204l2A7G885Tq03", "3204124768857903"},
+           {"NIK 3204124708850003", "3204124708850003"},
+           {"NIK :: 3204124708850003 ~", "3204124708850003"},
+       }) {
+    const reader::ParsedCard p = Parse(CardWith(2, c.line));
+    EXPECT_EQ(p.card.nik().value(), c.nik) << c.line;
+  }
+}
+
+TEST(FieldParserTest, NikRepairLowersConfidence) {
+  const float clean = Parse(CleanCard()).card.nik().confidence();
+  const float repaired = Parse(CardWith(2, "NIK : 32O4124708850003")).card.nik().confidence();
+  EXPECT_FLOAT_EQ(clean, 90);
+  EXPECT_LT(repaired, clean);
+  EXPECT_GT(repaired, 50);
+  EXPECT_EQ(Parse(CardWith(2, "NIK : 32O4124708850003")).card.nik().raw_text(), "32O4124708850003");
+}
+
+TEST(FieldParserTest, NikNotSixteenDigitsIsBestEffortWithLowConfidence) {
+  reader::ParsedCard p = Parse(CardWith(2, "NIK : 320412470885000"));
+  EXPECT_EQ(p.card.nik().value(), "320412470885000");
+  EXPECT_LT(p.card.nik().confidence(), 30);
+  p = Parse(CardWith(2, "NIK : 32041247088500031"));
+  EXPECT_EQ(p.card.nik().value(), "32041247088500031");
+  EXPECT_LT(p.card.nik().confidence(), 30);
+  // Nothing numeric read: unset.
+  p = Parse(CardWith(2, "NIK : ~ ~"));
+  EXPECT_FALSE(p.card.has_nik());
+  EXPECT_EQ(p.labels_found, 15);
+}
+
+TEST(FieldParserTest, NikDisagreeingWithBirthDateLowersConfidence) {
+  const reader::ParsedCard clean = Parse(CleanCard());
+  const reader::ParsedCard p = Parse(CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-09-1985"));
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");  // not rewritten
+  EXPECT_EQ(p.card.birth_date().value(), "07-09-1985");
+  EXPECT_LT(p.card.nik().confidence(), clean.card.nik().confidence());
+  EXPECT_LT(p.card.birth_date().confidence(), clean.card.birth_date().confidence());
+  // NIK day 47 = a woman born on the 7th; a man reading disagrees.
+  const reader::ParsedCard q = Parse(CardWith(5, "Jenis Kelamin : LAKI-LAKI Gol. Darah : O"));
+  EXPECT_EQ(q.card.sex().value(), "LAKI-LAKI");
+  EXPECT_LT(q.card.sex().confidence(), clean.card.sex().confidence());
+}
+
+TEST(FieldParserTest, NikWithoutReadableLabelFoundByPosition) {
+  const reader::ParsedCard p = Parse(CardWith(2, "MIK? 3204124708850003"));
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");
+  EXPECT_LT(p.card.nik().confidence_field(), 50);
+  EXPECT_EQ(p.labels_found, 14);
+}
+
+// ---------------------------------------------------------------------------
+// Vocabulary snapping
+
+TEST(FieldParserTest, ClosedVocabularySnapping) {
+  struct Case {
+    size_t index;
+    const char* line;
+    std::string (*get)(const v1::KtpCard&);
+    const char* expected;
+  };
+  const auto religion = [](const v1::KtpCard& c) { return c.religion().value(); };
+  const auto marital = [](const v1::KtpCard& c) { return c.marital_status().value(); };
+  const auto sex = [](const v1::KtpCard& c) { return c.sex().value(); };
+  const auto nationality = [](const v1::KtpCard& c) { return c.nationality().value(); };
+  const auto occupation = [](const v1::KtpCard& c) { return c.occupation().value(); };
+  const auto valid = [](const v1::KtpCard& c) { return c.valid_until().value(); };
+  for (const Case& c : std::vector<Case>{
+           {10, "Agama : ISLAN", religion, "ISLAM"},
+           {10, "Agama : lSLAM", religion, "ISLAM"},
+           {10, "Agama : KRISTEM", religion, "KRISTEN"},
+           {10, "Agama : KATHOLIK", religion, "KATOLIK"},
+           {10, "Agama : BUDHA", religion, "BUDDHA"},
+           {10, "Agama : KONGHUCHU", religion, "KONGHUCU"},
+           {10, "Agama : HlNDU", religion, "HINDU"},
+           {10, "Agama : KEPERCAYAAN TERHADAP TUHAN YME", religion, "KEPERCAYAAN TERHADAP TUHAN YME"},
+           {11, "Status Perkawinan : KAWlN", marital, "KAWIN"},
+           {11, "Status Perkawinan : BELUM KAWlN", marital, "BELUM KAWIN"},
+           {11, "Status Perkawinan : BELUMKAWIN", marital, "BELUM KAWIN"},
+           {11, "Status Perkawinan : CERAl HIDUP", marital, "CERAI HIDUP"},
+           {11, "Status Perkawinan : CERAI MATl", marital, "CERAI MATI"},
+           {5, "Jenis Kelamin : PEREMPUAM Gol. Darah : O", sex, "PEREMPUAN"},
+           {5, "Jenis Kelamin : LAKI LAKI Gol. Darah : O", sex, "LAKI-LAKI"},
+           {5, "Jenis Kelamin : LAKI-LAK1 Gol. Darah : O", sex, "LAKI-LAKI"},
+           {5, "Jenis Kelamin : LAKl-LAKl", sex, "LAKI-LAKI"},
+           {13, "Kewarganegaraan : WNl", nationality, "WNI"},
+           {13, "Kewarganegaraan : VVNI", nationality, "WNI"},
+           {13, "Kewarganegaraan : WNA", nationality, "WNA"},
+           {12, "Pekerjaan : KARYAWAN SWASTA", occupation, "KARYAWAN SWASTA"},
+           {12, "Pekerjaan : KARYAWAM SWASTA", occupation, "KARYAWAN SWASTA"},
+           {12, "Pekerjaan : PELAJAR/MAHASlSWA", occupation, "PELAJAR/MAHASISWA"},
+           {12, "Pekerjaan : PELAJAR / MAHASISWA", occupation, "PELAJAR/MAHASISWA"},
+           {12, "Pekerjaan : WlRASWASTA", occupation, "WIRASWASTA"},
+           {12, "Pekerjaan : MENGURUS RUMAH TANGGA", occupation, "MENGURUS RUMAH TANGGA"},
+           {12, "Pekerjaan : BELUM/TIDAK BEKERJA", occupation, "BELUM/TIDAK BEKERJA"},
+           {12, "Pekerjaan : PEGAWAl NEGERI SIPIL", occupation, "PEGAWAI NEGERI SIPIL"},
+           {12, "Pekerjaan : GURU", occupation, "GURU"},
+           {12, "Pekerjaan : PETANl/PEKEBUN", occupation, "PETANI/PEKEBUN"},
+           // Not on the list: kept as read.
+           {12, "Pekerjaan : PENJAHIT KEBAYA", occupation, "PENJAHIT KEBAYA"},
+           {14, "Berlaku Hingga : SEUMUR HlDUP", valid, "SEUMUR HIDUP"},
+           {14, "Berlaku Hingga : SEUMURHIDUP", valid, "SEUMUR HIDUP"},
+       }) {
+    const reader::ParsedCard p = Parse(CardWith(c.index, c.line));
+    EXPECT_EQ(c.get(p.card), c.expected) << c.line;
+  }
+}
+
+TEST(FieldParserTest, SnappingLowersConfidenceAndKeepsRawText) {
+  const reader::ParsedCard p = Parse(CardWith(10, "Agama : ISLAN"));
+  EXPECT_EQ(p.card.religion().value(), "ISLAM");
+  EXPECT_EQ(p.card.religion().raw_text(), "ISLAN");
+  EXPECT_LT(p.card.religion().confidence(), 90);
+  EXPECT_GT(p.card.religion().confidence(), 60);
+}
+
+TEST(FieldParserTest, UnknownClosedValueKeptWithLowConfidence) {
+  const reader::ParsedCard p = Parse(CardWith(10, "Agama : XYZZY QWERTY"));
+  EXPECT_EQ(p.card.religion().value(), "XYZZY QWERTY");
+  EXPECT_LT(p.card.religion().confidence(), 60);
+}
+
+// ---------------------------------------------------------------------------
+// Place and date of birth
+
+TEST(FieldParserTest, PlaceDateSplit) {
+  struct Case {
+    const char* line;
+    const char* place;
+    const char* date;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"Tempat/Tgl Lahir : BANDUNG,07-08-1985", "BANDUNG", "07-08-1985"},
+           {"Tempat/Tgl Lahir : BANDUNG 07-08-1985", "BANDUNG", "07-08-1985"},
+           {"Tempat/Tgl Lahir : KAB. BANDUNG, 07 - 08 - 1985", "BANDUNG", "07-08-1985"},
+           {"Tempat/Tgl Lahir : BANDUNG, 7-8-1985", "BANDUNG", "07-08-1985"},
+           {"Tempat/Tgl Lahir : BANDUNG, 07081985", "BANDUNG", "07-08-1985"},
+           {"Tempat/Tgl Lahir : BANDUNG, O7-08-l985", "BANDUNG", "07-08-1985"},
+           {"Tempat/Tgl Lahir : BANDUNG , 07/08/1985", "BANDUNG", "07-08-1985"},
+           {"Tempat/Tgl Lahir : BANDUNQ, 07-08-1985", "BANDUNG", "07-08-1985"},
+           {"Tempat/Tgl Lahir : TANJUNG BALAI KARIMUN, 31-12-2000", "TANJUNG BALAI KARIMUN", "31-12-2000"},
+           {"Tempat/Tgl Lahir : KOTA BANDUNG, 07-08-1985", "BANDUNG", "07-08-1985"},
+           {"Tempat/Tgl Lahir : KOTABARU, 29-02-2000", "KOTABARU", "29-02-2000"},
+       }) {
+    const reader::ParsedCard p = Parse(CardWith(4, c.line));
+    EXPECT_EQ(p.card.birth_place().value(), c.place) << c.line;
+    EXPECT_EQ(p.card.birth_date().value(), c.date) << c.line;
+    EXPECT_TRUE(p.card.birth_date().has_date_value()) << c.line;
+  }
+}
+
+TEST(FieldParserTest, PlaceAndDateHaveSeparateBoxes) {
+  const reader::ParsedCard p = Parse(CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-08-1985"));
+  ASSERT_EQ(p.card.birth_place().polygons_size(), 1);
+  ASSERT_EQ(p.card.birth_date().polygons_size(), 1);
+  EXPECT_LT(p.card.birth_place().polygons(0).vertices(1).x(), p.card.birth_date().polygons(0).vertices(0).x());
+  EXPECT_EQ(p.card.birth_place().raw_text(), "BANDUNG,");
+  EXPECT_EQ(p.card.birth_date().raw_text(), "07-08-1985");
+}
+
+TEST(FieldParserTest, InvalidBirthDateKeptWithoutDateValue) {
+  reader::ParsedCard p = Parse(CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 31-02-1985"));
+  EXPECT_EQ(p.card.birth_place().value(), "BANDUNG");
+  EXPECT_EQ(p.card.birth_date().value(), "31-02-1985");
+  EXPECT_FALSE(p.card.birth_date().has_date_value());
+  EXPECT_LT(p.card.birth_date().confidence(), 50);
+  // Only a place: no date field.
+  p = Parse(CardWith(4, "Tempat/Tgl Lahir : BANDUNG"));
+  EXPECT_EQ(p.card.birth_place().value(), "BANDUNG");
+  EXPECT_FALSE(p.card.has_birth_date());
+}
+
+TEST(FieldParserTest, ValidUntilDate) {
+  const reader::ParsedCard p = Parse(CardWith(14, "Berlaku Hingga : 17-08-2027"));
+  EXPECT_EQ(p.card.valid_until().value(), "17-08-2027");
+  ASSERT_TRUE(p.card.valid_until().has_date_value());
+  EXPECT_EQ(p.card.valid_until().date_value().year(), 2027);
+  EXPECT_EQ(p.card.valid_until().date_value().month(), 8);
+  EXPECT_EQ(p.card.valid_until().date_value().day(), 17);
+  const reader::ParsedCard q = Parse(CardWith(14, "Berlaku Hingga : 17 - O8 - 2027"));
+  EXPECT_EQ(q.card.valid_until().value(), "17-08-2027");
+  EXPECT_TRUE(q.card.valid_until().has_date_value());
+}
+
+// ---------------------------------------------------------------------------
+// RT/RW and address
+
+TEST(FieldParserTest, RtRwForms) {
+  for (const char* line : {"RT/RW : 001/002", "RT/RW : 001 / 002", "RT/RW : 1/2", "RT/RW : 0O1/0O2", "RT/RW 001002",
+                           "RTRW : 001/002", "RT/RW : 001/002 ~"}) {
+    EXPECT_EQ(Parse(CardWith(7, line)).card.rt_rw().value(), "001/002") << line;
+  }
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 014/000")).card.rt_rw().value(), "014/000");
+}
+
+TEST(FieldParserTest, MultiLineAddress) {
+  std::vector<std::string> card = CleanCard();
+  card[6] = "Alamat : JL. MERDEKA NO. 10";
+  card.insert(card.begin() + 7, "KOMPLEK GRIYA INDAH BLOK C");
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.address().value(), "JL. MERDEKA NO. 10 KOMPLEK GRIYA INDAH BLOK C");
+  ASSERT_EQ(p.card.address().polygons_size(), 1);
+  const auto& v = p.card.address().polygons(0).vertices();
+  EXPECT_EQ(v[0].y(), 10 + 40 * 6);
+  EXPECT_EQ(v[2].y(), 10 + 40 * 7 + 30);
+  EXPECT_EQ(p.card.rt_rw().value(), "001/002");
+  EXPECT_EQ(p.card.village().value(), "SUKAMAJU");
+}
+
+TEST(FieldParserTest, AddressSkipsSpecksAndKeepsRtRwSeparate) {
+  std::vector<std::string> card = CleanCard();
+  card.insert(card.begin() + 7, "i .");
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.address().value(), "JL. MERDEKA NO. 10");
+  // RT/RW label unreadable: its numbers are not taken into the address.
+  const reader::ParsedCard q = Parse(CardWith(7, "XX/YY 001/002"));
+  EXPECT_EQ(q.card.address().value(), "JL. MERDEKA NO. 10");
+  EXPECT_EQ(q.card.rt_rw().value(), "001/002");
+  EXPECT_LT(q.card.rt_rw().confidence_field(), 50);
+}
+
+TEST(FieldParserTest, ClosedValueSplitOntoNextLine) {
+  std::vector<std::string> card = CleanCard();
+  card[11] = "Status Perkawinan :";
+  card.insert(card.begin() + 12, "BELUM KAWIN");
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.marital_status().value(), "BELUM KAWIN");
+  EXPECT_EQ(p.card.occupation().value(), "KARYAWAN SWASTA");
+}
+
+// ---------------------------------------------------------------------------
+// Header and regions
+
+TEST(FieldParserTest, HeaderVariants) {
+  struct Case {
+    const char* province_line;
+    const char* city_line;
+    const char* province;
+    const char* city;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"PROVlNSI JAWA BARAT", "KABUPATEN BANDUNG", "JAWA BARAT", "BANDUNG"},
+           {"PROVINSI JAWA BARAT", "KAB. BANDUNG", "JAWA BARAT", "BANDUNG"},
+           {"PROVINSI JAWA BARAT", "KAB.BANDUNG", "JAWA BARAT", "BANDUNG"},
+           {"PROVINSI JAWA BARAT", "KABUPATEM BANDUNG", "JAWA BARAT", "BANDUNG"},
+           {"PR0VINSI JAVVA BARAT", "KABUPATEN BANDUNQ", "JAWA BARAT", "BANDUNG"},
+           {"| PROVINSI JAWA BARAT ~", "KABUPATEN BANDUNG .", "JAWA BARAT", "BANDUNG"},
+       }) {
+    std::vector<std::string> card = CleanCard();
+    card[0] = c.province_line;
+    card[1] = c.city_line;
+    const reader::ParsedCard p = Parse(card);
+    EXPECT_EQ(p.card.province().value(), c.province) << c.province_line;
+    EXPECT_EQ(p.card.city_regency().value(), c.city) << c.city_line;
+    EXPECT_EQ(p.labels_found, 15);
+  }
+}
+
+TEST(FieldParserTest, JakartaHeaderWithoutKotaPrefix) {
+  std::vector<std::string> card = CleanCard();
+  card[0] = "PROVINSI DKI JAKARTA";
+  card[1] = "JAKARTA SELATAN";
+  card[2] = "NIK : 3174014708850003";
+  card[8] = "Kel/Desa : TEBET BARAT";
+  card[9] = "Kecamatan : TEBET";
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.province().value(), "DKI JAKARTA");
+  EXPECT_EQ(p.card.city_regency().value(), "JAKARTA SELATAN");
+  EXPECT_EQ(p.card.district().value(), "TEBET");
+  EXPECT_EQ(p.card.village().value(), "TEBET BARAT");
+  EXPECT_EQ(p.card.nik().value(), "3174014708850003");
+}
+
+TEST(FieldParserTest, KotaHeader) {
+  std::vector<std::string> card = CleanCard();
+  card[0] = "PROVINSI JAWA TENGAH";
+  card[1] = "KOTA SEMARANG";
+  card[2] = "NIK : 3374014708850003";
+  card[8] = "Kel/Desa : KEMBANGSAR1";
+  card[9] = "Kecamatan : SEMARANG TENGAH";
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.province().value(), "JAWA TENGAH");
+  EXPECT_EQ(p.card.city_regency().value(), "SEMARANG");
+  EXPECT_EQ(p.card.district().value(), "SEMARANG TENGAH");
+  EXPECT_EQ(p.card.village().value(), "KEMBANGSARI");
+}
+
+TEST(FieldParserTest, RegionSnappingViaNik) {
+  std::vector<std::string> card = CleanCard();
+  card[0] = "PROVINSI JAWA BARAK";
+  card[1] = "KABUPATEN BANDUMG";
+  card[8] = "Kel/Desa : SUKAMAJO";
+  card[9] = "Kecamatan : CIBIRI";
+  const reader::ParsedCard p = Parse(card);
+  ExpectCleanValues(p.card);
+  EXPECT_EQ(p.card.village().raw_text(), "SUKAMAJO");
+  EXPECT_LT(p.card.village().confidence(), 90);
+  // A village of the district, misread more heavily.
+  EXPECT_EQ(Parse(CardWith(8, "Kel/Desa : CIBIRU WETAM")).card.village().value(), "CIBIRU WETAN");
+  EXPECT_EQ(Parse(CardWith(8, "Kel/Desa : CINUMUK")).card.village().value(), "CINUNUK");
+}
+
+TEST(FieldParserTest, RegionSnappingWithoutNik) {
+  std::vector<std::string> card = CleanCard();
+  card[0] = "PROVINSI JAWA BARAK";
+  card[1] = "KABUPATEN BANDUMG";
+  card[2] = "NIK : ~";
+  card[8] = "Kel/Desa : SUKAMAJO";
+  card[9] = "Kecamatan : CIBIRI";
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_FALSE(p.card.has_nik());
+  EXPECT_EQ(p.card.province().value(), "JAWA BARAT");
+  EXPECT_EQ(p.card.city_regency().value(), "BANDUNG");
+  EXPECT_EQ(p.card.district().value(), "CIBIRU");
+  EXPECT_EQ(p.card.village().value(), "SUKAMAJU");
+}
+
+TEST(FieldParserTest, TextNamingAnotherRegionIsTrusted) {
+  // The NIK says Kabupaten Bandung, the header says Jawa Tengah / Semarang.
+  std::vector<std::string> card = CleanCard();
+  card[0] = "PROVINSI JAWA TENGAH";
+  card[1] = "KOTA SEMARANG";
+  card[9] = "Kecamatan : SEMARANG TENGAH";
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.province().value(), "JAWA TENGAH");
+  EXPECT_EQ(p.card.city_regency().value(), "SEMARANG");
+  EXPECT_EQ(p.card.district().value(), "SEMARANG TENGAH");
+}
+
+TEST(FieldParserTest, UnknownRegionTextKept) {
+  std::vector<std::string> card = CleanCard();
+  card[9] = "Kecamatan : ANTAH BERANTAH";
+  card[8] = "Kel/Desa : ENTAH DIMANA";
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.district().value(), "ANTAH BERANTAH");
+  EXPECT_EQ(p.card.village().value(), "ENTAH DIMANA");
+  EXPECT_FLOAT_EQ(p.card.district().confidence(), 90);
+}
+
+TEST(FieldParserTest, EmptyDirectoryStillParses) {
+  auto empty = reader::RegionDirectory::Parse("", "");
+  ASSERT_TRUE(empty.ok());
+  const reader::ParsedCard p = reader::ParseKtpText(MakeLines(CleanCard()), *empty);
+  ExpectCleanValues(p.card);
+}
+
+TEST(FieldParserTest, EmbeddedDirectory) {
+  std::vector<std::string> card = CleanCard();
+  card[1] = "KABUPATEN BANDUMG";
+  card[9] = "Kecamatan : CILEUNYl";
+  card[2] = "NIK : 3204054708850003";
+  const reader::ParsedCard p = reader::ParseKtpText(MakeLines(card), reader::RegionDirectory::Embedded());
+  EXPECT_EQ(p.card.province().value(), "JAWA BARAT");
+  EXPECT_EQ(p.card.city_regency().value(), "BANDUNG");
+  EXPECT_EQ(p.card.birth_place().value(), "BANDUNG");
+  EXPECT_EQ(p.card.district().value(), "CILEUNYI");
+  const reader::ParsedCard q = reader::ParseKtpText(MakeLines(CleanCard()), reader::RegionDirectory::Embedded());
+  EXPECT_EQ(q.card.name().value(), "SITI NURHALIZA");
+  EXPECT_EQ(q.labels_found, 15);
+}
+
+TEST(FieldParserTest, EmbeddedDirectoryJakarta) {
+  std::vector<std::string> card = CleanCard();
+  card[0] = "PROVINSI DKI JAKARTA";
+  card[1] = "JAKARTA SELATAN";
+  card[2] = "NIK : 3174014708850003";
+  card[8] = "Kel/Desa : TEBET BARAT";
+  card[9] = "Kecamatan : TEBET";
+  const reader::ParsedCard p = reader::ParseKtpText(MakeLines(card), reader::RegionDirectory::Embedded());
+  EXPECT_EQ(p.card.city_regency().value(), "JAKARTA SELATAN");
+  EXPECT_EQ(p.card.district().value(), "TEBET");
+  EXPECT_EQ(p.card.village().value(), "TEBET BARAT");
+}
+
+// ---------------------------------------------------------------------------
+// Positional fallback
+
+TEST(FieldParserTest, UnreadableLabelFallsBackToPosition) {
+  const reader::ParsedCard p = Parse(CardWith(9, "Xyzqwv : CIBIRU"));
+  EXPECT_EQ(p.card.district().value(), "CIBIRU");
+  EXPECT_LT(p.card.district().confidence_field(), 50);
+  EXPECT_EQ(p.labels_found, 14);
+  const reader::ParsedCard q = Parse(CardWith(10, "Xgxmq ISLAM"));
+  EXPECT_EQ(q.card.religion().value(), "ISLAM");
+}
+
+TEST(FieldParserTest, MissingLinesLeaveFieldsUnset) {
+  std::vector<std::string> card = CleanCard();
+  card.erase(card.begin() + 9);  // no Kecamatan line at all
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_FALSE(p.card.has_district());
+  EXPECT_EQ(p.card.village().value(), "SUKAMAJU");
+  EXPECT_EQ(p.card.religion().value(), "ISLAM");
+  EXPECT_EQ(p.labels_found, 14);
+}
+
+// ---------------------------------------------------------------------------
+// Garbage
+
+TEST(FieldParserTest, EmptyInput) {
+  const reader::ParsedCard p = reader::ParseKtpText({}, TestRegions());
+  EXPECT_EQ(p.labels_found, 0);
+  EXPECT_EQ(p.card.ByteSizeLong(), 0u);
+  const reader::ParsedCard q = Parse({"", "   ", "~ ~ |", ""});
+  EXPECT_EQ(q.labels_found, 0);
+  EXPECT_EQ(q.card.ByteSizeLong(), 0u);
+}
+
+TEST(FieldParserTest, NoLabels) {
+  const reader::ParsedCard p = Parse({"THE QUICK BROWN FOX", "JUMPS OVER", "THE LAZY DOG 12345"});
+  EXPECT_EQ(p.labels_found, 0);
+  EXPECT_FALSE(p.card.has_name());
+  EXPECT_FALSE(p.card.has_nik());
+}
+
+TEST(FieldParserTest, NonUtf8BytesAreDropped) {
+  std::vector<std::string> card = CleanCard();
+  card[3] = "Nama : SITI \xff\xfe NURHAL\xc3\x28IZA";
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.name().value(), "SITI NURHAL(IZA");
+  std::string serialised;
+  EXPECT_TRUE(p.card.SerializeToString(&serialised));
+}
+
+TEST(FieldParserTest, HugeLines) {
+  std::vector<std::string> card = CleanCard();
+  card[6] = "Alamat : " + std::string(200000, 'A');
+  card.push_back(std::string(100000, ':'));
+  std::string words;
+  for (int i = 0; i < 20000; ++i) words += "Nama ";
+  card.push_back(words);
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.name().value(), "SITI NURHALIZA");
+  EXPECT_LE(p.card.address().value().size(), 1024u);
+}
+
+TEST(FieldParserTest, ManyLines) {
+  std::vector<std::string> card;
+  for (int i = 0; i < 5000; ++i) card.push_back("Nama : X");
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.name().value(), "X");
+}
+
+TEST(FieldParserTest, RandomBytesNeverCrash) {
+  std::mt19937 rng(12345);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> len(0, 120);
+  std::uniform_int_distribution<int> count(0, 25);
+  const std::vector<std::string> clean = CleanCard();
+  for (int iter = 0; iter < 400; ++iter) {
+    std::vector<reader::OcrLine> lines;
+    const int n = count(rng);
+    for (int i = 0; i < n; ++i) {
+      std::string text;
+      // Half the time, a real line with random damage; else pure noise.
+      if (iter % 2 == 0) {
+        text = clean[static_cast<size_t>(i) % clean.size()];
+        for (int k = 0; k < 5 && !text.empty(); ++k) text[static_cast<size_t>(byte(rng)) % text.size()] = static_cast<char>(byte(rng));
+      } else {
+        const int l = len(rng);
+        for (int k = 0; k < l; ++k) text.push_back(static_cast<char>(byte(rng)));
+      }
+      reader::OcrLine line = MakeLine(text, i, static_cast<float>(byte(rng)) - 50);
+      if (iter % 3 == 0) line.words.clear();
+      if (iter % 5 == 0 && !line.words.empty()) line.words[0].box = {-5, -5, -10, -10};
+      lines.push_back(line);
+    }
+    const reader::ParsedCard p = reader::ParseKtpText(lines, TestRegions());
+    EXPECT_GE(p.labels_found, 0);
+    EXPECT_LE(p.labels_found, 15);
+    std::string serialised;
+    EXPECT_TRUE(p.card.SerializeToString(&serialised));
+    const auto* desc = p.card.GetDescriptor();
+    const auto* refl = p.card.GetReflection();
+    for (int i = 0; i < desc->field_count(); ++i) {
+      if (!refl->HasField(p.card, desc->field(i))) continue;
+      const auto& f = static_cast<const v1::KtpField&>(refl->GetMessage(p.card, desc->field(i)));
+      EXPECT_GE(f.confidence(), 0);
+      EXPECT_LE(f.confidence(), 100);
+      EXPECT_FALSE(f.value().empty());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ktp::reader
+
+namespace ktp::reader {
+namespace {
+
+TEST(FieldParserCorroborationTest, NikAgreeingWithBirthDateSexAndRegionIsTrustedDespiteLowOcrConfidence) {
+  std::vector<reader::OcrLine> lines = MakeLines(CleanCard());
+  lines[2] = MakeLine(CleanCard()[2], 2, /*confidence=*/45);  // the NIK line, read hesitantly
+  reader::ParsedCard p = reader::ParseKtpText(lines, TestRegions());
+  EXPECT_FLOAT_EQ(p.card.nik().confidence(), 90);
+
+  // The same hesitant NIK with a birth date that disagrees keeps its low confidence.
+  std::vector<std::string> texts = CleanCard();
+  for (auto& t : texts) {
+    if (t.rfind("Tempat", 0) == 0) t = "Tempat/Tgl Lahir : BANDUNG, 08-07-1985";
+  }
+  lines = MakeLines(texts);
+  lines[2] = MakeLine(texts[2], 2, 45);
+  p = reader::ParseKtpText(lines, TestRegions());
+  EXPECT_LT(p.card.nik().confidence(), 45);
+}
+
+}  // namespace
+}  // namespace ktp::reader

@@ -1,0 +1,187 @@
+// image_decoder: every accepted format decodes to BGR with the right pixels;
+// bad and oversized uploads get the same typed errors as the upstream's.
+#include "reader/image_decoder.h"
+
+#include <leptonica/allheaders.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/error_details.h"
+#include "gtest/gtest.h"
+
+namespace ktp::reader {
+namespace {
+
+// A 64×48 RGB test pattern: left half red, right half blue.
+PIX* MakePattern() {
+  PIX* pix = pixCreate(64, 48, 32);
+  for (int y = 0; y < 48; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      if (x < 32) {
+        pixSetRGBPixel(pix, x, y, 220, 20, 30);
+      } else {
+        pixSetRGBPixel(pix, x, y, 10, 40, 200);
+      }
+    }
+  }
+  return pix;
+}
+
+std::string Encode(PIX* pix, int format) {
+  l_uint8* data = nullptr;
+  size_t size = 0;
+  EXPECT_EQ(pixWriteMem(&data, &size, pix, format), 0);
+  std::string out(reinterpret_cast<char*>(data), size);
+  lept_free(data);
+  return out;
+}
+
+void ExpectPattern(const cv::Mat& m, int tolerance) {
+  ASSERT_EQ(m.type(), CV_8UC3);
+  ASSERT_EQ(m.cols, 64);
+  ASSERT_EQ(m.rows, 48);
+  const cv::Vec3b left = m.at<cv::Vec3b>(24, 8);    // BGR
+  const cv::Vec3b right = m.at<cv::Vec3b>(24, 56);
+  EXPECT_NEAR(left[2], 220, tolerance);
+  EXPECT_NEAR(left[1], 20, tolerance);
+  EXPECT_NEAR(left[0], 30, tolerance);
+  EXPECT_NEAR(right[2], 10, tolerance);
+  EXPECT_NEAR(right[0], 200, tolerance);
+}
+
+TEST(ImageDecoderTest, DecodesPngJpegTiff) {
+  PIX* pix = MakePattern();
+  for (int format : {IFF_PNG, IFF_JFIF_JPEG, IFF_TIFF_ZIP, IFF_TIFF_LZW}) {
+    SCOPED_TRACE(format);
+    absl::StatusOr<cv::Mat> m = reader::DecodeImage(Encode(pix, format), 1'000'000);
+    ASSERT_TRUE(m.ok()) << m.status();
+    ExpectPattern(*m, format == IFF_JFIF_JPEG ? 25 : 0);
+  }
+  pixDestroy(&pix);
+}
+
+TEST(ImageDecoderTest, DecodesGreyBinaryAndColormapped) {
+  PIX* rgb = MakePattern();
+  PIX* grey = pixConvertRGBToLuminance(rgb);
+  PIX* binary = pixThresholdToBinary(grey, 100);
+  PIX* cmapped = pixConvertRGBToColormap(rgb, 1);
+  ASSERT_NE(pixGetColormap(cmapped), nullptr);
+  for (PIX* p : {grey, binary, cmapped}) {
+    absl::StatusOr<cv::Mat> m = reader::DecodeImage(Encode(p, IFF_PNG), 1'000'000);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_EQ(m->type(), CV_8UC3);
+    EXPECT_EQ(m->cols, 64);
+  }
+  absl::StatusOr<cv::Mat> m = reader::DecodeImage(Encode(cmapped, IFF_PNG), 1'000'000);
+  ASSERT_TRUE(m.ok());
+  ExpectPattern(*m, 0);
+  // The luminance of red (220,20,30) is dark: a 1-bpp image keeps it black.
+  m = reader::DecodeImage(Encode(binary, IFF_TIFF_G4), 1'000'000);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->at<cv::Vec3b>(24, 8)[0], 0);
+  for (PIX* p : {rgb, grey, binary, cmapped}) pixDestroy(&p);
+}
+
+// A minimal hand-written PDF: one 200×100 pt page with a red square at
+// (20, 20)–(70, 70) pt from the bottom left. Offsets are computed, so the
+// xref table is valid.
+std::string TinyPdf() {
+  const std::string content = "1 0 0 rg 20 20 50 50 re f\n";
+  std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>",
+      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R /Resources << >> >>",
+      absl::StrCat("<< /Length ", content.size(), " >>\nstream\n", content, "endstream"),
+  };
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    absl::StrAppend(&pdf, i + 1, " 0 obj\n", objects[i], "\nendobj\n");
+  }
+  const size_t xref = pdf.size();
+  absl::StrAppend(&pdf, "xref\n0 ", objects.size() + 1, "\n0000000000 65535 f \n");
+  for (size_t off : offsets) {
+    char line[32];
+    std::snprintf(line, sizeof line, "%010zu 00000 n \n", off);
+    pdf += line;
+  }
+  absl::StrAppend(&pdf, "trailer\n<< /Size ", objects.size() + 1, " /Root 1 0 R >>\nstartxref\n", xref,
+                  "\n%%EOF\n");
+  return pdf;
+}
+
+TEST(ImageDecoderTest, RendersFirstPdfPage) {
+  absl::StatusOr<cv::Mat> m = reader::DecodeImage(TinyPdf(), 40'000'000);
+  ASSERT_TRUE(m.ok()) << m.status();
+  // 200 × 100 pt at 200 dpi.
+  EXPECT_NEAR(m->cols, 556, 1);
+  EXPECT_NEAR(m->rows, 278, 1);
+  // Inside the square (45, 45 pt from bottom left) red; outside white paper.
+  const cv::Vec3b in = m->at<cv::Vec3b>(m->rows - 125, 125);
+  EXPECT_GT(in[2], 200);
+  EXPECT_LT(in[1], 60);
+  const cv::Vec3b out = m->at<cv::Vec3b>(10, 500);
+  EXPECT_GT(out[0], 240);
+  EXPECT_GT(out[1], 240);
+}
+
+TEST(ImageDecoderTest, LargePdfPageIsRenderedSmaller) {
+  // 200 × 100 pt at 200 dpi is ~155k pixels; allow a quarter of that.
+  absl::StatusOr<cv::Mat> m = reader::DecodeImage(TinyPdf(), 40'000);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_LE(static_cast<long>(m->total()), 40'000);
+}
+
+TEST(ImageDecoderTest, GarbageIsFileInvalidFormat) {
+  for (std::string bytes : {std::string("not an image at all"), std::string(),
+                            std::string("\x89PNG\r\n\x1a\n garbage after the magic", 30),
+                            std::string("%PDF-1.4 broken")}) {
+    absl::StatusOr<cv::Mat> m = reader::DecodeImage(bytes, 1'000'000);
+    ASSERT_FALSE(m.ok());
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(ErrorReason(m.status()), "FILE_INVALID_FORMAT");
+    EXPECT_TRUE(GetBadRequest(m.status()).has_value());
+  }
+}
+
+TEST(ImageDecoderTest, TruncatedJpegIsRefusedOrDecoded) {
+  PIX* pix = MakePattern();
+  std::string jpeg = Encode(pix, IFF_JFIF_JPEG);
+  pixDestroy(&pix);
+  // Half a JPEG: libjpeg may pad it (fine) or fail; it must never crash.
+  absl::StatusOr<cv::Mat> m = reader::DecodeImage(jpeg.substr(0, jpeg.size() / 2), 1'000'000);
+  if (!m.ok()) {
+    EXPECT_EQ(ErrorReason(m.status()), "FILE_INVALID_FORMAT");
+  }
+}
+
+TEST(ImageDecoderTest, TooManyPixelsIsRefusedFromTheHeader) {
+  PIX* pix = MakePattern();
+  absl::StatusOr<cv::Mat> m = reader::DecodeImage(Encode(pix, IFF_PNG), 64 * 48 - 1);
+  pixDestroy(&pix);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReason(m.status()), "IMAGE_TOO_LARGE");
+}
+
+TEST(ImageDecoderTest, JpegRoundTrip) {
+  cv::Mat bgr(40, 60, CV_8UC3, cv::Scalar(200, 100, 50));
+  absl::StatusOr<std::string> jpeg = reader::EncodeJpeg(bgr, 85);
+  ASSERT_TRUE(jpeg.ok()) << jpeg.status();
+  ASSERT_GE(jpeg->size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>((*jpeg)[0]), 0xFF);
+  EXPECT_EQ(static_cast<unsigned char>((*jpeg)[1]), 0xD8);
+  absl::StatusOr<cv::Mat> back = reader::DecodeImage(*jpeg, 1'000'000);
+  ASSERT_TRUE(back.ok());
+  const cv::Vec3b p = back->at<cv::Vec3b>(20, 30);
+  EXPECT_NEAR(p[0], 200, 6);
+  EXPECT_NEAR(p[1], 100, 6);
+  EXPECT_NEAR(p[2], 50, 6);
+  EXPECT_FALSE(reader::EncodeJpeg(cv::Mat(), 85).ok());
+}
+
+}  // namespace
+}  // namespace ktp::reader

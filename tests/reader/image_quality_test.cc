@@ -1,0 +1,202 @@
+// image_quality: each flag fires on an image degraded the way it describes and
+// stays off on the clean card.
+#include "reader/image_quality.h"
+
+#include "gtest/gtest.h"
+#include "tests/reader/card_test_image.h"
+
+namespace ktp::reader {
+namespace {
+
+reader::CardLocation Found(double angle = 0, bool cropped = false) {
+  reader::CardLocation loc;
+  loc.found = true;
+  loc.angle_deg = angle;
+  loc.cropped = cropped;
+  loc.aspect = layout::kAspect;
+  return loc;
+}
+
+v1::ImageQualities Judge(const cv::Mat& card, const reader::CardLocation& loc = Found(), int labels = 14) {
+  reader::KtpTextEvidence text;
+  text.labels_found = labels;
+  return reader::JudgeQuality(reader::MeasureQuality(card), loc, text);
+}
+
+int CountFlags(const v1::ImageQualities& q) {
+  return q.blurred() + q.bright() + q.copy() + q.cropped() + q.dark() + q.flash() + q.rotated() +
+         q.taken_from_screen();
+}
+
+TEST(ImageQualityTest, CleanCardHasNoFlagsAndIsAKtp) {
+  const v1::ImageQualities q = Judge(testing::DrawTestCard());
+  EXPECT_EQ(CountFlags(q), 0) << q.ShortDebugString();
+  EXPECT_TRUE(q.ktp());
+}
+
+TEST(ImageQualityTest, Dark) {
+  cv::Mat card = testing::DrawTestCard() * 0.35;
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.dark());
+  EXPECT_FALSE(q.bright());
+  EXPECT_FALSE(q.blurred());
+}
+
+TEST(ImageQualityTest, BrightWashedOut) {
+  cv::Mat card;
+  testing::DrawTestCard().convertTo(card, -1, 0.4, 160);  // low contrast, high level
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.bright()) << q.ShortDebugString();
+  EXPECT_FALSE(q.dark());
+  EXPECT_FALSE(q.copy());  // colour cannot be judged on a washed-out card
+}
+
+TEST(ImageQualityTest, Blurred) {
+  cv::Mat card;
+  cv::GaussianBlur(testing::DrawTestCard(), card, cv::Size(), 4.0);
+  EXPECT_TRUE(Judge(card).blurred());
+  // Mild blur is not flagged.
+  cv::GaussianBlur(testing::DrawTestCard(), card, cv::Size(), 0.8);
+  EXPECT_FALSE(Judge(card).blurred());
+}
+
+TEST(ImageQualityTest, GreyscaleIsACopy) {
+  cv::Mat grey, card;
+  cv::cvtColor(testing::DrawTestCard(), grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, card, cv::COLOR_GRAY2BGR);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.copy());
+  EXPECT_FALSE(q.bright());
+}
+
+TEST(ImageQualityTest, Flash) {
+  cv::Mat card = testing::DrawTestCard();
+  // A clipped white disc over ~6 % of the card, with a soft halo.
+  cv::circle(card, {300, 320}, 110, cv::Scalar(255, 255, 255), cv::FILLED, cv::LINE_AA);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.flash()) << reader::MeasureQuality(card).glare_fraction;
+  EXPECT_FALSE(q.bright());
+}
+
+TEST(ImageQualityTest, GeometryFlagsComeFromTheLocator) {
+  const cv::Mat card = testing::DrawTestCard();
+  EXPECT_TRUE(Judge(card, Found(15)).rotated());
+  EXPECT_TRUE(Judge(card, Found(-12)).rotated());
+  EXPECT_FALSE(Judge(card, Found(4)).rotated());
+  EXPECT_TRUE(Judge(card, Found(0, true)).cropped());
+}
+
+// The test card with red and blue swapped: a cream card (not the e-KTP's blue).
+cv::Mat CreamCard() {
+  cv::Mat card;
+  cv::cvtColor(testing::DrawTestCard(), card, cv::COLOR_BGR2RGB);
+  return card;
+}
+
+cv::Mat Blur(const cv::Mat& card) {
+  cv::Mat out;
+  cv::GaussianBlur(card, out, cv::Size(), 4.0);
+  return out;
+}
+
+v1::ImageQualities JudgeText(const cv::Mat& card, const reader::CardLocation& loc, int labels,
+                             bool province_header, bool valid_nik) {
+  reader::KtpTextEvidence text;
+  text.labels_found = labels;
+  text.province_header = province_header;
+  text.valid_nik = valid_nik;
+  return reader::JudgeQuality(reader::MeasureQuality(card), loc, text);
+}
+
+TEST(ImageQualityTest, KtpNeedsLabelsAndTheCardShape) {
+  const cv::Mat cream = CreamCard();
+  EXPECT_TRUE(Judge(cream, Found(), 6).ktp());
+  EXPECT_FALSE(Judge(cream, Found(), 2).ktp());  // "Nama" and "Alamat" are on other cards too
+  reader::CardLocation square = Found();
+  square.aspect = 1.0;
+  EXPECT_FALSE(Judge(testing::DrawTestCard(), square, 14).ktp());
+  EXPECT_FALSE(Judge(testing::DrawTestCard()).taken_from_screen());
+}
+
+TEST(ImageQualityTest, LightBlueIsMeasuredOnTheBackground) {
+  EXPECT_GE(reader::MeasureQuality(testing::DrawTestCard()).light_blue_fraction, 0.9);
+  EXPECT_GE(reader::MeasureQuality(Blur(testing::DrawTestCard())).light_blue_fraction, 0.9);
+  EXPECT_LE(reader::MeasureQuality(CreamCard()).light_blue_fraction, 0.05);
+  cv::Mat grey, card;
+  cv::cvtColor(testing::DrawTestCard(), grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, card, cv::COLOR_GRAY2BGR);
+  EXPECT_EQ(reader::MeasureQuality(card).light_blue_fraction, 0);
+}
+
+TEST(ImageQualityTest, DegradedCardIsAKtpWhenTwoTextCluesAgree) {
+  const cv::Mat cream = CreamCard();
+  // PROVINSI header + one more label; header + valid NIK; NIK + a label.
+  EXPECT_TRUE(JudgeText(cream, Found(), 2, true, false).ktp());
+  EXPECT_TRUE(JudgeText(cream, Found(), 1, true, true).ktp());
+  EXPECT_TRUE(JudgeText(cream, Found(), 1, false, true).ktp());
+  // One clue is not enough: the header alone, a NIK alone, labels alone.
+  EXPECT_FALSE(JudgeText(cream, Found(), 1, true, false).ktp());
+  EXPECT_FALSE(JudgeText(cream, Found(), 0, false, true).ktp());
+  EXPECT_FALSE(JudgeText(cream, Found(), 5, false, false).ktp());
+  // Without a card outline (the whole image taken as the card) clues do not count.
+  reader::CardLocation whole = Found();
+  whole.found = false;
+  EXPECT_FALSE(JudgeText(cream, whole, 2, true, true).ktp());
+}
+
+TEST(ImageQualityTest, LightBlueCardTooBlurredToReadIsAKtp) {
+  // Documented limitation: a light-blue ID-1 card with no readable text.
+  const v1::ImageQualities blue = JudgeText(Blur(testing::DrawTestCard()), Found(), 0, false, false);
+  EXPECT_TRUE(blue.ktp());
+  EXPECT_TRUE(blue.blurred());
+  // Sharp but without any KTP text: some other light-blue card.
+  EXPECT_FALSE(JudgeText(testing::DrawTestCard(), Found(), 0, false, false).ktp());
+  // Sharp light blue with one clue (a cropped card showing its NIK).
+  EXPECT_TRUE(JudgeText(testing::DrawTestCard(), Found(0, true), 0, false, true).ktp());
+  // Blurred, but cream: not a KTP.
+  EXPECT_FALSE(JudgeText(Blur(CreamCard()), Found(), 0, false, false).ktp());
+  // Blurred light blue, but not card-shaped or no outline.
+  reader::CardLocation square = Found();
+  square.aspect = 1.0;
+  EXPECT_FALSE(JudgeText(Blur(testing::DrawTestCard()), square, 0, false, false).ktp());
+  reader::CardLocation whole = Found();
+  whole.found = false;
+  EXPECT_FALSE(JudgeText(Blur(testing::DrawTestCard()), whole, 0, false, false).ktp());
+}
+
+TEST(ImageQualityTest, NoFlagsWithoutKtpEvidence) {
+  // A blurred, dark, rotated, cut-off cream "card" (a scene's blob) with no
+  // KTP text: not a KTP and nothing else claimed.
+  const cv::Mat scene = Blur(CreamCard()) * 0.35;
+  const v1::ImageQualities none = JudgeText(scene, Found(30, true), 0, false, false);
+  EXPECT_FALSE(none.ktp());
+  EXPECT_EQ(CountFlags(none), 0) << none.ShortDebugString();
+  // The same with one KTP label read: a failed KTP candidate says why.
+  const v1::ImageQualities some = JudgeText(scene, Found(30, true), 1, false, false);
+  EXPECT_FALSE(some.ktp());
+  EXPECT_TRUE(some.blurred());
+  EXPECT_TRUE(some.dark());
+  EXPECT_TRUE(some.rotated());
+  EXPECT_TRUE(some.cropped());
+  // Without an outline, ≥ 3 labels make it a candidate.
+  reader::CardLocation whole = Found();
+  whole.found = false;
+  EXPECT_EQ(CountFlags(JudgeText(scene, whole, 2, false, false)), 0);
+  EXPECT_TRUE(JudgeText(scene, whole, 3, false, false).blurred());
+}
+
+TEST(ImageQualityTest, LightCardAtModerateBrightnessIsNotWashedOut) {
+  // A cream card lifted ×1.12 (mean ≈ 230, dark text kept; a hard washed-out
+  // card is ≥ 237).
+  cv::Mat card;
+  CreamCard().convertTo(card, -1, 1.12, 0);
+  EXPECT_FALSE(Judge(card).bright()) << reader::MeasureQuality(card).mean_luma;
+}
+
+TEST(ImageQualityTest, EmptyImageDoesNotCrash) {
+  const reader::QualityMetrics m = reader::MeasureQuality(cv::Mat());
+  EXPECT_EQ(m.mean_luma, 0);
+}
+
+}  // namespace
+}  // namespace ktp::reader

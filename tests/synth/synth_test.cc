@@ -1,0 +1,227 @@
+// ktp-synth: determinism, identity consistency with the region table and the
+// NIK rules, vocabularies, decodable images, quality labels and ground-truth JSON.
+#include <leptonica/allheaders.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "rapidjson/document.h"
+#include "synth/card_renderer.h"
+#include "synth/identity.h"
+#include "synth/synth_set.h"
+#include "reader/region_directory.h"
+
+namespace ktp::synth {
+namespace {
+
+using reader::RegionDirectory;
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+Sample MustCard(uint64_t seed, int index, Level level) {
+  absl::StatusOr<Sample> s = MakeCard(seed, index, level);
+  EXPECT_TRUE(s.ok()) << s.status();
+  return s.ok() ? *std::move(s) : Sample{};
+}
+
+TEST(SynthTest, SameSeedSameBytesDifferentSeedDifferentBytes) {
+  for (Level level : {Level::kClean, Level::kModerate, Level::kHard}) {
+    const Sample a = MustCard(42, 3, level);
+    const Sample b = MustCard(42, 3, level);
+    const Sample c = MustCard(43, 3, level);
+    EXPECT_EQ(a.encoded, b.encoded) << LevelName(level);
+    EXPECT_EQ(a.ground_truth_json, b.ground_truth_json);
+    EXPECT_NE(a.encoded, c.encoded);
+    EXPECT_NE(a.fields.at("nik"), c.fields.at("nik"));
+  }
+  absl::StatusOr<Sample> x = MakeNonKtp(5, 1), y = MakeNonKtp(5, 1), z = MakeNonKtp(5, 2);
+  ASSERT_TRUE(x.ok() && y.ok() && z.ok());
+  EXPECT_EQ(x->encoded, y->encoded);
+  EXPECT_NE(x->encoded, z->encoded);
+}
+
+void CheckIdentity(const std::map<std::string, std::string>& f) {
+  const RegionDirectory& dir = RegionDirectory::Embedded();
+  ASSERT_EQ(f.size(), 17u);
+  for (const std::string& name : FieldNames()) {
+    ASSERT_TRUE(f.count(name)) << name;
+    EXPECT_FALSE(f.at(name).empty()) << name;
+    for (char c : f.at(name))
+      EXPECT_FALSE(std::islower(static_cast<unsigned char>(c))) << f.at(name);
+  }
+  const std::string& nik = f.at("nik");
+  ASSERT_EQ(nik.size(), 16u);
+  EXPECT_TRUE(std::all_of(nik.begin(), nik.end(), [](char c) { return c >= '0' && c <= '9'; }));
+
+  const std::string district_code = RegionDirectory::DistrictCodeOfNik(nik);
+  const reader::Region* district = dir.Find(district_code);
+  ASSERT_NE(district, nullptr) << nik;
+  EXPECT_EQ(district->level, 3);
+  EXPECT_EQ(district->ktp_name, f.at("district"));
+  const reader::Region* regency = dir.Find(district_code.substr(0, 5));
+  const reader::Region* province = dir.Find(district_code.substr(0, 2));
+  ASSERT_TRUE(regency != nullptr && province != nullptr);
+  EXPECT_EQ(regency->ktp_name, f.at("city_regency"));
+  EXPECT_EQ(province->ktp_name, f.at("province"));
+
+  bool village_found = false;
+  for (const reader::Region* v : dir.Children(district_code)) {
+    village_found |= v->level == 4 && v->ktp_name == f.at("village");
+  }
+  EXPECT_TRUE(village_found) << f.at("village") << " not in " << district_code;
+
+  // DDMMYY with DD + 40 for women; serial 0001–9999.
+  const std::string& bd = f.at("birth_date");  // DD-MM-YYYY
+  ASSERT_EQ(bd.size(), 10u);
+  const int day = std::stoi(bd.substr(0, 2));
+  const bool female = f.at("sex") == "PEREMPUAN";
+  EXPECT_EQ(std::stoi(nik.substr(6, 2)), day + (female ? 40 : 0));
+  EXPECT_EQ(nik.substr(8, 2), bd.substr(3, 2));
+  EXPECT_EQ(nik.substr(10, 2), bd.substr(8, 2));
+  const int year = std::stoi(bd.substr(6, 4));
+  EXPECT_GE(year, 1950);
+  EXPECT_LE(year, 2007);
+  EXPECT_NE(nik.substr(12, 4), "0000");
+
+  EXPECT_TRUE(Contains(Sexes(), f.at("sex")));
+  EXPECT_TRUE(Contains(Religions(), f.at("religion")));
+  EXPECT_TRUE(Contains(MaritalStatuses(), f.at("marital_status")));
+  EXPECT_TRUE(Contains(BloodTypes(), f.at("blood_type")));
+  EXPECT_TRUE(Contains(Occupations(), f.at("occupation")));
+  EXPECT_EQ(f.at("nationality"), "WNI");
+  EXPECT_TRUE(f.at("valid_until") == "SEUMUR HIDUP" || f.at("valid_until").size() == 10);
+  const std::string& rt_rw = f.at("rt_rw");
+  EXPECT_TRUE(rt_rw.size() == 7 && rt_rw[3] == '/') << rt_rw;
+  for (char c : f.at("name")) EXPECT_TRUE((c >= 'A' && c <= 'Z') || c == ' ' || c == '\'');
+  // Everything printed in the value column fits without condensing.
+  for (const char* key : {"name", "address", "village", "district", "occupation", "valid_until"}) {
+    EXPECT_TRUE(TextFits("value", f.at(key))) << f.at(key);
+  }
+  EXPECT_TRUE(TextFits("value", f.at("birth_place") + ", " + bd));
+}
+
+TEST(SynthTest, IdentitiesAreConsistentWithRegionsAndNikRules) {
+  for (int i = 0; i < 300; ++i) {
+    Rng rng(99, static_cast<uint64_t>(i), 1);
+    absl::StatusOr<Identity> id = MakeIdentity(rng, RegionDirectory::Embedded(), TextFits);
+    ASSERT_TRUE(id.ok()) << id.status();
+    CheckIdentity(id->Fields());
+    EXPECT_TRUE(TextFits("issue", id->issue_place));
+  }
+  for (int i = 0; i < 4; ++i) CheckIdentity(MustCard(7, i, Level::kClean).fields);
+}
+
+TEST(SynthTest, VocabulariesFitTheValueColumn) {
+  for (const auto* list : {&Religions(), &MaritalStatuses(), &Occupations(), &BloodTypes()}) {
+    for (const std::string& v : *list) EXPECT_TRUE(TextFits("value", v)) << v;
+  }
+  EXPECT_EQ(Religions().size(), 6u);
+  EXPECT_EQ(MaritalStatuses().size(), 4u);
+  EXPECT_EQ(BloodTypes().size(), 5u);
+  EXPECT_GE(Occupations().size(), 25u);
+}
+
+TEST(SynthTest, ImagesDecodeToPlausibleSizes) {
+  for (Level level : {Level::kClean, Level::kModerate, Level::kHard}) {
+    for (int i = 0; i < 3; ++i) {
+      const Sample s = MustCard(11, i, level);
+      PIX* pix = pixReadMem(reinterpret_cast<const l_uint8*>(s.encoded.data()), s.encoded.size());
+      ASSERT_NE(pix, nullptr) << s.file_name;
+      EXPECT_GE(pixGetWidth(pix), 1012 * 0.85 * 1.2);
+      EXPECT_LE(pixGetWidth(pix), 1012 * 1.15 * 1.6 + 800);
+      EXPECT_GE(pixGetHeight(pix), 638 * 0.85 * 1.2);
+      const bool jpeg = s.mime_type == "image/jpeg";
+      EXPECT_EQ(pixGetInputFormat(pix), jpeg ? IFF_JFIF_JPEG : IFF_PNG);
+      EXPECT_EQ(s.file_name.substr(s.file_name.size() - 4), jpeg ? ".jpg" : ".png");
+      pixDestroy(&pix);
+    }
+  }
+}
+
+TEST(SynthTest, QualityLabelsMatchRecordedDefects) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 24; ++i) {
+    const Sample s = MustCard(3, i, Level::kHard);
+    rapidjson::Document doc;
+    ASSERT_FALSE(doc.Parse(s.ground_truth_json.c_str()).HasParseError());
+    std::set<std::string> defects;
+    for (const auto& d : doc["augment"]["defects"].GetArray()) defects.insert(d.GetString());
+    EXPECT_GE(defects.size(), 1u);
+    EXPECT_LE(defects.size(), 2u);
+    ASSERT_EQ(s.qualities.size(), 9u);
+    for (const auto& [key, value] : s.qualities) {
+      if (key == "ktp") {
+        EXPECT_TRUE(value);
+      } else if (key == "taken_from_screen") {
+        EXPECT_FALSE(value);
+      } else {
+        EXPECT_EQ(value, defects.count(key) == 1) << key << " in " << s.file_name;
+      }
+      EXPECT_EQ(doc["qualities"][key.c_str()].GetBool(), value);
+    }
+    seen.insert(defects.begin(), defects.end());
+    const double rot = std::abs(doc["augment"]["rotation_deg"].GetDouble());
+    EXPECT_EQ(rot >= 12.0, defects.count("rotated") == 1) << rot;
+  }
+  EXPECT_GE(seen.size(), 6u);  // 24 draws cover (nearly) every defect
+  for (Level level : {Level::kClean, Level::kModerate}) {
+    for (int i = 0; i < 5; ++i) {
+      const Sample s = MustCard(3, i, level);
+      for (const auto& [key, value] : s.qualities) EXPECT_EQ(value, key == "ktp") << key;
+    }
+  }
+}
+
+TEST(SynthTest, NonKtpHasNoFieldsAndKtpFalse) {
+  for (int i = 0; i < 6; ++i) {
+    absl::StatusOr<Sample> s = MakeNonKtp(9, i);
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_FALSE(s->is_ktp);
+    EXPECT_TRUE(s->fields.empty());
+    EXPECT_FALSE(s->qualities.at("ktp"));
+    EXPECT_EQ(s->file_name.rfind("other-", 0), 0u);
+    rapidjson::Document doc;
+    ASSERT_FALSE(doc.Parse(s->ground_truth_json.c_str()).HasParseError());
+    EXPECT_FALSE(doc["is_ktp"].GetBool());
+    EXPECT_EQ(doc["fields"].MemberCount(), 0u);
+    PIX* pix = pixReadMem(reinterpret_cast<const l_uint8*>(s->encoded.data()), s->encoded.size());
+    ASSERT_NE(pix, nullptr);
+    pixDestroy(&pix);
+  }
+}
+
+TEST(SynthTest, GroundTruthJsonHasEverythingTheBenchmarkNeeds) {
+  const Sample s = MustCard(1, 17, Level::kModerate);
+  EXPECT_EQ(s.file_name, "card-000017.jpg");
+  EXPECT_EQ(JsonFileName(s), "card-000017.json");
+  rapidjson::Document doc;
+  ASSERT_FALSE(doc.Parse(s.ground_truth_json.c_str()).HasParseError());
+  EXPECT_STREQ(doc["image"].GetString(), "card-000017.jpg");
+  EXPECT_EQ(doc["seed"].GetUint64(), 1u);
+  EXPECT_EQ(doc["index"].GetInt(), 17);
+  EXPECT_STREQ(doc["level"].GetString(), "moderate");
+  EXPECT_STREQ(doc["mime_type"].GetString(), "image/jpeg");
+  EXPECT_TRUE(doc["is_ktp"].GetBool());
+  ASSERT_TRUE(doc["fields"].IsObject());
+  EXPECT_EQ(doc["fields"].MemberCount(), 17u);
+  for (const std::string& name : FieldNames()) {
+    ASSERT_TRUE(doc["fields"].HasMember(name.c_str())) << name;
+    EXPECT_EQ(s.fields.at(name), doc["fields"][name.c_str()].GetString());
+  }
+  EXPECT_TRUE(doc["issue_place"].IsString());
+  EXPECT_TRUE(doc["issue_date"].IsString());
+  ASSERT_TRUE(doc["card_quad"].IsArray());
+  EXPECT_EQ(doc["card_quad"].Size(), 4u);
+  const int q = doc["augment"]["jpeg_quality"].GetInt();
+  EXPECT_GE(q, 60);
+  EXPECT_LE(q, 90);
+}
+
+}  // namespace
+}  // namespace ktp::synth
