@@ -63,8 +63,10 @@ void GatewayAdmission::Admit(const service::AdmissionRequest& request, service::
     pending->identity.permit = std::shared_ptr<void>(
         nullptr, [counter](void*) { counter->fetch_sub(1, std::memory_order_acq_rel); });
     if (now > global.max_concurrent_calls()) {
-      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, "TOO_MANY_CONCURRENT_CALLS",
-                                 "the gateway is at its limit of concurrent calls; retry shortly",
+      // Its own reason: the process-wide --max-concurrent-calls answers
+      // TOO_MANY_CONCURRENT_CALLS, and an operator must tell which cap fired.
+      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, "POLICY_CONCURRENCY_LIMIT",
+                                 "the access policy's limit of concurrent calls is reached; retry shortly",
                                  {{"maxConcurrentCalls", std::to_string(global.max_concurrent_calls())}});
       AddQuotaViolation(s, "global", "concurrent calls");
       AddRetryInfo(s, absl::Milliseconds(200));

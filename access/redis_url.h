@@ -1,4 +1,4 @@
-// Parses --redis-url (redis://[:password@]host[:port][/db] or rediss is refused)
+// Parses --redis-url (redis://[:password@]host[:port][/db]; TLS rediss:// is refused)
 // with libcurl's URL parser, so IPv6 literals and percent-encoded passwords
 // work as in any other client.
 #ifndef KTP_ACCESS_REDIS_URL_H_

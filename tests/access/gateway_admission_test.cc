@@ -116,7 +116,8 @@ TEST(GatewayAdmissionTest, ConcurrencyCapReleasesItsSlotWhenTheCallEnds) {
   EXPECT_EQ(admission.concurrent_calls(), 2);
   auto c = Admit(admission, kBearer);
   EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(ErrorReason(c.status()), "TOO_MANY_CONCURRENT_CALLS");
+  // Not the reason of the server's own --max-concurrent-calls cap.
+  EXPECT_EQ(ErrorReason(c.status()), "POLICY_CONCURRENCY_LIMIT");
   EXPECT_TRUE(GetRetryInfo(c.status()).has_value());
   EXPECT_EQ(admission.concurrent_calls(), 2) << "a rejected call holds no slot";
   a = absl::UnknownError("call ended");  // drops the identity and its permit
