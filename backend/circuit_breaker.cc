@@ -1,6 +1,8 @@
 // The breaker's state machine and the per-endpoint decorator.
 #include "backend/circuit_breaker.h"
 
+#include "backend/failure_class.h"
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -22,22 +24,17 @@ const char* CircuitStateName(CircuitState state) {
 
 HealthOutcome ClassifyHealth(const absl::StatusOr<OcrResult>& result, bool timeout_counts) {
   if (result.ok()) return HealthOutcome::kSuccess;
-  if (result.status().code() == absl::StatusCode::kCancelled) return HealthOutcome::kIgnored;
-  const std::string reason = ErrorReason(result.status());
-  if (reason == "UPSTREAM_CONNECT_FAILED" || reason == "UPSTREAM_CONNECTION_FAILED" ||
-      reason == "UPSTREAM_TLS_FAILED" || reason == "UPSTREAM_UNAVAILABLE") {
-    return HealthOutcome::kFailure;
+  switch (ClassifyFailure(result.status()).health) {
+    case UpstreamHealth::kDown:
+      return HealthOutcome::kFailure;
+    case UpstreamHealth::kTimedOut:
+      return timeout_counts ? HealthOutcome::kFailure : HealthOutcome::kIgnored;
+    case UpstreamHealth::kAlive:
+      return HealthOutcome::kSuccess;
+    case UpstreamHealth::kUnrelated:
+      break;
   }
-  if (reason == "UPSTREAM_TIMEOUT") {
-    return timeout_counts ? HealthOutcome::kFailure : HealthOutcome::kIgnored;
-  }
-  // Not about the upstream: the gateway's own state, or no request was made.
-  if (reason.empty() || reason == "GATEWAY_SHUTTING_DOWN" || reason == "CREDENTIALS_UNAVAILABLE" ||
-      reason == "GATEWAY_INTERNAL" || reason == "UPSTREAM_CIRCUIT_OPEN") {
-    return HealthOutcome::kIgnored;
-  }
-  // The upstream answered (4xx, 429, an unusable body, an oversized answer): alive.
-  return HealthOutcome::kSuccess;
+  return HealthOutcome::kIgnored;
 }
 
 CircuitBreaker::CircuitBreaker(CircuitBreakerOptions options, const Clock* clock,

@@ -50,9 +50,10 @@ struct CircuitBreakerOptions {
 // What one finished call says about the upstream's health.
 enum class HealthOutcome { kSuccess, kFailure, kIgnored };
 
-// Upstream-health classification of a result: OK and answers that show a
-// working upstream (4xx, 429, unusable bodies) are successes; connect, reset,
-// TLS and 5xx failures (and timeouts when `timeout_counts`) are failures;
+// The breaker's view of ClassifyFailure (backend/failure_class.h, the one
+// table): OK and answers that show a working upstream (4xx, 429, a 500 the
+// input caused, unusable bodies) are successes; connect, reset, TLS and
+// 502/503/504 failures (and timeouts when `timeout_counts`) are failures;
 // cancellation, shutdown and the gateway's own errors are ignored.
 HealthOutcome ClassifyHealth(const absl::StatusOr<OcrResult>& result, bool timeout_counts);
 

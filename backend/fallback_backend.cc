@@ -5,18 +5,12 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "backend/failure_class.h"
 #include "common/error_details.h"
 
 namespace ktp::backend {
 
-bool ShouldFallBack(const absl::Status& status) {
-  // UNAVAILABLE is what the upstream stack answers for 5xx, connect / TLS /
-  // connection failures, an open circuit and missing credentials. Credentials
-  // the upstream rejects (401/403) also leave the gateway unable to use it.
-  if (status.code() == absl::StatusCode::kUnavailable) return true;
-  const std::string reason = ErrorReason(status);
-  return reason == "UPSTREAM_AUTHENTICATION_FAILED" || reason == "UPSTREAM_ACCESS_DENIED";
-}
+bool ShouldFallBack(const absl::Status& status) { return ClassifyFailure(status).falls_back; }
 
 namespace {
 

@@ -19,7 +19,8 @@
 namespace ktp::backend {
 
 // True when `status` (from the upstream stack) means "the upstream cannot
-// answer now" rather than "this request is wrong".
+// answer now" rather than "this request is wrong" or "the gateway is stopping"
+// (ClassifyFailure's falls_back, backend/failure_class.h).
 bool ShouldFallBack(const absl::Status& status);
 
 class FallbackBackend final : public OcrBackend {

@@ -1,6 +1,8 @@
 // Retry classification, full-jitter backoff and the rolling retry budget.
 #include "backend/retry_policy.h"
 
+#include "backend/failure_class.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -9,36 +11,11 @@
 namespace ktp::backend {
 
 RetryClassification ClassifyForRetry(const absl::Status& status) {
+  const FailureClass failure = ClassifyFailure(status);
   RetryClassification c;
-  if (status.ok()) return c;
-  const std::optional<google::rpc::ErrorInfo> info = GetErrorInfo(status);
-  if (!info) return c;
-  const std::string& reason = info->reason();
-  if (reason == "UPSTREAM_CONNECT_FAILED" && status.code() == absl::StatusCode::kUnavailable) {
-    c.retryable = true;
-    c.cause = "connect";
-  } else if (reason == "UPSTREAM_CONNECTION_FAILED" &&
-             status.code() == absl::StatusCode::kUnavailable) {
-    // The read has no side effect upstream, so a lost exchange is safe to redo.
-    c.retryable = true;
-    c.cause = "network";
-  } else if (reason == "UPSTREAM_UNAVAILABLE") {
-    auto it = info->metadata().find("httpStatus");
-    if (it != info->metadata().end() &&
-        (it->second == "502" || it->second == "503" || it->second == "504")) {
-      c.retryable = true;
-      c.cause = "http_5xx";
-    }
-  } else if (reason == "UPSTREAM_QUOTA_EXCEEDED") {
-    c.retryable = true;
-    c.cause = "http_429";
-  }
-  if (c.retryable) {
-    if (auto retry = GetRetryInfo(status)) {
-      c.min_delay = absl::Seconds(retry->retry_delay().seconds()) +
-                    absl::Nanoseconds(retry->retry_delay().nanos());
-    }
-  }
+  c.retryable = failure.retryable;
+  c.cause = failure.cause;
+  c.min_delay = failure.min_delay;
   return c;
 }
 

@@ -42,11 +42,9 @@ struct RetryClassification {
   absl::Duration min_delay = absl::ZeroDuration();
 };
 
-// Retryable: UPSTREAM_CONNECT_FAILED, UPSTREAM_CONNECTION_FAILED, UPSTREAM_UNAVAILABLE
-// with httpStatus 502/503/504 (not 500: the upstream crashed on this input and
-// would again) and UPSTREAM_QUOTA_EXCEEDED (429, waiting at least its RetryInfo).
-// Everything else — caller errors, auth, bad bodies, timeouts, cancellation,
-// an open circuit — is final.
+// The retry view of ClassifyFailure (backend/failure_class.h, the one table):
+// connect and connection failures, 502/503/504 and 429 (waiting at least its
+// RetryInfo) are retried; everything else is final.
 RetryClassification ClassifyForRetry(const absl::Status& status);
 
 // The wait before retry number `retry_index` (0 for the first retry), given a

@@ -44,12 +44,15 @@ backend::CircuitBreakerOptions Options() {
 TEST(ClassifyHealthTest, OnlyUpstreamHealthFailuresCount) {
   EXPECT_EQ(backend::ClassifyHealth(backend::OcrResult(), true), backend::HealthOutcome::kSuccess);
   for (absl::Status s : {Transport(TransportFailure::kConnect), Transport(TransportFailure::kNetwork),
-                         Transport(TransportFailure::kTls), Http(500), Http(502), Http(503), Http(504)}) {
+                         Transport(TransportFailure::kTls), Http(502), Http(503), Http(504)}) {
     EXPECT_EQ(backend::ClassifyHealth(s, true), backend::HealthOutcome::kFailure) << s;
   }
   EXPECT_EQ(backend::ClassifyHealth(Transport(TransportFailure::kTimeout), true), backend::HealthOutcome::kFailure);
   EXPECT_EQ(backend::ClassifyHealth(Transport(TransportFailure::kTimeout), false), backend::HealthOutcome::kIgnored);
-  for (absl::Status s : {Http(400), Http(401), Http(403), Http(415), Http(429), Http(404),
+  // A 500 is the upstream crashing on this input (not retried either): it
+  // answered, so it is alive; one tenant's bad uploads must not open the
+  // circuit for every tenant.
+  for (absl::Status s : {Http(400), Http(401), Http(403), Http(415), Http(429), Http(404), Http(500),
                          Transport(TransportFailure::kResponseTooLarge)}) {
     EXPECT_EQ(backend::ClassifyHealth(s, true), backend::HealthOutcome::kSuccess) << s;
   }
@@ -230,6 +233,26 @@ TEST(CircuitBreakingBackendTest, OpenCircuitAnswersAtOnceWithRetryInfoPerEndpoin
   EXPECT_THAT(changes, ::testing::ElementsAre(std::make_pair(backend::Endpoint::kRead, backend::CircuitState::kOpen),
                                               std::make_pair(backend::Endpoint::kRead, backend::CircuitState::kHalfOpen),
                                               std::make_pair(backend::Endpoint::kRead, backend::CircuitState::kClosed)));
+}
+
+TEST(CircuitBreakingBackendTest, FiveHundredsCausedByTheInputDoNotOpenIt) {
+  // The retry policy does not retry a 500 (the upstream crashed on this input);
+  // the breaker must not count it either, or one tenant's bad uploads would
+  // cut every tenant off the upstream.
+  FakeClock clock;
+  ScriptedBackend inner;
+  backend::CircuitBreakingBackendOptions options;
+  options.breaker = Options();
+  options.clock = &clock;
+  backend::CircuitBreakingBackend backend(&inner, options);
+  const absl::Time deadline = clock.Now() + absl::Seconds(30);
+  inner.script = {Http(500), Http(500), Http(500), Http(500), Http(500)};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(CallOnce(backend, backend::Endpoint::kRead, deadline).status().code(), absl::StatusCode::kUnavailable);
+  }
+  EXPECT_EQ(backend.state(backend::Endpoint::kRead), backend::CircuitState::kClosed);
+  EXPECT_TRUE(CallOnce(backend, backend::Endpoint::kRead, deadline).ok());
+  EXPECT_EQ(inner.starts, 6);
 }
 
 TEST(CircuitBreakingBackendTest, CallerErrorsAndShortDeadlineTimeoutsDoNotOpenIt) {

@@ -147,6 +147,19 @@ TEST(FallbackBackendTest, CallersOwnErrorsAreNotHidden) {
   }
 }
 
+TEST(FallbackBackendTest, TheGatewaysOwnShutdownIsNotAnsweredLocally) {
+  // GATEWAY_SHUTTING_DOWN is UNAVAILABLE like an upstream outage, but the
+  // gateway is stopping: starting an offline read now would outlive the drain.
+  ScriptedBackend upstream, local;
+  upstream.result = MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN", "stopping");
+  backend::FallbackBackend backend(&upstream, &local);
+  Outcome out;
+  StartRead(backend, out);
+  ASSERT_EQ(out.calls, 1);
+  EXPECT_EQ(ErrorReason(out.result->status()), "GATEWAY_SHUTTING_DOWN");
+  EXPECT_EQ(local.starts, 0);
+}
+
 TEST(FallbackBackendTest, LocalErrorIsReturnedAsIs) {
   ScriptedBackend upstream, local;
   upstream.result = Http(502);
