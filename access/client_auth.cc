@@ -10,12 +10,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 
 namespace ktp::access {
 namespace {
 
 absl::Status Unauthenticated(absl::string_view message) {
-  return MakeError(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED", message);
+  return MakeError(absl::StatusCode::kUnauthenticated, reasons::kUnauthenticated, message);
 }
 
 // Splits on `sep` outside double quotes.
@@ -93,21 +94,21 @@ absl::StatusOr<AuthenticatedCaller> Authenticate(const AccessPolicy& policy, con
     caller.tenant = policy.FindTenant(auth.anonymous_tenant());
   } else {
     if (client->disabled()) {
-      return MakeError(absl::StatusCode::kPermissionDenied, "CLIENT_DISABLED",
+      return MakeError(absl::StatusCode::kPermissionDenied, reasons::kClientDisabled,
                        "this client has been disabled");
     }
     caller.client_id = client->id();
     caller.tenant = policy.FindTenant(client->tenant());
   }
   if (caller.tenant == nullptr) {
-    return MakeError(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED", "no tenant for this caller");
+    return MakeError(absl::StatusCode::kPermissionDenied, reasons::kPermissionDenied, "no tenant for this caller");
   }
   if (caller.tenant->allowed_methods_size() > 0) {
     const absl::string_view name = service::MethodName(method);
     bool allowed = false;
     for (const auto& m : caller.tenant->allowed_methods()) allowed |= (m == name);
     if (!allowed) {
-      return MakeError(absl::StatusCode::kPermissionDenied, "METHOD_NOT_ALLOWED",
+      return MakeError(absl::StatusCode::kPermissionDenied, reasons::kMethodNotAllowed,
                        "this client may not call this method", {{"method", std::string(name)}});
     }
   }

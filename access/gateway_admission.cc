@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 #include "access/client_auth.h"
 
 namespace ktp::access {
@@ -65,7 +66,7 @@ void GatewayAdmission::Admit(const service::AdmissionRequest& request, service::
     if (now > global.max_concurrent_calls()) {
       // Its own reason: the process-wide --max-concurrent-calls answers
       // TOO_MANY_CONCURRENT_CALLS, and an operator must tell which cap fired.
-      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, "POLICY_CONCURRENCY_LIMIT",
+      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, reasons::kPolicyConcurrencyLimit,
                                  "the access policy's limit of concurrent calls is reached; retry shortly",
                                  {{"maxConcurrentCalls", std::to_string(global.max_concurrent_calls())}});
       AddQuotaViolation(s, "global", "concurrent calls");

@@ -11,13 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 
 namespace ktp::access {
 
 absl::Status RateLimitedError(const LimitDecision& decision, absl::string_view subject,
                               absl::string_view description) {
   if (decision.source == DecisionSource::kFailClosed) {
-    absl::Status status = MakeError(absl::StatusCode::kUnavailable, "RATE_LIMITER_UNAVAILABLE",
+    absl::Status status = MakeError(absl::StatusCode::kUnavailable, reasons::kRateLimiterUnavailable,
                                     "The rate limiter is unavailable; try again later.");
     if (decision.retry_after != absl::InfiniteDuration()) {
       AddRetryInfo(status, decision.retry_after);
@@ -25,7 +26,7 @@ absl::Status RateLimitedError(const LimitDecision& decision, absl::string_view s
     return status;
   }
   absl::Status status =
-      MakeError(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
+      MakeError(absl::StatusCode::kResourceExhausted, reasons::kRateLimited,
                 absl::StrCat("Rate limit exceeded for ", subject, "."),
                 {{"limitPerSecond", absl::StrCat(decision.limit)},
                  {"burst", absl::StrCat(decision.burst)},

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 
 namespace ktp::backend {
 
@@ -162,7 +163,7 @@ std::shared_ptr<OcrCall> CircuitBreakingBackend::Start(OcrRequest request, OcrCa
   const CircuitBreaker::Permit permit = breaker->TryAcquire();
   if (!permit.allowed) {
     absl::Status s = MakeError(
-        absl::StatusCode::kUnavailable, "UPSTREAM_CIRCUIT_OPEN",
+        absl::StatusCode::kUnavailable, reasons::kUpstreamCircuitOpen,
         "the OCR provider is failing; the gateway paused calls to it, retry after the delay",
         {{"endpoint", EndpointName(request.endpoint)},
          {"circuitState", CircuitStateName(breaker->state())}});

@@ -18,6 +18,7 @@
 #include "absl/strings/cord.h"
 #include "absl/synchronization/mutex.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 
 namespace ktp::backend {
 
@@ -61,11 +62,11 @@ struct RetryingBackend::Core {
 namespace {
 
 absl::Status Cancelled() {
-  return MakeError(absl::StatusCode::kCancelled, "CANCELLED", "the call was cancelled");
+  return MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "the call was cancelled");
 }
 
 absl::Status ShuttingDown() {
-  return MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
+  return MakeError(absl::StatusCode::kUnavailable, reasons::kGatewayShuttingDown,
                    "the gateway is shutting down");
 }
 

@@ -31,6 +31,9 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view reason,
   info.set_domain(std::string(kErrorDomain));
   for (const auto& [key, value] : metadata) (*info.mutable_metadata())[key] = value;
   SetDetail(status, kErrorInfoType, info);
+  // The reason again, plain, so classifying an error (retries, breaker,
+  // fallback, metrics, logs) reads a short string instead of parsing ErrorInfo.
+  status.SetPayload(kReasonPayload, absl::Cord(reason));
   return status;
 }
 
@@ -77,6 +80,8 @@ std::optional<google::rpc::QuotaFailure> GetQuotaFailure(const absl::Status& sta
 }
 
 std::string ErrorReason(const absl::Status& status) {
+  if (auto reason = status.GetPayload(kReasonPayload)) return std::string(*reason);
+  // Built elsewhere (e.g. a test's hand-made ErrorInfo): read the detail.
   auto info = GetErrorInfo(status);
   return info ? info->reason() : std::string();
 }
@@ -91,7 +96,7 @@ google::rpc::Status ToRpcStatus(const absl::Status& status) {
     any->set_value(std::string(*info));
   }
   status.ForEachPayload([&rpc](absl::string_view type_url, const absl::Cord& payload) {
-    if (type_url == kErrorInfoType) return;
+    if (type_url == kErrorInfoType || type_url == kReasonPayload) return;  // not a google.rpc detail
     auto* any = rpc.add_details();
     any->set_type_url(std::string(type_url));
     any->set_value(std::string(payload));

@@ -30,6 +30,10 @@ inline constexpr absl::string_view kBadRequestType =
 inline constexpr absl::string_view kQuotaFailureType =
     "type.googleapis.com/google.rpc.QuotaFailure";
 
+// Payload key of the plain ErrorInfo reason MakeError carries beside the detail
+// (for ErrorReason); never sent to clients (ToRpcStatus skips it).
+inline constexpr absl::string_view kReasonPayload = "ktp-gateway/reason";
+
 // Builds an error with an ErrorInfo{reason, kErrorDomain, metadata}.
 // `message` is developer-facing English and must never contain personal data
 // or secrets.
@@ -52,7 +56,8 @@ std::optional<google::rpc::RetryInfo> GetRetryInfo(const absl::Status& status);
 std::optional<google::rpc::BadRequest> GetBadRequest(const absl::Status& status);
 std::optional<google::rpc::QuotaFailure> GetQuotaFailure(const absl::Status& status);
 
-// The ErrorInfo reason, or "" when there is none.
+// The ErrorInfo reason, or "" when there is none. Cheap for errors built by
+// MakeError (a payload read, no proto parse).
 std::string ErrorReason(const absl::Status& status);
 
 // The google.rpc.Status for `status`: code, message and every detail payload

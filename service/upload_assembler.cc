@@ -5,19 +5,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 #include "service/image_sniffer.h"
 
 namespace ktp::service {
 namespace {
 
 absl::Status ProtocolError(absl::string_view field, absl::string_view message) {
-  absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "UPLOAD_PROTOCOL_VIOLATION", message);
+  absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, reasons::kUploadProtocolViolation, message);
   AddFieldViolation(s, field, message);
   return s;
 }
 
 absl::Status TooLarge(size_t limit, absl::string_view field, absl::string_view what) {
-  absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "IMAGE_TOO_LARGE",
+  absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, reasons::kImageTooLarge,
                              absl::StrCat(what, " exceeds the limit of ", limit, " bytes"),
                              {{"limitBytes", std::to_string(limit)}});
   AddFieldViolation(s, field, absl::StrCat("must be at most ", limit, " bytes"));
@@ -48,7 +49,7 @@ absl::Status UploadAssembler::OnMetadata(const v1::ImageMetadata& metadata) {
     return ProtocolError("metadata", "metadata must come before the first chunk");
   }
   if (!metadata.mime_type().empty() && ImageTypeFromMime(metadata.mime_type()) == ImageType::kUnknown) {
-    absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT",
+    absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, reasons::kFileInvalidFormat,
                                "mime_type must be image/png, image/jpeg, application/pdf or image/tiff");
     AddFieldViolation(s, "metadata.mime_type", "not an accepted image type");
     return s;
@@ -77,7 +78,7 @@ absl::Status UploadAssembler::OnChunk(std::string&& chunk) {
   if (budget_ != nullptr && !chunk.empty()) {
     // The gateway as a whole holds too many images: shed this one, not the process.
     if (!budget_->TryReserve(chunk.size())) {
-      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, "GATEWAY_OVERLOADED",
+      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, reasons::kGatewayOverloaded,
                                  "the gateway is holding too many images; retry shortly",
                                  {{"limitBytes", std::to_string(budget_->limit())}});
       AddRetryInfo(s, absl::Seconds(1));
@@ -99,7 +100,7 @@ absl::StatusOr<Upload> UploadAssembler::Finish() {
     return ProtocolError("metadata", "the stream ended before any metadata was sent");
   }
   if (image_.empty()) {
-    absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "NO_FILE",
+    absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, reasons::kNoFile,
                                "no image bytes were sent");
     AddFieldViolation(s, "chunk", "no image bytes were received");
     return s;
@@ -115,14 +116,14 @@ absl::StatusOr<Upload> UploadAssembler::Finish() {
   }
   const ImageType type = SniffImageType(absl::string_view(head, head_len));
   if (type == ImageType::kUnknown) {
-    absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT",
+    absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, reasons::kFileInvalidFormat,
                                "the upload is not a png, jpeg, pdf or tiff image");
     AddFieldViolation(s, "chunk", "not an accepted image format");
     return s;
   }
   if (!metadata_.mime_type().empty() && ImageTypeFromMime(metadata_.mime_type()) != type) {
     absl::Status s = MakeError(
-        absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT",
+        absl::StatusCode::kInvalidArgument, reasons::kFileInvalidFormat,
         absl::StrCat("mime_type says ", ExtensionOf(ImageTypeFromMime(metadata_.mime_type())),
                      " but the content is ", ExtensionOf(type)),
         {{"detectedMimeType", std::string(MimeTypeOf(type))}});

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 #include "telemetry/log.h"
 #include "service/grpc_status.h"
 #include "service/request_id.h"
@@ -59,7 +60,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     if (replaced) log::Debug("replaced an invalid x-request-id", {{"request_id", request_id_}});
     // Over the cap the call is refused at once: a queue would only grow.
     if (env_.max_concurrent_calls > 0 && active > env_.max_concurrent_calls) {
-      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, "TOO_MANY_CONCURRENT_CALLS",
+      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, reasons::kTooManyConcurrentCalls,
                                  "the gateway is at its limit of concurrent calls; retry shortly",
                                  {{"maxConcurrentCalls", std::to_string(env_.max_concurrent_calls)}});
       AddQuotaViolation(s, "gateway", "concurrent calls");
@@ -105,7 +106,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       StopIdleTimer();
       // Half-close (upload complete) or a broken/cancelled stream.
       if (context_->IsCancelled()) {
-        FinishWithError(MakeError(absl::StatusCode::kCancelled, "CANCELLED", "the call was cancelled"));
+        FinishWithError(MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "the call was cancelled"));
         return;
       }
       absl::StatusOr<Upload> upload = assembler_.Finish();
@@ -184,7 +185,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     }
     if (expired) {
       FinishWithError(MakeError(
-          absl::StatusCode::kDeadlineExceeded, "STREAM_IDLE_TIMEOUT",
+          absl::StatusCode::kDeadlineExceeded, reasons::kStreamIdleTimeout,
           absl::StrCat("no upload message arrived for ",
                        absl::FormatDuration(env_.stream_idle_timeout), "; send chunks without pausing"),
           {{"idleTimeoutSeconds",

@@ -1,6 +1,7 @@
 // GatewayMetrics: family definitions, children pre-created for every bounded
 // label combination, and the lock-free tenant table.
 #include "telemetry/metrics.h"
+#include "common/error_reasons.h"
 
 #include <grpcpp/grpcpp.h>
 #include <prometheus/counter.h>
@@ -193,9 +194,9 @@ GatewayMetrics::GatewayMetrics() : registry_(std::make_shared<prometheus::Regist
                         .Help("Calls answered by the local reader because the upstream was unavailable "
                               "(--fallback=local), by the upstream error's reason.")
                         .Register(r);
-  for (const char* reason : {"UPSTREAM_UNAVAILABLE", "UPSTREAM_CONNECT_FAILED", "UPSTREAM_TLS_FAILED",
-                             "UPSTREAM_CONNECTION_FAILED", "UPSTREAM_CIRCUIT_OPEN", "CREDENTIALS_UNAVAILABLE",
-                             "UPSTREAM_AUTHENTICATION_FAILED", "UPSTREAM_ACCESS_DENIED", "other"}) {
+  for (const char* reason : {reasons::kUpstreamUnavailable, reasons::kUpstreamConnectFailed, reasons::kUpstreamTlsFailed,
+                             reasons::kUpstreamConnectionFailed, reasons::kUpstreamCircuitOpen, reasons::kCredentialsUnavailable,
+                             reasons::kUpstreamAuthenticationFailed, reasons::kUpstreamAccessDenied, "other"}) {
     fallbacks_.emplace_back(reason, &fallbacks.Add({{"reason", reason}}));
   }
   generation_family_ = &prometheus::BuildGauge()

@@ -55,6 +55,28 @@ TEST(ErrorReasonTest, ReturnsReasonOrEmpty) {
   EXPECT_EQ(ErrorReason(absl::OkStatus()), "");
 }
 
+TEST(ErrorReasonTest, ReadsTheReasonCarriedBesideTheStatusWithoutParsing) {
+  // The plain reason travels beside the status: ErrorReason must not depend
+  // on the ErrorInfo detail (it is not parsed for every classification).
+  absl::Status s = MakeError(absl::StatusCode::kUnavailable, "UPSTREAM_UNAVAILABLE", "down");
+  s.SetPayload(kErrorInfoType, absl::Cord("not a proto"));
+  EXPECT_EQ(ErrorReason(s), "UPSTREAM_UNAVAILABLE");
+}
+
+TEST(ErrorReasonTest, AHandMadeErrorInfoStillHasItsReason) {
+  absl::Status s(absl::StatusCode::kInternal, "x");
+  google::rpc::ErrorInfo info;
+  info.set_reason("HAND_MADE");
+  s.SetPayload(kErrorInfoType, absl::Cord(info.SerializeAsString()));
+  EXPECT_EQ(ErrorReason(s), "HAND_MADE");
+}
+
+TEST(ToRpcStatusTest, TheCarriedReasonIsNeverSentAsADetail) {
+  const google::rpc::Status rpc = ToRpcStatus(MakeError(absl::StatusCode::kUnavailable, "R", "down"));
+  ASSERT_EQ(rpc.details_size(), 1);
+  EXPECT_EQ(rpc.details(0).type_url(), kErrorInfoType);
+}
+
 TEST(GetDetailTest, AbsentOnPlainStatus) {
   const absl::Status s = absl::InvalidArgumentError("plain");
   EXPECT_FALSE(GetErrorInfo(s).has_value());
