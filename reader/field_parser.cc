@@ -2,25 +2,32 @@
 // finding, value splitting and cleaning, NIK repair, vocabulary and region
 // snapping, and the per-field confidence / polygon / raw text.
 //
-// Shape of the parse:
-//   1. Sanitise every line (printable ASCII only, bounded sizes) and build its
-//      folded comparison key (ktp_vocabulary.h), remembering where each key
-//      character came from so a label match maps back to a text offset.
-//   2. Header: a PROVINSI line near the top, then the regency/city line.
-//   3. Labels: each line's start is matched against the 14 labels; inside the
-//      value, the next few labels in card order are looked for too (merged
-//      lines, "Jenis Kelamin : X Gol. Darah : Y").
-//   4. Unlabelled lines: address continuations, values split onto the next
-//      line, then positional fallback for labels that were not recognised.
-//   5. Per field: clean, repair, snap, score.
+// Shape of the parse (ParseKtpText, at the end):
+//   1. PrepareLines: sanitise every line (printable ASCII only, bounded
+//      sizes) and build its folded comparison key (ktp_vocabulary.h),
+//      remembering where each key character came from so a label match maps
+//      back to a text offset.
+//   2. LayOutCard: which line holds which field. FindHeader (PROVINSI, then
+//      the regency/city line), ReadLabelledLines (the 14 labels at line
+//      starts, and labels merged into a value: "Jenis Kelamin : X Gol. Darah :
+//      Y"), AttachUnlabelledLines (address continuations, values split onto
+//      the next line), PlaceMissingLabelsByPosition and FindNikWithoutLabel
+//      (labels that could not be read at all).
+//   3. Per field: clean, repair, snap, score (ExtractNik, ExtractBirth,
+//      EmitRtRw, ...); the NIK, birth date and sex are checked against each
+//      other before they are emitted (EmitNikBirthDateAndSex), and the region
+//      names snap against the NIK's district (EmitRegions).
 #include "reader/field_parser.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "absl/time/civil_time.h"
 #include "reader/ktp_vocabulary.h"
 
 namespace ktp::reader {
@@ -440,20 +447,10 @@ char DigitForConfusable(char c) {
 // ---------------------------------------------------------------------------
 // Dates
 
-struct Date {
-  int day = 0;
-  int month = 0;
-  int year = 0;
-};
-
-bool ValidDate(const Date& d) {
-  if (d.year < 1900 || d.year > 2200 || d.month < 1 || d.month > 12 || d.day < 1) return false;
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int days = kDays[d.month - 1];
-  const bool leap = (d.year % 4 == 0 && d.year % 100 != 0) || d.year % 400 == 0;
-  if (d.month == 2 && leap) days = 29;
-  return d.day <= days;
-}
+// The years a KTP date can name (birth dates, validity): anything outside is
+// a misread.
+constexpr int kMinYear = 1900;
+constexpr int kMaxYear = 2200;
 
 int ToInt(std::string_view digits) {
   int v = 0;
@@ -461,9 +458,21 @@ int ToInt(std::string_view digits) {
   return v;
 }
 
+// The calendar day the printed day, month and year name, if it exists and
+// lies within the years a KTP prints. Month lengths and leap years are
+// absl::CivilDay's: it normalises an impossible day (31-02 → 03-03,
+// 29-02-1900 → 01-03-1900), so the parts name a real day exactly when
+// normalising leaves them unchanged.
+std::optional<absl::CivilDay> CalendarDay(int day, int month, int year) {
+  if (year < kMinYear || year > kMaxYear) return std::nullopt;
+  const absl::CivilDay d(year, month, day);
+  if (d.year() != year || d.month() != month || d.day() != day) return std::nullopt;
+  return d;
+}
+
 // "07-08-1985", "07 - 08 - 1985", "7-8-1985", "07081985", with letter
-// confusions; false unless it is a valid calendar date.
-bool ParseDate(std::string_view text, Date* out, int* repairs) {
+// confusions (counted in `repairs`); nullopt unless it is a real calendar day.
+std::optional<absl::CivilDay> ParseDate(std::string_view text, int* repairs) {
   std::vector<std::string> groups;
   std::string current;
   int fixes = 0;
@@ -480,23 +489,19 @@ bool ParseDate(std::string_view text, Date* out, int* repairs) {
   if (!current.empty()) groups.push_back(std::move(current));
   std::string all;
   for (const std::string& g : groups) all += g;
-  Date d;
+  std::optional<absl::CivilDay> day;
   if (groups.size() == 3 && groups[0].size() <= 2 && groups[1].size() <= 2 && groups[2].size() == 4) {
-    d = {ToInt(groups[0]), ToInt(groups[1]), ToInt(groups[2])};
+    day = CalendarDay(ToInt(groups[0]), ToInt(groups[1]), ToInt(groups[2]));
   } else if (all.size() == 8) {
-    d = {ToInt(all.substr(0, 2)), ToInt(all.substr(2, 2)), ToInt(all.substr(4, 4))};
-  } else {
-    return false;
+    day = CalendarDay(ToInt(all.substr(0, 2)), ToInt(all.substr(2, 2)), ToInt(all.substr(4, 4)));
   }
-  if (!ValidDate(d)) return false;
-  *out = d;
-  if (repairs) *repairs = fixes;
-  return true;
+  if (day && repairs) *repairs = fixes;
+  return day;
 }
 
-std::string FormatDate(const Date& d) {
+std::string FormatDate(const absl::CivilDay& d) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%02d-%02d-%04d", d.day, d.month, d.year);
+  std::snprintf(buf, sizeof buf, "%02d-%02d-%04d", d.day(), d.month(), static_cast<int>(d.year()));
   return buf;
 }
 
@@ -535,8 +540,7 @@ struct FieldOut {
   Evidence evidence;
   double factor = 1.0;       // confidence multiplier for repairs and snaps
   float label_confidence = 0;
-  bool has_date = false;
-  Date date;
+  std::optional<absl::CivilDay> date;  // set for a value that is a real date
 };
 
 void Emit(const FieldOut& f, v1::KtpField* field) {
@@ -555,10 +559,10 @@ void Emit(const FieldOut& f, v1::KtpField* field) {
       v->set_y(ys[i]);
     }
   }
-  if (f.has_date) {
-    field->mutable_date_value()->set_year(f.date.year);
-    field->mutable_date_value()->set_month(f.date.month);
-    field->mutable_date_value()->set_day(f.date.day);
+  if (f.date) {
+    field->mutable_date_value()->set_year(static_cast<int32_t>(f.date->year()));
+    field->mutable_date_value()->set_month(f.date->month());
+    field->mutable_date_value()->set_day(f.date->day());
   }
 }
 
@@ -675,6 +679,7 @@ std::string StripRegencyPrefix(const std::string& s, const RegionDirectory& regi
 }
 
 // ---------------------------------------------------------------------------
+// Layout: which line holds which field
 
 struct FieldRead {
   bool found = false;       // label read in the text
@@ -683,410 +688,519 @@ struct FieldRead {
   std::vector<Piece> pieces;
 };
 
+// Owners of a line besides the labels.
 constexpr int kFree = -1;
 constexpr int kHeader = -2;
 
-// Whether a 16-digit NIK agrees with the birth date (DD, +40 for women; MM;
-// YY) and the sex read elsewhere on the card. Unknown (not read) counts as
-// agreeing: there is nothing to contradict.
-struct NikAgreement {
-  bool date = true;
-  bool sex = true;
-  bool date_checked = false;
-  bool sex_checked = false;
-  bool Corroborated() const { return date && sex && date_checked && sex_checked; }
+// A header line (PROVINSI, regency/city) once found.
+struct HeaderLine {
+  int line = -1;         // index into the lines; -1 = not found
+  size_t value = 0;      // text offset where the region name starts
+  double distance = 1;   // how far the printed prefix was from the expected one
+  bool found() const { return line >= 0; }
 };
 
-NikAgreement CheckNik(const std::string& nik, const Date* birth, const std::string& sex) {
-  NikAgreement a;
-  if (nik.size() != 16) return a;
-  int dd = ToInt(nik.substr(6, 2));
-  const bool female = dd > 40;
-  if (female) dd -= 40;
-  if (birth != nullptr) {
-    a.date_checked = true;
-    a.date = dd == birth->day && ToInt(nik.substr(8, 2)) == birth->month &&
-             ToInt(nik.substr(10, 2)) == birth->year % 100;
-  }
-  if (sex == "PEREMPUAN" || sex == "LAKI-LAKI") {
-    a.sex_checked = true;
-    a.sex = (sex == "PEREMPUAN") == female;
-  }
-  return a;
-}
+// What the layout passes find and hand on to each other: the prepared lines,
+// who owns each line, and where each label's value lies.
+struct CardLayout {
+  std::vector<Line> lines;
+  std::vector<int> owner;       // per line: a Label, kFree or kHeader
+  FieldRead reads[kLabelCount];
+  bool used[kLabelCount] = {};  // labels already matched: each is printed once
+  HeaderLine province;
+  HeaderLine city;
+};
 
-}  // namespace
-
-ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory& regions) {
-  ParsedCard out;
+// Every OCR line prepared for matching, dropping those with nothing readable:
+// blank and noise-only lines carry no field, and the bounded count keeps
+// garbage input cheap.
+std::vector<Line> PrepareLines(const std::vector<OcrLine>& input) {
   std::vector<Line> lines;
   for (size_t i = 0; i < input.size() && lines.size() < kMaxLines; ++i) {
     Line line = PrepareLine(input[i]);
-    if (!line.key.empty()) lines.push_back(std::move(line));  // blank/noise-only lines carry nothing
+    if (!line.key.empty()) lines.push_back(std::move(line));
   }
-  std::vector<int> owner(lines.size(), kFree);
-  FieldRead reads[kLabelCount];
-  bool used[kLabelCount] = {};
+  return lines;
+}
 
-  // --- Header: PROVINSI X, then KABUPATEN/KOTA Y (or a bare city name).
+// The PROVINSI line: it heads the card, so only the first lines are looked
+// at, and a couple of OCR errors in the word are tolerated.
+HeaderLine FindProvinceLine(const std::vector<Line>& lines) {
   static const std::string kProvinsi = FoldedKey("PROVINSI");
-  int province_line = -1, city_line = -1;
-  size_t province_value = 0, city_value = 0;
-  double province_distance = 1, city_distance = 1;
+  HeaderLine province;
   for (size_t i = 0; i < std::min<size_t>(lines.size(), 4); ++i) {
     const KeyMatch m = MatchAt(lines[i], 0, kProvinsi);
     if (m.edits <= 2) {
-      province_line = static_cast<int>(i);
-      province_distance = static_cast<double>(m.edits) / kProvinsi.size();
-      province_value = ValueStart(lines[i], lines[i].key_end[m.key_len - 1]);
+      province.line = static_cast<int>(i);
+      province.distance = static_cast<double>(m.edits) / kProvinsi.size();
+      province.value = ValueStart(lines[i], lines[i].key_end[m.key_len - 1]);
       break;
     }
   }
-  {
-    const size_t from = province_line >= 0 ? static_cast<size_t>(province_line) + 1 : 0;
-    const size_t to = province_line >= 0 ? from + 1 : std::min<size_t>(lines.size(), 3);
-    for (size_t i = from; i < std::min(to, lines.size()); ++i) {
-      const Line& line = lines[i];
-      if (MatchLineStart(line, used).label >= 0 || DigitHeavy(line.text)) continue;
-      const size_t prefix_end = CityPrefixEnd(line, 0);
-      if (prefix_end != std::string::npos) {
-        city_line = static_cast<int>(i);
-        city_value = ValueStart(line, prefix_end);
-        city_distance = 0;
-        break;
-      }
-      if (province_line >= 0 && AlnumCount(line.text) >= 3) {
-        // DKI Jakarta cards print the city without KOTA: trust the position.
-        city_line = static_cast<int>(i);
-        city_value = 0;
-        city_distance = 0.3;
+  return province;
+}
+
+// The regency/city line: right below PROVINSI (or among the first lines when
+// PROVINSI was not read), "KABUPATEN X" / "KOTA X", or a bare name under a
+// read PROVINSI. A line starting with a field label or mostly digits is a
+// field (the NIK), not the header.
+HeaderLine FindCityLine(const std::vector<Line>& lines, const HeaderLine& province,
+                        const bool used[kLabelCount]) {
+  HeaderLine city;
+  const size_t from = province.found() ? static_cast<size_t>(province.line) + 1 : 0;
+  const size_t to = province.found() ? from + 1 : std::min<size_t>(lines.size(), 3);
+  for (size_t i = from; i < std::min(to, lines.size()); ++i) {
+    const Line& line = lines[i];
+    if (MatchLineStart(line, used).label >= 0 || DigitHeavy(line.text)) continue;
+    const size_t prefix_end = CityPrefixEnd(line, 0);
+    if (prefix_end != std::string::npos) {
+      city.line = static_cast<int>(i);
+      city.value = ValueStart(line, prefix_end);
+      city.distance = 0;
+      break;
+    }
+    if (province.found() && AlnumCount(line.text) >= 3) {
+      // DKI Jakarta cards print the city without KOTA: trust the position.
+      city.line = static_cast<int>(i);
+      city.value = 0;
+      city.distance = 0.3;
+      break;
+    }
+  }
+  return city;
+}
+
+// The header first: its lines belong to no label, so the label passes below
+// must not take them as values.
+void FindHeader(CardLayout& layout) {
+  layout.province = FindProvinceLine(layout.lines);
+  layout.city = FindCityLine(layout.lines, layout.province, layout.used);
+  if (layout.province.found()) layout.owner[static_cast<size_t>(layout.province.line)] = kHeader;
+  if (layout.city.found()) layout.owner[static_cast<size_t>(layout.city.line)] = kHeader;
+}
+
+// A further label inside the value of `label` on the same line: OCR merges
+// neighbouring lines ("Jenis Kelamin : X Gol. Darah : Y"), so the next few
+// labels in card order are looked for, word by word, after the value start.
+// Unless the match is exact a colon must follow it: a value word that merely
+// resembles a label is not one. On a hit *value_end is cut to where it starts.
+LabelHit FindLabelInsideValue(const Line& line, int label, size_t value_start,
+                              const bool used[kLabelCount], size_t* value_end) {
+  LabelHit inner;
+  for (size_t w = 0; w < line.words.size() && inner.label < 0; ++w) {
+    if (line.words[w].begin <= value_start) continue;
+    const size_t k = KeyIndexOfWord(line, static_cast<int>(w));
+    if (k == std::string::npos) continue;
+    for (int next = label + 1; next <= std::min(label + 3, kLabelCount - 1); ++next) {
+      if (used[next]) continue;
+      const std::string& key = LabelKey(next);
+      const KeyMatch m = MatchAt(line, k, key);
+      if (m.edits > AllowedEdits(key.size())) continue;
+      const size_t end = line.key_end[k + m.key_len - 1];
+      if (m.edits == 0 || SeparatorFollows(line, end)) {
+        inner.label = next;
+        inner.distance = static_cast<double>(m.edits) / key.size();
+        inner.label_end = end;
+        *value_end = line.words[w].begin;
         break;
       }
     }
   }
-  if (province_line >= 0) owner[static_cast<size_t>(province_line)] = kHeader;
-  if (city_line >= 0) owner[static_cast<size_t>(city_line)] = kHeader;
+  return inner;
+}
 
-  // --- Labels, line by line; merged lines yield several.
-  for (size_t li = 0; li < lines.size(); ++li) {
-    if (owner[li] != kFree) continue;
-    const Line& line = lines[li];
-    LabelHit hit = MatchLineStart(line, used);
-    if (hit.label < 0) continue;
+// The labels themselves, at line starts: each label is taken once, and its
+// value is the rest of its line, up to a further label merged into the same
+// line (whose value is then read the same way).
+void ReadLabelledLines(CardLayout& layout) {
+  for (size_t li = 0; li < layout.lines.size(); ++li) {
+    if (layout.owner[li] != kFree) continue;
+    const Line& line = layout.lines[li];
+    LabelHit hit = MatchLineStart(line, layout.used);
     while (hit.label >= 0) {
-      used[hit.label] = true;
-      owner[li] = hit.label;
-      FieldRead& read = reads[hit.label];
+      layout.used[hit.label] = true;
+      layout.owner[li] = hit.label;
+      FieldRead& read = layout.reads[hit.label];
       read.found = true;
       read.label_distance = hit.distance;
-      const size_t vstart = ValueStart(line, hit.label_end);
-      Piece piece{li, vstart, line.text.size()};
-      // Look for the next labels in card order inside the value.
-      LabelHit inner;
-      for (size_t w = 0; w < line.words.size() && inner.label < 0; ++w) {
-        if (line.words[w].begin <= vstart) continue;
-        const size_t k = KeyIndexOfWord(line, static_cast<int>(w));
-        if (k == std::string::npos) continue;
-        for (int label = hit.label + 1; label <= std::min(hit.label + 3, kLabelCount - 1); ++label) {
-          if (used[label]) continue;
-          const std::string& key = LabelKey(label);
-          const KeyMatch m = MatchAt(line, k, key);
-          if (m.edits > AllowedEdits(key.size())) continue;
-          const size_t end = line.key_end[k + m.key_len - 1];
-          if (m.edits == 0 || SeparatorFollows(line, end)) {
-            inner.label = label;
-            inner.distance = static_cast<double>(m.edits) / key.size();
-            inner.label_end = end;
-            piece.end = line.words[w].begin;
-            break;
-          }
-        }
-      }
+      const size_t value_start = ValueStart(line, hit.label_end);
+      Piece piece{li, value_start, line.text.size()};
+      const LabelHit inner = FindLabelInsideValue(line, hit.label, value_start, layout.used, &piece.end);
       read.pieces.push_back(piece);
       hit = inner;
     }
   }
+}
 
-  // --- Unlabelled lines after a label: address continuation, or the value
-  // of a label whose line held nothing else.
+// Whether nothing but specks was read after a label so far; a lone "-" is a
+// value (an unknown blood type), not a speck.
+bool ValueIsEmpty(const std::vector<Line>& lines, const FieldRead& read) {
+  bool empty = true;
+  for (const Piece& p : read.pieces) {
+    const std::string_view v = std::string_view(lines[p.line].text).substr(p.begin, p.end - p.begin);
+    if (p.end > p.begin && (AlnumCount(v) > 0 || v.find('-') != std::string_view::npos)) empty = false;
+  }
+  return empty;
+}
+
+// Unlabelled lines below a labelled one: the value of a label whose own line
+// held nothing else (OCR split "Nama :" from the name), or up to two more
+// lines of address — real lines of text, not background specks and not the
+// RT/RW numbers of an unread label.
+void AttachUnlabelledLines(CardLayout& layout) {
+  const std::vector<Line>& lines = layout.lines;
   std::vector<bool> continuation(lines.size(), false);
   for (size_t li = 0; li < lines.size(); ++li) {
-    if (owner[li] < 0 || continuation[li]) continue;
-    int label = owner[li];
+    if (layout.owner[li] < 0 || continuation[li]) continue;
+    int label = layout.owner[li];
     // The last label on a merged line owns what follows it.
     for (int l = 0; l < kLabelCount; ++l) {
-      if (reads[l].found && !reads[l].pieces.empty() && reads[l].pieces.back().line == li) label = l;
+      const FieldRead& r = layout.reads[l];
+      if (r.found && !r.pieces.empty() && r.pieces.back().line == li) label = l;
     }
-    FieldRead& read = reads[label];
+    FieldRead& read = layout.reads[label];
     int appended = 0;
-    for (size_t next = li + 1; next < lines.size() && owner[next] == kFree; ++next) {
-      bool empty = true;  // a lone "-" (blood type) is a value
-      for (const Piece& p : read.pieces) {
-        const std::string_view v = std::string_view(lines[p.line].text).substr(p.begin, p.end - p.begin);
-        if (p.end > p.begin && (AlnumCount(v) > 0 || v.find('-') != std::string_view::npos)) empty = false;
-      }
-      // More address: a real line of text (not background specks, not the
-      // RT/RW numbers of an unread label).
+    for (size_t next = li + 1; next < lines.size() && layout.owner[next] == kFree; ++next) {
+      const bool empty = ValueIsEmpty(lines, read);
       const bool address_more = label == kAlamat && appended < 2 && AlnumCount(lines[next].text) >= 3 &&
                                 !DigitHeavy(lines[next].text);
       if (!(empty || address_more)) break;
       read.pieces.push_back({next, 0, lines[next].text.size()});
-      owner[next] = label;
+      layout.owner[next] = label;
       continuation[next] = true;
       ++appended;
     }
   }
+}
 
-  // --- Positional fallback: labels not read, between read neighbours.
-  {
-    std::vector<int> order;
-    for (int l = 0; l < kLabelCount; ++l) {
-      if (l != kGolDarah) order.push_back(l);  // optional, shares the sex line
+// Where the value starts on a line placed by position, whose label could not
+// be read: past a colon near the start, else past the label's usual number of
+// words.
+size_t PositionalValueStart(const Line& line, int label) {
+  const size_t colon = line.text.find_first_of(":;");
+  if (colon != std::string::npos && colon < 24) return ValueStart(line, colon);
+  const auto label_words = static_cast<size_t>(kLabels[label].words);
+  if (line.words.size() > label_words) return line.words[label_words].begin;
+  return 0;
+}
+
+// Labels not read at all, placed by the card's fixed order: a run of missing
+// labels between two read ones (or after the last) takes the free lines in
+// between when there are exactly as many, or, for a lone missing address, up
+// to three. A run needs a read label above it; the NIK has its own fallback.
+void PlaceMissingLabelsByPosition(CardLayout& layout) {
+  std::vector<int> order;
+  for (int l = 0; l < kLabelCount; ++l) {
+    if (l != kGolDarah) order.push_back(l);  // optional, shares the sex line
+  }
+  const auto line_of = [&](int label) { return layout.reads[label].pieces.front().line; };
+  size_t i = 0;
+  while (i < order.size()) {
+    if (layout.reads[order[i]].found) {
+      ++i;
+      continue;
     }
-    const auto line_of = [&](int label) { return reads[label].pieces.front().line; };
-    size_t i = 0;
-    while (i < order.size()) {
-      if (reads[order[i]].found) {
-        ++i;
-        continue;
+    size_t j = i;
+    while (j < order.size() && !layout.reads[order[j]].found) ++j;
+    // Missing run order[i, j); neighbours order[i-1] and order[j] (or the end).
+    if (i > 0 && order[i] != kNik) {
+      const size_t from = line_of(order[i - 1]) + 1;
+      size_t to = j < order.size() ? line_of(order[j]) : layout.lines.size();
+      if (to < from) to = from;
+      std::vector<size_t> free;
+      for (size_t li = from; li < to; ++li) {
+        if (layout.owner[li] == kFree && AlnumCount(layout.lines[li].text) >= 2) free.push_back(li);
       }
-      size_t j = i;
-      while (j < order.size() && !reads[order[j]].found) ++j;
-      // Missing run order[i, j); neighbours order[i-1] and order[j] (or the end).
-      if (i > 0 && order[i] != kNik) {
-        const size_t from = line_of(order[i - 1]) + 1;
-        size_t to = j < order.size() ? line_of(order[j]) : lines.size();
-        if (to < from) to = from;
-        std::vector<size_t> free;
-        for (size_t li = from; li < to; ++li) {
-          if (owner[li] == kFree && AlnumCount(lines[li].text) >= 2) free.push_back(li);
-        }
-        const size_t missing = j - i;
-        const bool only_address = missing == 1 && order[i] == kAlamat && !free.empty() && free.size() <= 3;
-        if (free.size() == missing || only_address) {
-          for (size_t m = 0; m < missing; ++m) {
-            const int label = order[i + m];
-            FieldRead& read = reads[label];
-            read.positional = true;
-            read.found = true;
-            const size_t take = only_address ? free.size() : 1;
-            for (size_t t = 0; t < take; ++t) {
-              const size_t li = free[m + t];
-              const Line& line = lines[li];
-              size_t start = 0;
-              if (t == 0) {
-                // The unreadable label: up to a colon near the start, else
-                // its usual number of words.
-                const size_t colon = line.text.find_first_of(":;");
-                if (colon != std::string::npos && colon < 24) {
-                  start = ValueStart(line, colon);
-                } else if (line.words.size() > static_cast<size_t>(kLabels[label].words)) {
-                  start = line.words[static_cast<size_t>(kLabels[label].words)].begin;
-                }
-              }
-              read.pieces.push_back({li, start, line.text.size()});
-              owner[li] = label;
-            }
+      const size_t missing = j - i;
+      const bool only_address = missing == 1 && order[i] == kAlamat && !free.empty() && free.size() <= 3;
+      if (free.size() == missing || only_address) {
+        for (size_t m = 0; m < missing; ++m) {
+          const int label = order[i + m];
+          FieldRead& read = layout.reads[label];
+          read.positional = true;
+          read.found = true;
+          const size_t take = only_address ? free.size() : 1;
+          for (size_t t = 0; t < take; ++t) {
+            const size_t li = free[m + t];
+            const Line& line = layout.lines[li];
+            const size_t start = t == 0 ? PositionalValueStart(line, label) : 0;
+            read.pieces.push_back({li, start, line.text.size()});
+            layout.owner[li] = label;
           }
         }
       }
-      i = j;
+    }
+    i = j;
+  }
+}
+
+// A NIK whose label could not be read: the first free line above the name (or
+// among the first five) whose value — after a colon near the start, or after
+// a first word that is not a number (the garbled label) — is mostly digits
+// and holds at least 12 of them.
+void FindNikWithoutLabel(CardLayout& layout) {
+  FieldRead& nik = layout.reads[kNik];
+  if (nik.found) return;
+  const FieldRead& name = layout.reads[kNama];
+  const size_t limit = name.found ? name.pieces.front().line : std::min<size_t>(layout.lines.size(), 5);
+  for (size_t li = 0; li < limit; ++li) {
+    if (layout.owner[li] != kFree) continue;
+    const Line& line = layout.lines[li];
+    size_t start = 0;
+    const size_t colon = line.text.find_first_of(":;");
+    if (colon != std::string::npos && colon < 12) {
+      start = colon + 1;
+    } else if (line.words.size() > 1 && !DigitHeavy(line.words[0].text)) {
+      start = line.words[1].begin;
+    }
+    const std::string_view rest = std::string_view(line.text).substr(start);
+    int digits = 0;
+    for (char c : rest) digits += IsDigit(c);
+    if (digits >= 12 && DigitHeavy(rest)) {
+      nik.found = true;
+      nik.positional = true;
+      nik.pieces.push_back({li, start, line.text.size()});
+      layout.owner[li] = kNik;
+      break;
     }
   }
+}
 
-  // NIK without a readable label: the digit-heavy line above the name.
-  if (!reads[kNik].found) {
-    const size_t limit = reads[kNama].found ? reads[kNama].pieces.front().line : std::min<size_t>(lines.size(), 5);
-    for (size_t li = 0; li < limit; ++li) {
-      if (owner[li] != kFree) continue;
-      const Line& line = lines[li];
-      size_t start = 0;
-      const size_t colon = line.text.find_first_of(":;");
-      if (colon != std::string::npos && colon < 12) {
-        start = colon + 1;
-      } else if (line.words.size() > 1 && !DigitHeavy(line.words[0].text)) {
-        start = line.words[1].begin;
-      }
-      const std::string_view rest = std::string_view(line.text).substr(start);
-      int digits = 0;
-      for (char c : rest) digits += IsDigit(c);
-      if (digits >= 12 && DigitHeavy(rest)) {
-        reads[kNik].found = true;
-        reads[kNik].positional = true;
-        reads[kNik].pieces.push_back({li, start, line.text.size()});
-        owner[li] = kNik;
-        break;
-      }
-    }
-  }
+// Which line holds which field, pass by pass: each pass only takes lines the
+// earlier ones left free, so the surest evidence (header words, then printed
+// labels) wins over guesses from position.
+CardLayout LayOutCard(const std::vector<OcrLine>& input) {
+  CardLayout layout;
+  layout.lines = PrepareLines(input);
+  layout.owner.assign(layout.lines.size(), kFree);
+  FindHeader(layout);
+  ReadLabelledLines(layout);
+  AttachUnlabelledLines(layout);
+  PlaceMissingLabelsByPosition(layout);
+  FindNikWithoutLabel(layout);
+  return layout;
+}
 
-  // --- Per field values.
-  v1::KtpCard& card = out.card;
+// How many printed labels (and the PROVINSI header) were actually read:
+// evidence that the image is a KTP. Placements by position prove nothing.
+int CountLabelsFound(const CardLayout& layout) {
   int labels_found = 0;
-  for (int l = 0; l < kLabelCount; ++l) labels_found += reads[l].found && !reads[l].positional;
-  if (province_line >= 0) ++labels_found;
-  out.labels_found = labels_found;
+  for (const FieldRead& r : layout.reads) labels_found += r.found && !r.positional;
+  if (layout.province.found()) ++labels_found;
+  return labels_found;
+}
 
-  const auto label_confidence = [&](int label) -> float {
-    const FieldRead& r = reads[label];
-    if (r.positional) return kPositionalLabelConfidence;
-    return Clamp100(100.0 - r.label_distance * 100.0);
-  };
-  const auto traced = [&](int label) { return Trace(lines, reads[label].pieces); };
+// ---------------------------------------------------------------------------
+// Per field: clean, repair, snap, score
 
-  // NIK: digits after the label, letter confusions repaired.
-  std::string nik;
-  double nik_factor = 1;
+// confidence_field: how sure the label match was. A placement by position
+// gets a fixed low value, a read label its similarity to the printed one.
+float LabelConfidence(const FieldRead& read) {
+  if (read.positional) return kPositionalLabelConfidence;
+  return Clamp100(100.0 - read.label_distance * 100.0);
+}
+
+Traced TracedValue(const CardLayout& layout, int label) {
+  return Trace(layout.lines, layout.reads[label].pieces);
+}
+
+// The cleaned value of `label` with its raw text, evidence and label
+// confidence: where every field's extraction starts.
+FieldOut BasicField(const CardLayout& layout, int label) {
+  return Basic(layout.lines, TracedValue(layout, label), LabelConfidence(layout.reads[label]));
+}
+
+// NIK: Tesseract reads some of its digits as letters (O, I, B, ...), so
+// confusable letters are mapped back; a number too long sheds words at either
+// end that held no real digit (a trailing "l" of background noise is no part
+// of it). Repairs and a length other than 16 lower the confidence, but the
+// digits are returned anyway (best effort). Empty value when no NIK was found.
+FieldOut ExtractNik(const CardLayout& layout) {
   FieldOut nik_out;
-  if (reads[kNik].found) {
-    const Traced t = traced(kNik);
-    nik_out = Basic(lines, t, label_confidence(kNik));
-    // Per word: the digits it yields, and whether it held a real digit (a
-    // trailing "l" of background noise is no part of the number).
-    std::vector<std::string> parts;
-    std::vector<bool> genuine;
-    int repairs = 0;
-    for (const std::string& token : SanitisedTokens(t.text)) {
-      std::string digits;
-      bool real = false;
-      for (char c : token) {
-        const char d = DigitForConfusable(c);
-        if (d == '\0') continue;
-        real = real || IsDigit(c);
-        digits.push_back(d);
-      }
-      if (!digits.empty()) parts.push_back(digits), genuine.push_back(real);
-    }
-    size_t b = 0, e = parts.size();
-    const auto joined = [&](size_t from, size_t to) {
-      std::string s;
-      for (size_t i = from; i < to; ++i) s += parts[i];
-      return s;
-    };
-    nik = joined(b, e);
-    while (nik.size() > 16 && b < e && !genuine[e - 1]) nik = joined(b, --e);
-    while (nik.size() > 16 && b < e && !genuine[b]) nik = joined(++b, e);
-    for (char c : t.text) repairs += (!IsDigit(c) && DigitForConfusable(c) != '\0');
-    if (repairs > 0) nik_factor *= 0.9;
-    // Not 16 digits: still returned (best effort) but marked untrustworthy.
-    if (nik.size() != 16) nik_factor *= 0.3;
-    nik_out.value = nik;
-    nik_out.factor = nik_factor;
-  }
-
-  // Name.
-  if (reads[kNama].found) {
-    FieldOut f = Basic(lines, traced(kNama), label_confidence(kNama));
-    f.value = DigitsToLetters(f.value);
-    if (!f.value.empty()) Emit(f, card.mutable_name());
-  }
-
-  // Place and date of birth.
-  Date birth;
-  bool have_birth = false;
-  FieldOut birth_out;
-  if (reads[kTtl].found) {
-    const Traced t = TrimSpaces(traced(kTtl));
-    const size_t ds = DateStart(t.text);
-    const Traced place = Sub(t, 0, ds == std::string::npos ? t.text.size() : ds);
-    FieldOut p = Basic(lines, place, label_confidence(kTtl));
-    p.value = StripRegencyPrefix(DigitsToLetters(p.value), regions);
-    if (!p.value.empty()) {
-      double d = 1;
-      const Region* r = NearestRegion(p.value, regions.Level(2), 0.2, &d);
-      if (r != nullptr && r->ktp_name != p.value) {
-        p.value = r->ktp_name;
-        p.factor *= 0.9;
-      }
-      Emit(p, card.mutable_birth_place());
-    }
-    if (ds != std::string::npos) {
-      FieldOut f = Basic(lines, Sub(t, ds, t.text.size()), label_confidence(kTtl));
-      int repairs = 0;
-      if (ParseDate(f.raw, &birth, &repairs)) {
-        have_birth = true;
-        f.value = FormatDate(birth);
-        f.has_date = true;
-        f.date = birth;
-        if (repairs > 0) f.factor *= 0.9;
-      } else {
-        f.factor *= 0.5;
-      }
-      birth_out = f;
-    }
-  }
-
-  // Sex, and blood type (on the sex line or its own).
-  FieldOut sex_out;
-  if (reads[kJenisKelamin].found) {
-    sex_out = Basic(lines, traced(kJenisKelamin), label_confidence(kJenisKelamin));
-    if (!sex_out.value.empty()) SnapToVocabulary(&sex_out, SexVocabulary(), 0.4);
-  }
-  if (reads[kGolDarah].found) {
-    const Traced t = TrimSpaces(traced(kGolDarah));
-    FieldOut f = Basic(lines, t, label_confidence(kGolDarah));
-    std::string letters;
-    bool dash = false;
-    for (char c : t.text) {
-      const char u = Upper(c);
-      if (u == '0') letters.push_back('O');
-      else if (u == '8') letters.push_back('B');
-      else if (u == '4') letters.push_back('A');
-      else if (u == 'A' || u == 'B' || u == 'O') letters.push_back(u);
-      else if (u == '-') dash = true;
-      else if (IsAlnum(u)) letters.push_back('?');
-    }
-    std::string value;
-    if (letters == "A" || letters == "B" || letters == "AB" || letters == "O") value = letters;
-    else if (letters == "BA") value = "AB";
-    else if (letters.empty() && dash) value = "-";
-    if (!value.empty()) {
-      if (value != CleanText(t.text) && value != "-") f.factor *= 0.9;
-      f.value = value;
-      if (f.raw.empty()) f.raw = t.text;
-      if (!f.evidence.any) f.evidence = EvidenceOf(lines, t);
-      Emit(f, card.mutable_blood_type());
-    } else if (!f.value.empty()) {
-      f.factor *= 0.3;
-      Emit(f, card.mutable_blood_type());
-    }
-  }
-
-  // Address.
-  if (reads[kAlamat].found) {
-    FieldOut f = Basic(lines, traced(kAlamat), label_confidence(kAlamat));
-    if (!f.value.empty()) Emit(f, card.mutable_address());
-  }
-
-  // RT/RW: "NNN/NNN".
-  if (reads[kRtRw].found) {
-    FieldOut f = Basic(lines, traced(kRtRw), label_confidence(kRtRw));
-    std::vector<std::string> groups;
-    std::string cur;
-    int repairs = 0;
-    for (char c : f.raw) {
+  if (!layout.reads[kNik].found) return nik_out;
+  const Traced t = TracedValue(layout, kNik);
+  nik_out = Basic(layout.lines, t, LabelConfidence(layout.reads[kNik]));
+  // Per word: the digits it yields, and whether it held a real digit.
+  std::vector<std::string> parts;
+  std::vector<bool> genuine;
+  for (const std::string& token : SanitisedTokens(t.text)) {
+    std::string digits;
+    bool real = false;
+    for (char c : token) {
       const char d = DigitForConfusable(c);
-      if (d != '\0' && c != '|' && c != '!') {
-        repairs += !IsDigit(c);
-        cur.push_back(d);
-      } else if (!cur.empty()) {
-        groups.push_back(std::move(cur));
-        cur.clear();
-      }
+      if (d == '\0') continue;
+      real = real || IsDigit(c);
+      digits.push_back(d);
     }
-    if (!cur.empty()) groups.push_back(std::move(cur));
-    if (groups.size() == 1 && groups[0].size() == 6) groups = {groups[0].substr(0, 3), groups[0].substr(3)};
-    if (groups.size() == 2 && groups[0].size() <= 3 && groups[1].size() <= 3) {
-      const auto pad = [](const std::string& g) { return std::string(3 - g.size(), '0') + g; };
-      f.value = pad(groups[0]) + "/" + pad(groups[1]);
+    if (!digits.empty()) parts.push_back(digits), genuine.push_back(real);
+  }
+  size_t b = 0, e = parts.size();
+  const auto joined = [&](size_t from, size_t to) {
+    std::string s;
+    for (size_t i = from; i < to; ++i) s += parts[i];
+    return s;
+  };
+  std::string nik = joined(b, e);
+  while (nik.size() > 16 && b < e && !genuine[e - 1]) nik = joined(b, --e);
+  while (nik.size() > 16 && b < e && !genuine[b]) nik = joined(++b, e);
+  int repairs = 0;
+  for (char c : t.text) repairs += (!IsDigit(c) && DigitForConfusable(c) != '\0');
+  double factor = 1;
+  if (repairs > 0) factor *= 0.9;
+  if (nik.size() != 16) factor *= 0.3;
+  nik_out.value = nik;
+  nik_out.factor = factor;
+  return nik_out;
+}
+
+// Names hold no digits: any digit read is a misread letter.
+void EmitName(const CardLayout& layout, v1::KtpCard& card) {
+  if (!layout.reads[kNama].found) return;
+  FieldOut f = BasicField(layout, kNama);
+  f.value = DigitsToLetters(f.value);
+  if (!f.value.empty()) Emit(f, card.mutable_name());
+}
+
+// The birth date, held back until it has been checked against the NIK.
+struct BirthDate {
+  FieldOut out;                       // empty value: no date was read
+  std::optional<absl::CivilDay> day;  // set when it is a real calendar day
+};
+
+// "PLACE, DD-MM-YYYY", split where the date starts. The place (emitted here)
+// loses a KAB./KOTA prefix and snaps to a regency/city name when close; the
+// date is parsed and handed back.
+BirthDate ExtractBirth(const CardLayout& layout, const RegionDirectory& regions, v1::KtpCard& card) {
+  BirthDate birth;
+  if (!layout.reads[kTtl].found) return birth;
+  const float label_confidence = LabelConfidence(layout.reads[kTtl]);
+  const Traced t = TrimSpaces(TracedValue(layout, kTtl));
+  const size_t ds = DateStart(t.text);
+  const Traced place = Sub(t, 0, ds == std::string::npos ? t.text.size() : ds);
+  FieldOut p = Basic(layout.lines, place, label_confidence);
+  p.value = StripRegencyPrefix(DigitsToLetters(p.value), regions);
+  if (!p.value.empty()) {
+    double d = 1;
+    const Region* r = NearestRegion(p.value, regions.Level(2), 0.2, &d);
+    if (r != nullptr && r->ktp_name != p.value) {
+      p.value = r->ktp_name;
+      p.factor *= 0.9;
+    }
+    Emit(p, card.mutable_birth_place());
+  }
+  if (ds != std::string::npos) {
+    FieldOut f = Basic(layout.lines, Sub(t, ds, t.text.size()), label_confidence);
+    int repairs = 0;
+    birth.day = ParseDate(f.raw, &repairs);
+    if (birth.day) {
+      f.value = FormatDate(*birth.day);
+      f.date = birth.day;
       if (repairs > 0) f.factor *= 0.9;
     } else {
       f.factor *= 0.5;
     }
-    if (!f.value.empty()) Emit(f, card.mutable_rt_rw());
+    birth.out = f;
   }
+  return birth;
+}
 
-  // Religion, marital status, occupation, nationality: closed vocabularies.
+// Sex, snapped to its two values; held back until checked against the NIK.
+FieldOut ExtractSex(const CardLayout& layout) {
+  FieldOut sex;
+  if (!layout.reads[kJenisKelamin].found) return sex;
+  sex = BasicField(layout, kJenisKelamin);
+  if (!sex.value.empty()) SnapToVocabulary(&sex, SexVocabulary(), 0.4);
+  return sex;
+}
+
+// The blood type the card prints (A, B, AB, O, or "-" for unknown) in what
+// was read, digit misreads (0, 8, 4) undone; "" when it is none of them.
+std::string NormaliseBloodType(const std::string& text) {
+  std::string letters;
+  bool dash = false;
+  for (char c : text) {
+    const char u = Upper(c);
+    if (u == '0') letters.push_back('O');
+    else if (u == '8') letters.push_back('B');
+    else if (u == '4') letters.push_back('A');
+    else if (u == 'A' || u == 'B' || u == 'O') letters.push_back(u);
+    else if (u == '-') dash = true;
+    else if (IsAlnum(u)) letters.push_back('?');
+  }
+  if (letters == "A" || letters == "B" || letters == "AB" || letters == "O") return letters;
+  if (letters == "BA") return "AB";
+  if (letters.empty() && dash) return "-";
+  return "";
+}
+
+// Blood type (on the sex line or its own): a recognised value as the card
+// prints it; anything else as read, barely trusted.
+void EmitBloodType(const CardLayout& layout, v1::KtpCard& card) {
+  if (!layout.reads[kGolDarah].found) return;
+  const Traced t = TrimSpaces(TracedValue(layout, kGolDarah));
+  FieldOut f = Basic(layout.lines, t, LabelConfidence(layout.reads[kGolDarah]));
+  const std::string value = NormaliseBloodType(t.text);
+  if (!value.empty()) {
+    if (value != CleanText(t.text) && value != "-") f.factor *= 0.9;
+    f.value = value;
+    if (f.raw.empty()) f.raw = t.text;
+    if (!f.evidence.any) f.evidence = EvidenceOf(layout.lines, t);
+    Emit(f, card.mutable_blood_type());
+  } else if (!f.value.empty()) {
+    f.factor *= 0.3;
+    Emit(f, card.mutable_blood_type());
+  }
+}
+
+void EmitAddress(const CardLayout& layout, v1::KtpCard& card) {
+  if (!layout.reads[kAlamat].found) return;
+  FieldOut f = BasicField(layout, kAlamat);
+  if (!f.value.empty()) Emit(f, card.mutable_address());
+}
+
+// "NNN/NNN" from what was read: two digit groups (confusable letters
+// repaired, counted in *repairs), each padded to three digits; six digits
+// without a separator split in the middle. "" when it is not two groups of
+// at most three digits.
+std::string NormaliseRtRw(const std::string& raw, int* repairs) {
+  std::vector<std::string> groups;
+  std::string cur;
+  for (char c : raw) {
+    const char d = DigitForConfusable(c);
+    if (d != '\0' && c != '|' && c != '!') {
+      *repairs += !IsDigit(c);
+      cur.push_back(d);
+    } else if (!cur.empty()) {
+      groups.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) groups.push_back(std::move(cur));
+  if (groups.size() == 1 && groups[0].size() == 6) groups = {groups[0].substr(0, 3), groups[0].substr(3)};
+  if (groups.size() != 2 || groups[0].size() > 3 || groups[1].size() > 3) return "";
+  const auto pad = [](const std::string& g) { return std::string(3 - g.size(), '0') + g; };
+  return pad(groups[0]) + "/" + pad(groups[1]);
+}
+
+// RT/RW: normalised when it has the printed form; else kept as read, less
+// trusted.
+void EmitRtRw(const CardLayout& layout, v1::KtpCard& card) {
+  if (!layout.reads[kRtRw].found) return;
+  FieldOut f = BasicField(layout, kRtRw);
+  int repairs = 0;
+  const std::string value = NormaliseRtRw(f.raw, &repairs);
+  if (!value.empty()) {
+    f.value = value;
+    if (repairs > 0) f.factor *= 0.9;
+  } else {
+    f.factor *= 0.5;
+  }
+  if (!f.value.empty()) Emit(f, card.mutable_rt_rw());
+}
+
+// Religion, marital status, nationality: closed vocabularies, so a value
+// close to a known one is that one.
+void EmitClosedVocabularies(const CardLayout& layout, v1::KtpCard& card) {
   struct Closed {
     int label;
     v1::KtpField* (v1::KtpCard::*field)();
@@ -1099,120 +1213,200 @@ ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory
       {kKewarganegaraan, &v1::KtpCard::mutable_nationality, NationalityVocabulary(), 0.34},
   };
   for (const Closed& c : closed) {
-    if (!reads[c.label].found) continue;
-    FieldOut f = Basic(lines, traced(c.label), label_confidence(c.label));
+    if (!layout.reads[c.label].found) continue;
+    FieldOut f = BasicField(layout, c.label);
     if (f.value.empty()) continue;
     SnapToVocabulary(&f, c.vocabulary, c.max_distance);
     Emit(f, (card.*c.field)());
   }
-  if (reads[kPekerjaan].found) {
-    // Open-ended in practice: snap only when close, else keep what was read.
-    FieldOut f = Basic(lines, traced(kPekerjaan), label_confidence(kPekerjaan));
-    if (!f.value.empty()) {
-      const VocabularyMatch m = NearestInVocabulary(f.value, OccupationVocabulary());
-      if (!m.value.empty() && m.distance <= 0.25) {
-        if (m.value != f.value) f.factor *= 0.9;
-        f.value = std::string(m.value);
-      }
-      Emit(f, card.mutable_occupation());
-    }
-  }
+}
 
-  // Valid until: SEUMUR HIDUP or a date.
-  if (reads[kBerlaku].found) {
-    FieldOut f = Basic(lines, traced(kBerlaku), label_confidence(kBerlaku));
-    if (!f.value.empty()) {
-      Date d;
-      int repairs = 0;
-      if (KeyDistance(f.value, "SEUMUR HIDUP") <= 0.35) {
-        if (f.value != "SEUMUR HIDUP") f.factor *= 0.9;
-        f.value = "SEUMUR HIDUP";
-      } else if (ParseDate(f.value, &d, &repairs)) {
-        f.value = FormatDate(d);
-        f.has_date = true;
-        f.date = d;
-        if (repairs > 0) f.factor *= 0.9;
-      } else {
-        f.factor *= 0.5;
-      }
-      Emit(f, card.mutable_valid_until());
-    }
+// Occupation: open-ended in practice, so snapped only when close to a known
+// one, else kept as read (at full trust: an unlisted job is no misread).
+void EmitOccupation(const CardLayout& layout, v1::KtpCard& card) {
+  if (!layout.reads[kPekerjaan].found) return;
+  FieldOut f = BasicField(layout, kPekerjaan);
+  if (f.value.empty()) return;
+  const VocabularyMatch m = NearestInVocabulary(f.value, OccupationVocabulary());
+  if (!m.value.empty() && m.distance <= 0.25) {
+    if (m.value != f.value) f.factor *= 0.9;
+    f.value = std::string(m.value);
   }
+  Emit(f, card.mutable_occupation());
+}
 
-  // NIK ↔ birth date (DD, +40 for women; MM; YY) and sex: disagreement means
-  // one of them was misread; we cannot tell which, so trust both less.
-  const NikAgreement agreement = CheckNik(nik, have_birth ? &birth : nullptr, sex_out.value);
+// Valid until: SEUMUR HIDUP (for life) or a date.
+void EmitValidUntil(const CardLayout& layout, v1::KtpCard& card) {
+  if (!layout.reads[kBerlaku].found) return;
+  FieldOut f = BasicField(layout, kBerlaku);
+  if (f.value.empty()) return;
+  int repairs = 0;
+  if (KeyDistance(f.value, "SEUMUR HIDUP") <= 0.35) {
+    if (f.value != "SEUMUR HIDUP") f.factor *= 0.9;
+    f.value = "SEUMUR HIDUP";
+  } else if (const std::optional<absl::CivilDay> day = ParseDate(f.value, &repairs)) {
+    f.value = FormatDate(*day);
+    f.date = day;
+    if (repairs > 0) f.factor *= 0.9;
+  } else {
+    f.factor *= 0.5;
+  }
+  Emit(f, card.mutable_valid_until());
+}
+
+// Whether a 16-digit NIK agrees with the birth date (DD, +40 for women; MM;
+// YY) and the sex read elsewhere on the card. Unknown (not read) counts as
+// agreeing: there is nothing to contradict.
+struct NikAgreement {
+  bool date = true;
+  bool sex = true;
+  bool date_checked = false;
+  bool sex_checked = false;
+  bool Corroborated() const { return date && sex && date_checked && sex_checked; }
+};
+
+NikAgreement CheckNik(const std::string& nik, const absl::CivilDay* birth, const std::string& sex) {
+  NikAgreement a;
+  if (nik.size() != 16) return a;
+  int dd = ToInt(nik.substr(6, 2));
+  const bool female = dd > 40;
+  if (female) dd -= 40;
+  if (birth != nullptr) {
+    a.date_checked = true;
+    a.date = dd == birth->day() && ToInt(nik.substr(8, 2)) == birth->month() &&
+             ToInt(nik.substr(10, 2)) == birth->year() % 100;
+  }
+  if (sex == "PEREMPUAN" || sex == "LAKI-LAKI") {
+    a.sex_checked = true;
+    a.sex = (sex == "PEREMPUAN") == female;
+  }
+  return a;
+}
+
+// NIK, birth date and sex, once checked against each other: the NIK encodes
+// the birth date (DD, +40 for women; MM; YY) and so the sex. Disagreement
+// means one of them was misread; we cannot tell which, so both are trusted
+// less. Agreement, with a district that exists, lifts the NIK's confidence.
+void EmitNikBirthDateAndSex(FieldOut nik, BirthDate birth, FieldOut sex, const RegionDirectory& regions,
+                            v1::KtpCard& card) {
+  const NikAgreement agreement = CheckNik(nik.value, birth.day ? &*birth.day : nullptr, sex.value);
   if (!agreement.date) {
-    nik_out.factor *= 0.8;
-    birth_out.factor *= 0.8;
+    nik.factor *= 0.8;
+    birth.out.factor *= 0.8;
   }
   if (!agreement.sex) {
-    nik_out.factor *= 0.9;
-    sex_out.factor *= 0.9;
+    nik.factor *= 0.9;
+    sex.factor *= 0.9;
   }
-  if (!nik_out.value.empty()) Emit(nik_out, card.mutable_nik());
+  if (!nik.value.empty()) Emit(nik, card.mutable_nik());
   // Tesseract's per-character confidence on the large bold NIK digits is low
   // even when they are right. A NIK whose district exists and whose date and
   // sex agree with what was read independently elsewhere on the card is very
   // unlikely to be misread: say so in its confidence.
-  if (agreement.Corroborated() && nik_out.factor >= 0.8 &&
-      regions.Find(RegionDirectory::DistrictCodeOfNik(nik)) != nullptr) {
+  if (agreement.Corroborated() && nik.factor >= 0.8 &&
+      regions.Find(RegionDirectory::DistrictCodeOfNik(nik.value)) != nullptr) {
     card.mutable_nik()->set_confidence(
-        std::max(card.nik().confidence(), static_cast<float>(90.0 * nik_out.factor)));
+        std::max(card.nik().confidence(), static_cast<float>(90.0 * nik.factor)));
   }
-  if (!birth_out.value.empty()) Emit(birth_out, card.mutable_birth_date());
-  if (!sex_out.value.empty()) Emit(sex_out, card.mutable_sex());
+  if (!birth.out.value.empty()) Emit(birth.out, card.mutable_birth_date());
+  if (!sex.value.empty()) Emit(sex, card.mutable_sex());
+}
 
-  // --- Regions: snap to the NIK's district when the text agrees, else to
-  // whatever region the text names; never invent a value that was not read.
-  const std::string district_code = RegionDirectory::DistrictCodeOfNik(nik);
-  const Region* nik_district = district_code.empty() ? nullptr : regions.Find(district_code);
-  const Region* nik_city = nik_district ? regions.Find(district_code.substr(0, 5)) : nullptr;
-  const Region* nik_province = nik_district ? regions.Find(district_code.substr(0, 2)) : nullptr;
-
+// The regions a NIK names (its first six digits: province, regency/city,
+// district), when that district exists.
+struct NikRegions {
   const Region* province = nullptr;
-  if (province_line >= 0) {
-    const Line& line = lines[static_cast<size_t>(province_line)];
-    FieldOut f = Basic(lines, Trace(lines, {{static_cast<size_t>(province_line), province_value, line.text.size()}}),
-                       Clamp100(100.0 - province_distance * 100.0));
-    f.value = DigitsToLetters(f.value);
+  const Region* city = nullptr;
+  const Region* district = nullptr;
+};
+
+NikRegions RegionsOfNik(const std::string& nik, const RegionDirectory& regions) {
+  NikRegions r;
+  const std::string district_code = RegionDirectory::DistrictCodeOfNik(nik);
+  r.district = district_code.empty() ? nullptr : regions.Find(district_code);
+  if (r.district == nullptr) return r;
+  r.city = regions.Find(district_code.substr(0, 5));
+  r.province = regions.Find(district_code.substr(0, 2));
+  return r;
+}
+
+// A header line's region name (after PROVINSI / KABUPATEN / KOTA), digits
+// read as letters; its label confidence is how well the prefix matched.
+FieldOut HeaderField(const CardLayout& layout, const HeaderLine& header) {
+  const auto li = static_cast<size_t>(header.line);
+  FieldOut f = Basic(layout.lines, Trace(layout.lines, {{li, header.value, layout.lines[li].text.size()}}),
+                     Clamp100(100.0 - header.distance * 100.0));
+  f.value = DigitsToLetters(f.value);
+  return f;
+}
+
+// The four region fields, top down: each snaps to the NIK's region when the
+// text agrees, else to a region below the one read above it (or any of its
+// level); never to a value that was not read. Villages are only ever looked
+// for within one district: the full list is 83k names.
+void EmitRegions(const CardLayout& layout, const std::string& nik, const RegionDirectory& regions,
+                 v1::KtpCard& card) {
+  const NikRegions from_nik = RegionsOfNik(nik, regions);
+  const Region* province = nullptr;
+  if (layout.province.found()) {
+    FieldOut f = HeaderField(layout, layout.province);
     if (!f.value.empty()) {
-      province = SnapRegion(&f, nik_province, &regions.Level(1), 0.25);
+      province = SnapRegion(&f, from_nik.province, &regions.Level(1), 0.25);
       Emit(f, card.mutable_province());
     }
   }
   const Region* city = nullptr;
-  if (city_line >= 0) {
-    const Line& line = lines[static_cast<size_t>(city_line)];
-    FieldOut f = Basic(lines, Trace(lines, {{static_cast<size_t>(city_line), city_value, line.text.size()}}),
-                       Clamp100(100.0 - city_distance * 100.0));
-    f.value = DigitsToLetters(f.value);
+  if (layout.city.found()) {
+    FieldOut f = HeaderField(layout, layout.city);
     if (!f.value.empty()) {
       const auto& candidates = province ? regions.Children(province->code) : regions.Level(2);
-      city = SnapRegion(&f, nik_city, &candidates, 0.25);
+      city = SnapRegion(&f, from_nik.city, &candidates, 0.25);
       Emit(f, card.mutable_city_regency());
     }
   }
   const Region* district = nullptr;
-  if (reads[kKecamatan].found) {
-    FieldOut f = Basic(lines, traced(kKecamatan), label_confidence(kKecamatan));
+  if (layout.reads[kKecamatan].found) {
+    FieldOut f = BasicField(layout, kKecamatan);
     f.value = DigitsToLetters(f.value);
     if (!f.value.empty()) {
-      const Region* parent = city ? city : nik_city;
-      district = SnapRegion(&f, nik_district, parent ? &regions.Children(parent->code) : nullptr, 0.3);
+      const Region* parent = city ? city : from_nik.city;
+      district = SnapRegion(&f, from_nik.district, parent ? &regions.Children(parent->code) : nullptr, 0.3);
       Emit(f, card.mutable_district());
     }
   }
-  if (reads[kKelDesa].found) {
-    FieldOut f = Basic(lines, traced(kKelDesa), label_confidence(kKelDesa));
+  if (layout.reads[kKelDesa].found) {
+    FieldOut f = BasicField(layout, kKelDesa);
     f.value = DigitsToLetters(f.value);
     if (!f.value.empty()) {
-      // Only the villages of one district: the full list is 83k names.
-      const Region* parent = district ? district : nik_district;
+      const Region* parent = district ? district : from_nik.district;
       if (parent) SnapRegion(&f, nullptr, &regions.Children(parent->code), 0.35);
       Emit(f, card.mutable_village());
     }
   }
+}
+
+}  // namespace
+
+ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory& regions) {
+  const CardLayout layout = LayOutCard(input);
+  ParsedCard out;
+  out.labels_found = CountLabelsFound(layout);
+  v1::KtpCard& card = out.card;
+  // NIK, birth date and sex vouch for each other: they are emitted together,
+  // after the cross-check; the regions then snap against the NIK's district.
+  FieldOut nik = ExtractNik(layout);
+  const std::string nik_digits = nik.value;
+  EmitName(layout, card);
+  BirthDate birth = ExtractBirth(layout, regions, card);
+  FieldOut sex = ExtractSex(layout);
+  EmitBloodType(layout, card);
+  EmitAddress(layout, card);
+  EmitRtRw(layout, card);
+  EmitClosedVocabularies(layout, card);
+  EmitOccupation(layout, card);
+  EmitValidUntil(layout, card);
+  EmitNikBirthDateAndSex(std::move(nik), std::move(birth), std::move(sex), regions, card);
+  EmitRegions(layout, nik_digits, regions, card);
   return out;
 }
 

@@ -18,6 +18,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
+#include "reader/engine_guard.h"
 
 namespace ktp::reader {
 namespace {
@@ -38,7 +40,7 @@ struct PixDeleter {
 using PixPtr = std::unique_ptr<PIX, PixDeleter>;
 
 absl::Status InvalidFormat(absl::string_view why) {
-  absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT",
+  absl::Status s = MakeError(absl::StatusCode::kInvalidArgument, reasons::kFileInvalidFormat,
                              absl::StrCat("the image could not be decoded (", why,
                                           "); send a png, jpeg, pdf or tiff image"));
   AddFieldViolation(s, "chunk", "not an accepted image format");
@@ -47,7 +49,7 @@ absl::Status InvalidFormat(absl::string_view why) {
 
 absl::Status TooLarge(long pixels, long max_pixels) {
   absl::Status s = MakeError(
-      absl::StatusCode::kInvalidArgument, "IMAGE_TOO_LARGE",
+      absl::StatusCode::kInvalidArgument, reasons::kImageTooLarge,
       absl::StrCat("the image has ", pixels, " pixels; at most ", max_pixels, " are accepted"),
       {{"limitPixels", std::to_string(max_pixels)}});
   AddFieldViolation(s, "chunk", "image dimensions too large");
@@ -146,38 +148,40 @@ absl::StatusOr<cv::Mat> DecodePdf(absl::string_view bytes, long max_pixels) {
 }  // namespace
 
 absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels) {
-  QuietLibraries();
-  if (bytes.empty()) return InvalidFormat("no bytes");
-  if (IsPdf(bytes)) return DecodePdf(bytes, max_pixels);
-  return DecodeRaster(bytes, max_pixels);
+  // poppler's C++ API and cv::Mat allocate and may throw (std::bad_alloc on a
+  // page or header that asks for too much); the guard types it.
+  return GuardEngine("decode", [&]() -> absl::StatusOr<cv::Mat> {
+    QuietLibraries();
+    if (bytes.empty()) return InvalidFormat("no bytes");
+    if (IsPdf(bytes)) return DecodePdf(bytes, max_pixels);
+    return DecodeRaster(bytes, max_pixels);
+  });
 }
 
 absl::StatusOr<std::string> EncodeJpeg(const cv::Mat& bgr, int quality) {
-  QuietLibraries();
-  if (bgr.empty() || bgr.type() != CV_8UC3) {
-    return absl::InternalError("EncodeJpeg: expected a non-empty 8-bit BGR image");
-  }
-  PixPtr pix(pixCreate(bgr.cols, bgr.rows, 32));
-  if (!pix) return absl::ResourceExhaustedError("EncodeJpeg: out of memory");
-  l_uint32* data = pixGetData(pix.get());
-  const int wpl = pixGetWpl(pix.get());
-  for (int y = 0; y < bgr.rows; ++y) {
-    const uint8_t* s = bgr.ptr<uint8_t>(y);
-    l_uint32* line = data + static_cast<size_t>(y) * wpl;
-    for (int x = 0; x < bgr.cols; ++x) {
-      line[x] = (static_cast<l_uint32>(s[3 * x + 2]) << L_RED_SHIFT) |
-                (static_cast<l_uint32>(s[3 * x + 1]) << L_GREEN_SHIFT) |
-                (static_cast<l_uint32>(s[3 * x + 0]) << L_BLUE_SHIFT);
+  return GuardEngine("encode", [&]() -> absl::StatusOr<std::string> {
+    QuietLibraries();
+    if (bgr.empty() || bgr.type() != CV_8UC3) return EngineError("encode: not an 8-bit BGR image");
+    PixPtr pix(pixCreate(bgr.cols, bgr.rows, 32));
+    if (!pix) return EngineError("encode: out of memory");
+    l_uint32* data = pixGetData(pix.get());
+    const int wpl = pixGetWpl(pix.get());
+    for (int y = 0; y < bgr.rows; ++y) {
+      const uint8_t* s = bgr.ptr<uint8_t>(y);
+      l_uint32* line = data + static_cast<size_t>(y) * wpl;
+      for (int x = 0; x < bgr.cols; ++x) {
+        line[x] = (static_cast<l_uint32>(s[3 * x + 2]) << L_RED_SHIFT) |
+                  (static_cast<l_uint32>(s[3 * x + 1]) << L_GREEN_SHIFT) |
+                  (static_cast<l_uint32>(s[3 * x + 0]) << L_BLUE_SHIFT);
+      }
     }
-  }
-  l_uint8* out = nullptr;
-  size_t size = 0;
-  if (pixWriteMemJpeg(&out, &size, pix.get(), quality, 0) != 0 || out == nullptr) {
-    return absl::InternalError("EncodeJpeg: encoding failed");
-  }
-  std::string jpeg(reinterpret_cast<const char*>(out), size);
-  lept_free(out);
-  return jpeg;
+    l_uint8* raw = nullptr;
+    size_t size = 0;
+    const int rc = pixWriteMemJpeg(&raw, &size, pix.get(), quality, 0);
+    const std::unique_ptr<l_uint8, void (*)(void*)> out(raw, &lept_free);
+    if (rc != 0 || out == nullptr) return EngineError("encode");
+    return std::string(reinterpret_cast<const char*>(out.get()), size);
+  });
 }
 
 }  // namespace ktp::reader

@@ -21,14 +21,18 @@ namespace ktp::reader {
 inline constexpr double kPdfDpi = 200.0;
 
 // Decodes `bytes` to an 8-bit, 3-channel BGR image.
-// Errors (all INVALID_ARGUMENT, with a BadRequest on `chunk`):
+// Errors (INVALID_ARGUMENT, with a BadRequest on `chunk`):
 //   FILE_INVALID_FORMAT — not a decodable png / jpeg / tiff / pdf;
 //   IMAGE_TOO_LARGE     — more than `max_pixels` pixels (metadata limitPixels).
+// An exception from Leptonica / poppler / OpenCV is INTERNAL /
+// LOCAL_ENGINE_ERROR (see engine_guard.h); nothing is thrown.
 // A PDF page that would exceed `max_pixels` at kPdfDpi is rendered at a lower
 // resolution instead (vector pages are not bombs); refused only below 72 dpi.
 absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels);
 
 // Encodes an 8-bit BGR image as JPEG (for the photo and signature crops).
+// Any failure (not an 8-bit BGR image, the encoder failing or throwing) is
+// INTERNAL / LOCAL_ENGINE_ERROR.
 absl::StatusOr<std::string> EncodeJpeg(const cv::Mat& bgr, int quality);
 
 }  // namespace ktp::reader

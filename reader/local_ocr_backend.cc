@@ -1,11 +1,12 @@
 // The local (offline) reader's OcrBackend: request plumbing (admission, cancel,
-// deadline, exactly-once completion) and the per-read pipeline run on a pool
-// worker: decode → locate/rectify → quality → OCR → parse → map back → crops.
-// See local_ocr_backend.h.
+// deadline, shutdown, exactly-once completion on a reader thread) and the
+// per-read pipeline run on a pool worker: decode → locate/rectify → quality →
+// OCR → parse → map back → crops, each engine stage behind GuardEngine and a
+// stop check between stages. See local_ocr_backend.h.
 #include "reader/local_ocr_backend.h"
 
 #include <atomic>
-#include <exception>
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,10 +16,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "reader/card_layout.h"
 #include "reader/card_locator.h"
+#include "reader/engine_guard.h"
 #include "reader/field_parser.h"
 #include "reader/image_decoder.h"
 #include "reader/image_quality.h"
@@ -49,36 +52,43 @@ constexpr char kReasonRead[] = "File Successfully Read";
 constexpr char kReasonNotKtp[] = "File successfully read. Some fields are invalid.";
 
 absl::Status Cancelled() {
-  return MakeError(absl::StatusCode::kCancelled, "CANCELLED", "the call was cancelled");
+  return MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "the call was cancelled");
 }
 
-absl::Status ShutDown() {
-  return MakeError(absl::StatusCode::kCancelled, "CANCELLED",
-                   "the local OCR engine shut down before the read started");
+// As the REST client answers when the gateway stops under it: UNAVAILABLE, so
+// a client retries elsewhere (another replica) rather than treating the read
+// as abandoned by itself.
+absl::Status ShuttingDown() {
+  return MakeError(absl::StatusCode::kUnavailable, reasons::kGatewayShuttingDown,
+                   "the gateway is shutting down");
 }
 
 absl::Status DeadlineExceeded() {
-  return MakeError(absl::StatusCode::kDeadlineExceeded, "LOCAL_ENGINE_TIMEOUT",
+  return MakeError(absl::StatusCode::kDeadlineExceeded, reasons::kLocalEngineTimeout,
                    "the local OCR engine did not finish before the deadline");
 }
 
 absl::Status Busy(int capacity) {
-  absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, "LOCAL_ENGINE_BUSY",
+  absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, reasons::kLocalEngineBusy,
                              "every local OCR worker is busy; retry shortly",
                              {{"capacity", std::to_string(capacity)}});
   AddRetryInfo(s, absl::Seconds(1));
   return s;
 }
 
+// One read's handle and its exactly-once completion. Cancel only raises a
+// flag and wakes the pool: the completion (CANCELLED) then runs on a reader
+// thread — the pool's housekeeping thread for a queued read, the read's worker
+// at its next stop check for a running one — never on the canceller's thread,
+// as OcrBackend promises.
 class LocalCall final : public backend::OcrCall {
  public:
-  explicit LocalCall(OcrCallback done) : done_(std::move(done)) {}
+  LocalCall(OcrCallback done, std::shared_ptr<PoolWaker> waker)
+      : done_(std::move(done)), waker_(std::move(waker)) {}
 
   void Cancel() override {
-    cancelled_.store(true, std::memory_order_release);
-    // Completes now: a queued read is skipped by its worker, a running one
-    // stops at Tesseract's next cancel poll and its result is discarded.
-    Complete(Cancelled());
+    if (cancelled_.exchange(true, std::memory_order_acq_rel)) return;
+    if (!completed()) waker_->Wake();
   }
 
   // Runs the callback unless it already ran; true when this call ran it.
@@ -96,6 +106,7 @@ class LocalCall final : public backend::OcrCall {
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> completed_{false};
   OcrCallback done_;  // touched only by the thread that wins `completed_`
+  const std::shared_ptr<PoolWaker> waker_;
 };
 
 // Keeps only what the request asked for; maps polygons from canonical card
@@ -213,69 +224,118 @@ class ReadJob final : public PoolJob {
         bytes_(std::move(bytes)),
         max_pixels_(max_pixels) {}
 
-  void Run(tesseract::TessBaseAPI& engine) override {
-    if (call_->completed()) return;  // cancelled while queued
-    if (absl::Now() >= deadline_) {
-      call_->Complete(DeadlineExceeded());
-      return;
-    }
+  void Run(tesseract::TessBaseAPI& engine, const std::atomic<bool>& shutting_down) override {
+    shutting_down_ = &shutting_down;
     absl::StatusOr<OcrResult> result;
-    try {
-      result = Read(engine);
-    } catch (const std::exception& e) {
-      // OpenCV throws on misuse; a bad image must never take the process down.
-      result = MakeError(absl::StatusCode::kInternal, "LOCAL_ENGINE_ERROR",
-                         "the local OCR engine failed on this image");
+    if (absl::Status why = Interruption(); !why.ok()) {
+      result = std::move(why);  // cancelled, shut down or expired while queued
+    } else {
+      // Each stage guards its own engine calls; this guard is for what lies
+      // between them (protobuf reflection, allocations).
+      result = GuardEngine("read", [&] { return Read(engine); });
     }
+    if (!result.ok()) result = TypedOrEngineError(result.status(), "read");
+    // A caller who cancelled before the read finished hears CANCELLED, as
+    // OcrCall::Cancel promises, not whatever the read came to meanwhile.
+    if (call_->cancelled()) result = Cancelled();
+    // Outside the guard: the callback is the caller's code.
     call_->Complete(std::move(result));
   }
 
-  void Drop() override { call_->Complete(ShutDown()); }
+  void Skip(SkipReason why) override {
+    // A caller who cancelled hears CANCELLED, whatever else happened since.
+    if (call_->cancelled() || why == SkipReason::kAbandoned) {
+      call_->Complete(Cancelled());
+    } else {
+      call_->Complete(ShuttingDown());
+    }
+  }
+
+  bool Abandoned() const override { return call_->cancelled(); }
 
  private:
+  // Why the read must stop now, if it must: checked before each stage and
+  // polled by Tesseract while it recognises. Cancelled by the caller first
+  // (they asked), then the gateway shutting down, then the deadline.
+  absl::Status Interruption() const {
+    if (call_->cancelled()) return Cancelled();
+    if (PoolStopping()) return ShuttingDown();
+    if (absl::Now() >= deadline_) return DeadlineExceeded();
+    return absl::OkStatus();
+  }
+  // The same question without building the answer, for Tesseract's frequent polls.
+  bool MustStop() const { return call_->cancelled() || PoolStopping() || absl::Now() >= deadline_; }
+  bool PoolStopping() const {
+    return shutting_down_ != nullptr && shutting_down_->load(std::memory_order_acquire);
+  }
+
   absl::StatusOr<OcrResult> Read(tesseract::TessBaseAPI& engine) {
     absl::StatusOr<cv::Mat> image = DecodeImage(bytes_, max_pixels_);
     std::string().swap(bytes_);  // the upload is no longer needed
     if (!image.ok()) return image.status();
+    if (absl::Status s = Interruption(); !s.ok()) return s;
 
-    const CardLocation loc = LocateCard(*image);
-    const cv::Mat card = RectifyCard(*image, loc, cv::Size(layout::kCardWidth, layout::kCardHeight));
-    const cv::Mat ocr_card = RectifyCard(
-        *image, loc,
-        cv::Size(static_cast<int>(layout::kCardWidth * kOcrScale),
-                 static_cast<int>(layout::kCardHeight * kOcrScale)));
-    image->release();
-    if (card.empty() || ocr_card.empty()) return absl::InternalError("rectification failed");
+    struct Rectified {
+      CardLocation loc;
+      cv::Mat card, ocr_grey;
+    };
+    absl::StatusOr<Rectified> rectified = GuardEngine("rectify", [&]() -> absl::StatusOr<Rectified> {
+      Rectified r;
+      r.loc = LocateCard(*image);
+      r.card = RectifyCard(*image, r.loc, cv::Size(layout::kCardWidth, layout::kCardHeight));
+      const cv::Mat ocr_card = RectifyCard(
+          *image, r.loc,
+          cv::Size(static_cast<int>(layout::kCardWidth * kOcrScale),
+                   static_cast<int>(layout::kCardHeight * kOcrScale)));
+      image->release();
+      if (r.card.empty() || ocr_card.empty()) return EngineError("rectify");
+      r.ocr_grey = TextOnly(PrepareForOcr(ocr_card));
+      return r;
+    });
+    if (!rectified.ok()) return rectified.status();
+    if (absl::Status s = Interruption(); !s.ok()) return s;
+    const CardLocation& loc = rectified->loc;
+    const cv::Mat& card = rectified->card;
 
-    const cv::Mat grey = TextOnly(PrepareForOcr(ocr_card));
-    auto should_stop = [this] { return call_->cancelled() || absl::Now() >= deadline_; };
+    auto should_stop = [this] { return MustStop(); };
     absl::StatusOr<std::vector<OcrLine>> lines =
-        ReadTextLines(engine, grey, kOcrScale, cv::Point(0, 0), should_stop);
+        ReadTextLines(engine, rectified->ocr_grey, kOcrScale, cv::Point(0, 0), should_stop);
+    rectified->ocr_grey.release();
     if (!lines.ok()) {
-      if (call_->cancelled()) return Cancelled();
-      if (absl::IsCancelled(lines.status())) return DeadlineExceeded();
+      // Stopped on request: say whose.
+      if (absl::IsCancelled(lines.status())) {
+        absl::Status why = Interruption();
+        return why.ok() ? DeadlineExceeded() : why;
+      }
       return lines.status();
     }
 
     FixColonColumn(*lines);
     ParsedCard parsed = ParseKtpText(*lines, RegionDirectory::Embedded());
-    const v1::ImageQualities qualities =
-        JudgeQuality(MeasureQuality(card), loc, TextEvidence(parsed, RegionDirectory::Embedded()));
+    absl::StatusOr<v1::ImageQualities> qualities =
+        GuardEngine("quality", [&]() -> absl::StatusOr<v1::ImageQualities> {
+          return JudgeQuality(MeasureQuality(card), loc,
+                              TextEvidence(parsed, RegionDirectory::Embedded()));
+        });
+    if (!qualities.ok()) return qualities.status();
 
     OcrResult result;
     result.status = v1::READ_STATUS_SUCCESS;
-    result.reason = qualities.ktp() ? kReasonRead : kReasonNotKtp;
+    result.reason = qualities->ktp() ? kReasonRead : kReasonNotKtp;
     result.engine = v1::ENGINE_LOCAL;
     result.attempts = 1;
     result.card = std::move(parsed.card);
     ShapeFields(result.card, options_, loc);
     if (endpoint_ == Endpoint::kReadWithQualities) {
       result.has_qualities = true;
-      result.qualities = qualities;
+      result.qualities = *std::move(qualities);
     }
-    absl::StatusOr<std::string> photo = EncodeJpeg(Crop(card, layout::kPhoto), kCropJpegQuality);
+    // The crops are extras: a read without them is still a read.
+    absl::StatusOr<std::string> photo = GuardEngine(
+        "crop", [&] { return EncodeJpeg(Crop(card, layout::kPhoto), kCropJpegQuality); });
     if (photo.ok()) *result.images.mutable_photo() = std::move(*photo);
-    absl::StatusOr<std::string> sign = EncodeJpeg(Crop(card, layout::kSignature), kCropJpegQuality);
+    absl::StatusOr<std::string> sign = GuardEngine(
+        "crop", [&] { return EncodeJpeg(Crop(card, layout::kSignature), kCropJpegQuality); });
     if (sign.ok()) *result.images.mutable_signature() = std::move(*sign);
     return result;
   }
@@ -286,6 +346,7 @@ class ReadJob final : public PoolJob {
   absl::Time deadline_;
   std::string bytes_;
   long max_pixels_;
+  const std::atomic<bool>* shutting_down_ = nullptr;  // the pool's, set by Run
 };
 
 }  // namespace
@@ -308,7 +369,8 @@ LocalOcrBackend::LocalOcrBackend(std::unique_ptr<TesseractPool> pool) : pool_(st
 LocalOcrBackend::~LocalOcrBackend() = default;
 
 std::shared_ptr<backend::OcrCall> LocalOcrBackend::Start(OcrRequest request, OcrCallback done) {
-  auto call = std::make_shared<LocalCall>(std::move(done));
+  auto call = std::make_shared<LocalCall>(std::move(done), pool_->waker());
+  // Failures before the read starts complete inline (OcrBackend allows it).
   if (absl::Now() >= request.deadline) {
     call->Complete(DeadlineExceeded());
     return call;
@@ -317,9 +379,16 @@ std::shared_ptr<backend::OcrCall> LocalOcrBackend::Start(OcrRequest request, Ocr
   // chunks belong to the gRPC layer.
   std::string bytes(request.image);
   request.image.Clear();
-  if (!pool_->TrySubmit(std::make_unique<ReadJob>(call, std::move(request), std::move(bytes),
-                                                  pool_->max_pixels()))) {
-    call->Complete(Busy(pool_->capacity()));
+  switch (pool_->TrySubmit(std::make_unique<ReadJob>(call, std::move(request), std::move(bytes),
+                                                     pool_->max_pixels()))) {
+    case TesseractPool::Admission::kAdmitted:
+      break;
+    case TesseractPool::Admission::kFull:
+      call->Complete(Busy(pool_->capacity()));
+      break;
+    case TesseractPool::Admission::kShuttingDown:
+      call->Complete(ShuttingDown());
+      break;
   }
   return call;
 }

@@ -4,6 +4,16 @@
 // photo and signature. CPU work runs on a bounded pool of worker threads, each
 // owning one Tesseract engine created at start-up; never on the caller's
 // (gRPC) thread. A full pool answers RESOURCE_EXHAUSTED instead of queueing.
+//
+// Errors, all with an ErrorInfo (common/error_reasons.h):
+//   INVALID_ARGUMENT   FILE_INVALID_FORMAT / IMAGE_TOO_LARGE  the upload;
+//   RESOURCE_EXHAUSTED LOCAL_ENGINE_BUSY (RetryInfo)          pool full;
+//   DEADLINE_EXCEEDED  LOCAL_ENGINE_TIMEOUT                   deadline passed;
+//   CANCELLED          CANCELLED                              OcrCall::Cancel;
+//   UNAVAILABLE        GATEWAY_SHUTTING_DOWN                  backend destroyed;
+//   INTERNAL           LOCAL_ENGINE_ERROR                     an engine failed or threw.
+// Completions run on reader threads; only a read refused by Start (deadline
+// already passed, pool full or shutting down) completes inline.
 #ifndef KTP_READER_LOCAL_OCR_BACKEND_H_
 #define KTP_READER_LOCAL_OCR_BACKEND_H_
 
@@ -36,7 +46,8 @@ class LocalOcrBackend final : public backend::OcrBackend {
   // Starts the workers and initialises their engines; fails (e.g. missing
   // language data) before serving anything.
   static absl::StatusOr<std::unique_ptr<LocalOcrBackend>> Create(const LocalEngineOptions& options);
-  // Completes queued reads with CANCELLED, waits for running ones.
+  // Fails queued reads with UNAVAILABLE / GATEWAY_SHUTTING_DOWN, stops running
+  // ones (the same error, at their next stop check) and waits for the workers.
   ~LocalOcrBackend() override;
 
   std::shared_ptr<backend::OcrCall> Start(backend::OcrRequest request,

@@ -13,8 +13,16 @@
 #endif
 
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
+#include "common/error_reasons.h"
+#include "reader/engine_guard.h"
 
 namespace ktp::reader {
+
+void PoolWaker::Wake() {
+  absl::MutexLock lock(&mu_);
+  if (pool_ != nullptr) pool_->RequestSweep();
+}
 
 absl::StatusOr<std::unique_ptr<TesseractPool>> TesseractPool::Create(
     const TesseractPoolOptions& options) {
@@ -22,31 +30,36 @@ absl::StatusOr<std::unique_ptr<TesseractPool>> TesseractPool::Create(
                                     : static_cast<int>(std::thread::hardware_concurrency());
   workers = std::max(workers, 1);
   const int queued = options.max_queued > 0 ? options.max_queued : workers;
-  // Parallelism comes from the workers: OpenCV's own thread pool is switched
-  // off (process-wide; nothing else in the gateway uses OpenCV). Tesseract's
-  // OpenMP is switched off per worker thread (see WorkerLoop).
-  cv::setNumThreads(0);
   std::vector<std::unique_ptr<tesseract::TessBaseAPI>> engines;
-  for (int i = 0; i < workers; ++i) {
-    auto api = std::make_unique<tesseract::TessBaseAPI>();
-    const char* datapath = options.tessdata_dir.empty() ? nullptr : options.tessdata_dir.c_str();
-    if (api->Init(datapath, options.language.c_str(), tesseract::OEM_LSTM_ONLY) != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "Tesseract could not load language '", options.language, "' from ",
-          datapath ? datapath : "the default tessdata directory",
-          " (on Debian install the package tesseract-ocr-", options.language, ")"));
+  absl::Status initialised = GuardEngine("init", [&]() -> absl::Status {
+    // Parallelism comes from the workers: OpenCV's own thread pool is switched
+    // off (process-wide; nothing else in the gateway uses OpenCV). Tesseract's
+    // OpenMP is switched off per worker thread (see WorkerLoop).
+    cv::setNumThreads(0);
+    for (int i = 0; i < workers; ++i) {
+      auto api = std::make_unique<tesseract::TessBaseAPI>();
+      const char* datapath = options.tessdata_dir.empty() ? nullptr : options.tessdata_dir.c_str();
+      if (api->Init(datapath, options.language.c_str(), tesseract::OEM_LSTM_ONLY) != 0) {
+        return MakeError(
+            absl::StatusCode::kFailedPrecondition, reasons::kLocalEngineError,
+            absl::StrCat("Tesseract could not load language '", options.language, "' from ",
+                         datapath ? datapath : "the default tessdata directory",
+                         " (on Debian install the package tesseract-ocr-", options.language, ")"));
+      }
+      // One uniform block of text lines; the caller crops the text column.
+      api->SetPageSegMode(tesseract::PSM_SINGLE_BLOCK);
+      api->SetVariable("preserve_interword_spaces", "1");
+      // The card is rectified to a known scale; skip Tesseract's own dpi guess.
+      api->SetVariable("user_defined_dpi", "300");
+      // No dictionaries: names and codes are not Indonesian prose.
+      api->SetVariable("load_system_dawg", "0");
+      api->SetVariable("load_freq_dawg", "0");
+      api->SetVariable("debug_file", "/dev/null");
+      engines.push_back(std::move(api));
     }
-    // One uniform block of text lines; the caller crops the text column.
-    api->SetPageSegMode(tesseract::PSM_SINGLE_BLOCK);
-    api->SetVariable("preserve_interword_spaces", "1");
-    // The card is rectified to a known scale; skip Tesseract's own dpi guess.
-    api->SetVariable("user_defined_dpi", "300");
-    // No dictionaries: names and codes are not Indonesian prose.
-    api->SetVariable("load_system_dawg", "0");
-    api->SetVariable("load_freq_dawg", "0");
-    api->SetVariable("debug_file", "/dev/null");
-    engines.push_back(std::move(api));
-  }
+    return absl::OkStatus();
+  });
+  if (!initialised.ok()) return initialised;
   return std::unique_ptr<TesseractPool>(new TesseractPool(std::move(engines), workers + queued,
                                                             options.max_pixels));
 }
@@ -54,32 +67,59 @@ absl::StatusOr<std::unique_ptr<TesseractPool>> TesseractPool::Create(
 TesseractPool::TesseractPool(std::vector<std::unique_ptr<tesseract::TessBaseAPI>> engines,
                              int capacity, long max_pixels)
     : engines_(std::move(engines)), capacity_(capacity), max_pixels_(max_pixels) {
+  {
+    absl::MutexLock lock(&waker_->mu_);
+    waker_->pool_ = this;
+  }
   for (auto& e : engines_) {
     tesseract::TessBaseAPI* engine = e.get();
-    threads_.emplace_back([this, engine] { WorkerLoop(engine); });
+    worker_threads_.emplace_back([this, engine] { WorkerLoop(engine); });
   }
+  housekeeper_ = std::thread([this] { HousekeepingLoop(); });
 }
 
 TesseractPool::~TesseractPool() {
-  std::deque<std::unique_ptr<PoolJob>> dropped;
+  Shutdown();
+  for (auto& e : engines_) {
+    // Tesseract's teardown throwing must not terminate a shutting-down gateway.
+    (void)GuardEngine("shutdown", [&] {
+      e->End();
+      return absl::OkStatus();
+    });
+  }
+}
+
+void TesseractPool::Shutdown() {
+  std::lock_guard<std::mutex> serial(shutdown_mu_);
+  {
+    // Callers' wake-ups from now on reach nothing: the housekeeping thread
+    // skips whatever is queued anyway.
+    absl::MutexLock lock(&waker_->mu_);
+    waker_->pool_ = nullptr;
+  }
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
-    dropped.swap(queue_);
+    shutting_down_.store(true, std::memory_order_release);
   }
-  // Outside the lock: Drop() completes calls, which runs caller code.
-  for (auto& job : dropped) job->Drop();
-  dropped.clear();
-  for (auto& t : threads_) t.join();
-  for (auto& e : engines_) e->End();
+  for (auto& t : worker_threads_) {
+    if (t.joinable()) t.join();
+  }
+  if (housekeeper_.joinable()) housekeeper_.join();
 }
 
-bool TesseractPool::TrySubmit(std::unique_ptr<PoolJob> job) {
+TesseractPool::Admission TesseractPool::TrySubmit(std::unique_ptr<PoolJob> job) {
   absl::MutexLock lock(&mu_);
-  if (stopping_ || admitted_ >= capacity_) return false;
+  if (stopping_) return Admission::kShuttingDown;
+  if (admitted_ >= capacity_) return Admission::kFull;
   ++admitted_;
   queue_.push_back(std::move(job));
-  return true;
+  return Admission::kAdmitted;
+}
+
+void TesseractPool::RequestSweep() {
+  absl::MutexLock lock(&mu_);
+  sweep_requested_ = true;
 }
 
 void TesseractPool::WorkerLoop(tesseract::TessBaseAPI* engine) {
@@ -99,15 +139,55 @@ void TesseractPool::WorkerLoop(tesseract::TessBaseAPI* engine) {
             return p->stopping_ || !p->queue_.empty();
           },
           this));
-      if (queue_.empty()) return;  // stopping
+      // Stopping: what is still queued belongs to the housekeeping thread.
+      if (stopping_) return;
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    job->Run(*engine);
+    // A job guards its own engine calls; this is the last line so that one
+    // that does not cannot take the worker (and the process) down.
+    (void)GuardEngine("run", [&] {
+      job->Run(*engine, shutting_down_);
+      return absl::OkStatus();
+    });
     job.reset();
-    engine->Clear();
+    (void)GuardEngine("clear", [&] {
+      engine->Clear();
+      return absl::OkStatus();
+    });
     absl::MutexLock lock(&mu_);
     --admitted_;
+  }
+}
+
+void TesseractPool::HousekeepingLoop() {
+  for (;;) {
+    std::vector<std::unique_ptr<PoolJob>> skipped;
+    SkipReason why = SkipReason::kAbandoned;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](TesseractPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+            return p->stopping_ || p->sweep_requested_;
+          },
+          this));
+      sweep_requested_ = false;
+      if (stopping_) why = SkipReason::kShuttingDown;
+      for (auto it = queue_.begin(); it != queue_.end();) {
+        if (why == SkipReason::kShuttingDown || (*it)->Abandoned()) {
+          skipped.push_back(std::move(*it));
+          it = queue_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      admitted_ -= static_cast<int>(skipped.size());
+    }
+    // Outside the lock: Skip completes calls, which runs caller code (that
+    // may well start another read).
+    for (auto& job : skipped) job->Skip(why);
+    skipped.clear();
+    if (why == SkipReason::kShuttingDown) return;
   }
 }
 
@@ -132,47 +212,51 @@ absl::StatusOr<std::vector<OcrLine>> ReadTextLines(tesseract::TessBaseAPI& engin
                                                    const cv::Mat& grey, double scale,
                                                    cv::Point offset,
                                                    absl::FunctionRef<bool()> should_stop) {
-  if (grey.empty() || grey.type() != CV_8UC1) {
-    return absl::InternalError("ReadTextLines: expected a non-empty 8-bit grey image");
-  }
-  engine.SetImage(grey.data, grey.cols, grey.rows, 1, static_cast<int>(grey.step));
-  engine.SetSourceResolution(300);
-  tesseract::ETEXT_DESC monitor;
-  monitor.cancel = &CancelThunk;
-  monitor.cancel_this = &should_stop;
-  const int rc = engine.Recognize(&monitor);
-  if (should_stop()) return absl::CancelledError("recognition stopped");
-  if (rc != 0) return absl::InternalError("Tesseract recognition failed");
-  std::vector<OcrLine> lines;
-  std::unique_ptr<tesseract::ResultIterator> it(engine.GetIterator());
-  if (!it) return lines;
-  using tesseract::RIL_TEXTLINE;
-  using tesseract::RIL_WORD;
-  it->Begin();
-  do {
-    if (it->Empty(RIL_TEXTLINE)) continue;
-    OcrLine line;
-    int x0, y0, x1, y1;
-    if (it->BoundingBox(RIL_TEXTLINE, &x0, &y0, &x1, &y1)) {
-      line.box = ToCard(x0, y0, x1, y1, scale, offset);
+  return GuardEngine("ocr", [&]() -> absl::StatusOr<std::vector<OcrLine>> {
+    if (grey.empty() || grey.type() != CV_8UC1) {
+      return EngineError("ocr: not an 8-bit grey image");
     }
-    line.confidence = it->Confidence(RIL_TEXTLINE);
+    engine.SetImage(grey.data, grey.cols, grey.rows, 1, static_cast<int>(grey.step));
+    engine.SetSourceResolution(300);
+    tesseract::ETEXT_DESC monitor;
+    monitor.cancel = &CancelThunk;
+    monitor.cancel_this = &should_stop;
+    const int rc = engine.Recognize(&monitor);
+    if (should_stop()) {
+      return MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "recognition stopped");
+    }
+    if (rc != 0) return EngineError("ocr");
+    std::vector<OcrLine> lines;
+    std::unique_ptr<tesseract::ResultIterator> it(engine.GetIterator());
+    if (!it) return lines;
+    using tesseract::RIL_TEXTLINE;
+    using tesseract::RIL_WORD;
+    it->Begin();
     do {
-      std::unique_ptr<char[]> text(it->GetUTF8Text(RIL_WORD));
-      if (text == nullptr || text[0] == '\0') continue;
-      OcrWord word;
-      word.text = text.get();
-      word.confidence = it->Confidence(RIL_WORD);
-      if (it->BoundingBox(RIL_WORD, &x0, &y0, &x1, &y1)) {
-        word.box = ToCard(x0, y0, x1, y1, scale, offset);
+      if (it->Empty(RIL_TEXTLINE)) continue;
+      OcrLine line;
+      int x0, y0, x1, y1;
+      if (it->BoundingBox(RIL_TEXTLINE, &x0, &y0, &x1, &y1)) {
+        line.box = ToCard(x0, y0, x1, y1, scale, offset);
       }
-      if (!line.text.empty()) line.text += ' ';
-      line.text += word.text;
-      line.words.push_back(std::move(word));
-    } while (!it->IsAtFinalElement(RIL_TEXTLINE, RIL_WORD) && it->Next(RIL_WORD));
-    if (!line.words.empty()) lines.push_back(std::move(line));
-  } while (it->Next(RIL_TEXTLINE));
-  return lines;
+      line.confidence = it->Confidence(RIL_TEXTLINE);
+      do {
+        std::unique_ptr<char[]> text(it->GetUTF8Text(RIL_WORD));
+        if (text == nullptr || text[0] == '\0') continue;
+        OcrWord word;
+        word.text = text.get();
+        word.confidence = it->Confidence(RIL_WORD);
+        if (it->BoundingBox(RIL_WORD, &x0, &y0, &x1, &y1)) {
+          word.box = ToCard(x0, y0, x1, y1, scale, offset);
+        }
+        if (!line.text.empty()) line.text += ' ';
+        line.text += word.text;
+        line.words.push_back(std::move(word));
+      } while (!it->IsAtFinalElement(RIL_TEXTLINE, RIL_WORD) && it->Next(RIL_WORD));
+      if (!line.words.empty()) lines.push_back(std::move(line));
+    } while (it->Next(RIL_TEXTLINE));
+    return lines;
+  });
 }
 
 }  // namespace ktp::reader

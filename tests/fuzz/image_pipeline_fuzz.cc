@@ -2,13 +2,14 @@
 // bytes (png, jpeg, tiff, pdf through Leptonica and poppler), locating and
 // rectifying the card and measuring quality. Whatever comes in: no crash, no
 // exception escaping, a decoded image within the pixel limit, a rectified card
-// of the canonical size.
+// of the canonical size, and every refusal typed (an ErrorInfo reason).
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 
 #include <opencv2/core.hpp>
 
+#include "common/error_details.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "reader/card_layout.h"
 #include "reader/card_locator.h"
@@ -18,7 +19,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr long kMaxPixels = 4'000'000;  // small: keeps each run fast
   auto image = ktp::reader::DecodeImage(absl::string_view(reinterpret_cast<const char*>(data), size), kMaxPixels);
-  if (!image.ok()) return 0;
+  if (!image.ok()) {
+    // Refused as the upload's fault, or (an engine failing) LOCAL_ENGINE_ERROR:
+    // never an untyped error.
+    FUZZ_CHECK(!ktp::ErrorReason(image.status()).empty());
+    return 0;
+  }
   FUZZ_CHECK(!image->empty());
   FUZZ_CHECK(static_cast<long>(image->total()) <= kMaxPixels);
   FUZZ_CHECK(image->type() == CV_8UC3);
@@ -32,6 +38,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const std::exception&) {
     // The backend turns an OpenCV exception into LOCAL_ENGINE_ERROR; here it
     // is a finding: the pipeline should not throw on any decodable image.
+    FUZZ_CHECK(false);
+  } catch (...) {
+    // Nor anything that is not a std::exception (the backend's guard catches
+    // those too; see reader/engine_guard.h).
     FUZZ_CHECK(false);
   }
   return 0;

@@ -8,6 +8,7 @@
 // positional fallback; and garbage input (random bytes, huge lines).
 #include "reader/field_parser.h"
 
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -932,6 +933,86 @@ TEST(FieldParserCorroborationTest, NikAgreeingWithBirthDateSexAndRegionIsTrusted
   lines[2] = MakeLine(texts[2], 2, 45);
   p = reader::ParseKtpText(lines, TestRegions());
   EXPECT_LT(p.card.nik().confidence(), 45);
+}
+
+}  // namespace
+}  // namespace ktp::reader
+
+// ---------------------------------------------------------------------------
+// Calendar: a date gets a date_value only when it is a real day (month
+// lengths, Gregorian leap years, the years a KTP prints); otherwise it is kept
+// as read, without one.
+
+namespace ktp::reader {
+namespace {
+
+struct DateCase {
+  const char* printed;  // DD-MM-YYYY
+  int day, month, year;  // the expected date_value; day 0 = none (not a real day)
+};
+
+void ExpectBirthDate(const DateCase& c) {
+  const reader::ParsedCard p = Parse(CardWith(4, std::string("Tempat/Tgl Lahir : BANDUNG, ") + c.printed));
+  EXPECT_EQ(p.card.birth_date().value(), c.printed);
+  if (c.day == 0) {
+    EXPECT_FALSE(p.card.birth_date().has_date_value()) << c.printed;
+    return;
+  }
+  ASSERT_TRUE(p.card.birth_date().has_date_value()) << c.printed;
+  EXPECT_EQ(p.card.birth_date().date_value().year(), c.year) << c.printed;
+  EXPECT_EQ(p.card.birth_date().date_value().month(), c.month) << c.printed;
+  EXPECT_EQ(p.card.birth_date().date_value().day(), c.day) << c.printed;
+}
+
+TEST(FieldParserCalendarTest, TwentyNinthOfFebruaryOnlyInLeapYears) {
+  for (const DateCase& c : std::vector<DateCase>{
+           {"29-02-2000", 29, 2, 2000},  // divisible by 400: leap
+           {"29-02-1996", 29, 2, 1996},
+           {"29-02-2004", 29, 2, 2004},
+           {"29-02-1904", 29, 2, 1904},
+           {"28-02-1985", 28, 2, 1985},
+           {"29-02-1985", 0, 0, 0},
+           {"29-02-2001", 0, 0, 0},
+           {"29-02-1900", 0, 0, 0},  // divisible by 100 but not 400: not leap
+           {"29-02-2100", 0, 0, 0},
+           {"30-02-2000", 0, 0, 0},
+       }) {
+    ExpectBirthDate(c);
+  }
+  // The same rule for the validity date.
+  reader::ParsedCard p = Parse(CardWith(14, "Berlaku Hingga : 29-02-2028"));
+  ASSERT_TRUE(p.card.valid_until().has_date_value());
+  EXPECT_EQ(p.card.valid_until().date_value().day(), 29);
+  EXPECT_EQ(p.card.valid_until().date_value().month(), 2);
+  p = Parse(CardWith(14, "Berlaku Hingga : 29-02-2027"));
+  EXPECT_EQ(p.card.valid_until().value(), "29-02-2027");
+  EXPECT_FALSE(p.card.valid_until().has_date_value());
+}
+
+TEST(FieldParserCalendarTest, EveryMonthEndsOnItsLastDay) {
+  // 1985: not a leap year; 1988: one.
+  const int kLength[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  for (int month = 1; month <= 12; ++month) {
+    for (int year : {1985, 1988}) {
+      const int last = kLength[month - 1] + (month == 2 && year == 1988 ? 1 : 0);
+      char printed[32];
+      std::snprintf(printed, sizeof printed, "%02d-%02d-%04d", last, month, year);
+      ExpectBirthDate({printed, last, month, year});
+      std::snprintf(printed, sizeof printed, "%02d-%02d-%04d", last + 1, month, year);
+      ExpectBirthDate({printed, 0, 0, 0});
+    }
+  }
+  // No day or month zero, no thirteenth month.
+  for (const char* printed : {"00-05-1985", "15-00-1985", "15-13-1985"}) ExpectBirthDate({printed, 0, 0, 0});
+}
+
+TEST(FieldParserCalendarTest, OnlyTheYearsAKtpPrints) {
+  ExpectBirthDate({"01-01-1900", 1, 1, 1900});
+  ExpectBirthDate({"31-12-1899", 0, 0, 0});
+  const reader::ParsedCard p = Parse(CardWith(14, "Berlaku Hingga : 31-12-2200"));
+  EXPECT_TRUE(p.card.valid_until().has_date_value());
+  const reader::ParsedCard q = Parse(CardWith(14, "Berlaku Hingga : 01-01-2201"));
+  EXPECT_FALSE(q.card.valid_until().has_date_value());
 }
 
 }  // namespace

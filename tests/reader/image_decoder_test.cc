@@ -149,12 +149,44 @@ TEST(ImageDecoderTest, GarbageIsFileInvalidFormat) {
 
 TEST(ImageDecoderTest, TruncatedJpegIsRefusedOrDecoded) {
   PIX* pix = MakePattern();
-  std::string jpeg = Encode(pix, IFF_JFIF_JPEG);
+  const std::string jpeg = Encode(pix, IFF_JFIF_JPEG);
   pixDestroy(&pix);
-  // Half a JPEG: libjpeg may pad it (fine) or fail; it must never crash.
-  absl::StatusOr<cv::Mat> m = reader::DecodeImage(jpeg.substr(0, jpeg.size() / 2), 1'000'000);
-  if (!m.ok()) {
-    EXPECT_EQ(ErrorReason(m.status()), "FILE_INVALID_FORMAT");
+  // Where the frame header (SOF0: the dimensions) and the entropy-coded scan
+  // (after SOS) start, so the cuts below land where they are meant to.
+  const size_t sof = jpeg.find(std::string("\xFF\xC0", 2));
+  const size_t sos = jpeg.find(std::string("\xFF\xDA", 2));
+  ASSERT_NE(sof, std::string::npos);
+  ASSERT_NE(sos, std::string::npos);
+  ASSERT_LT(sof, sos);
+  struct Cut {
+    size_t size;
+    bool header_intact;  // the dimensions can still be read
+  };
+  for (const Cut& cut : {Cut{sof / 2, false}, Cut{sof + 4, false}, Cut{sos + 16, true},
+                         Cut{sos + (jpeg.size() - sos) / 2, true}, Cut{jpeg.size() - 2, true}}) {
+    SCOPED_TRACE(absl::StrCat("cut at ", cut.size, " of ", jpeg.size(), " bytes"));
+    const std::string truncated = jpeg.substr(0, cut.size);
+    // libjpeg may pad missing scan data (then the image is what the header
+    // promised) or give up (then it is the caller's bad upload, typed like
+    // the upstream's 415). Never anything else, never a crash.
+    absl::StatusOr<cv::Mat> m = reader::DecodeImage(truncated, 1'000'000);
+    if (m.ok()) {
+      ASSERT_TRUE(cut.header_intact) << "decoded without the frame header";
+      EXPECT_EQ(m->type(), CV_8UC3);
+      EXPECT_EQ(m->cols, 64);
+      EXPECT_EQ(m->rows, 48);
+    } else {
+      EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument) << m.status();
+      EXPECT_EQ(ErrorReason(m.status()), "FILE_INVALID_FORMAT") << m.status();
+      EXPECT_TRUE(GetBadRequest(m.status()).has_value());
+    }
+    // The pixel cap is judged from the header, before any pixel data: a
+    // truncated bomb is refused as too large, not decoded (or padded) first.
+    absl::StatusOr<cv::Mat> capped = reader::DecodeImage(truncated, 64 * 48 - 1);
+    ASSERT_FALSE(capped.ok());
+    EXPECT_EQ(capped.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(ErrorReason(capped.status()), cut.header_intact ? "IMAGE_TOO_LARGE" : "FILE_INVALID_FORMAT")
+        << capped.status();
   }
 }
 

@@ -1,25 +1,35 @@
 // The local reader end to end with real Tesseract: the sample card is read
 // (fields, photo, qualities, polygons in upload pixels), and the call
 // contract holds — busy pool → RESOURCE_EXHAUSTED with RetryInfo, Cancel →
-// CANCELLED exactly once, expired deadline, undecodable bytes answered like
-// the upstream's 415. No timing assertions.
+// CANCELLED exactly once on a reader thread (a queued read at once, not after
+// the running one), destruction → UNAVAILABLE / GATEWAY_SHUTTING_DOWN,
+// expired deadline, undecodable bytes answered like the upstream's 415, and
+// engine failures of any kind typed LOCAL_ENGINE_ERROR. No timing assertions.
 #include "reader/local_ocr_backend.h"
+
+#include <tesseract/baseapi.h>
 
 #include <atomic>
 #include <fstream>
 #include <memory>
+#include <new>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 #include "gtest/gtest.h"
+#include "reader/engine_guard.h"
 #include "reader/image_decoder.h"
 #include "reader/tesseract_pool.h"
 
@@ -39,12 +49,26 @@ std::string ReadFile(const std::string& path) {
 
 std::string SamplePng() { return ReadFile(std::string(KTP_SAMPLES_DIR) + "/ktp-synthetic.png"); }
 
-// Collects one call's completions (and counts them: exactly once).
+// The order in which several calls completed (by tag).
+struct CompletionOrder {
+  absl::Mutex mu;
+  std::vector<std::string> tags;
+  std::vector<std::string> Get() {
+    absl::MutexLock lock(&mu);
+    return tags;
+  }
+};
+
+// Collects one call's completions (and counts them: exactly once), and the
+// thread the first one ran on.
 struct Outcome {
   absl::Mutex mu;
   int calls = 0;
   std::optional<absl::StatusOr<OcrResult>> result;
+  std::thread::id thread;
   absl::Notification done;
+  CompletionOrder* order = nullptr;
+  std::string tag;
 
   backend::OcrCallback Callback() {
     return [this](absl::StatusOr<OcrResult> r) {
@@ -52,7 +76,14 @@ struct Outcome {
       {
         absl::MutexLock lock(&mu);
         first = ++calls == 1;
-        if (first) result = std::move(r);
+        if (first) {
+          result = std::move(r);
+          thread = std::this_thread::get_id();
+        }
+      }
+      if (first && order != nullptr) {
+        absl::MutexLock lock(&order->mu);
+        order->tags.push_back(tag);
       }
       // Outside the lock: the waiter may destroy this Outcome (and `mu`) as
       // soon as it wakes.
@@ -63,7 +94,15 @@ struct Outcome {
     absl::MutexLock lock(&mu);
     return calls;
   }
+  std::thread::id completed_on() {
+    absl::MutexLock lock(&mu);
+    return thread;
+  }
 };
+
+// Long enough for any read of the sample on a loaded machine; a wait that
+// long means the completion never came.
+constexpr absl::Duration kNeverCame = absl::Seconds(60);
 
 OcrRequest Request(const std::string& bytes, Endpoint endpoint = Endpoint::kRead) {
   OcrRequest r;
@@ -234,36 +273,84 @@ TEST(LocalOcrBackendTest, FullPoolAnswersResourceExhausted) {
   EXPECT_TRUE(again.result->ok()) << again.result->status();
 }
 
-TEST(LocalOcrBackendTest, CancelBeforeStartCompletesOnceWithCancelled) {
+TEST(LocalOcrBackendTest, CancelOfAQueuedReadCompletesOnAReaderThreadBeforeTheRunningRead) {
   auto backend = MakeBackend(1, 1);
   ASSERT_NE(backend, nullptr);
   const std::string png = SamplePng();
+  CompletionOrder order;
   Outcome running, queued;
+  running.order = queued.order = &order;
+  running.tag = "running";
+  queued.tag = "queued";
   backend->Start(Request(png), running.Callback());
   std::shared_ptr<backend::OcrCall> call = backend->Start(Request(png), queued.Callback());
   call->Cancel();
-  ASSERT_TRUE(queued.done.HasBeenNotified());
+  // Cancel only signals: the completion comes from the reader, not from
+  // inside Cancel on this (the caller's, a gRPC) thread...
+  ASSERT_TRUE(queued.done.WaitForNotificationWithTimeout(kNeverCame));
+  EXPECT_NE(queued.completed_on(), std::this_thread::get_id());
   EXPECT_EQ(queued.result->status().code(), absl::StatusCode::kCancelled);
-  EXPECT_EQ(ErrorReason(queued.result->status()), "CANCELLED");
+  EXPECT_EQ(ErrorReason(queued.result->status()), reasons::kCancelled);
   call->Cancel();  // idempotent
-  running.done.WaitForNotification();
-  // Let the worker reach (and skip) the cancelled job: destroying the backend
-  // drains it.
+  ASSERT_TRUE(running.done.WaitForNotificationWithTimeout(kNeverCame));
+  EXPECT_TRUE(running.result->ok()) << running.result->status();
+  // ...and at once, not when the only worker is free again.
+  EXPECT_EQ(order.Get(), (std::vector<std::string>{"queued", "running"}));
   backend.reset();
   EXPECT_EQ(queued.count(), 1);
   EXPECT_EQ(running.count(), 1);
 }
 
-TEST(LocalOcrBackendTest, CancelWhileRunningCompletesOnce) {
+TEST(LocalOcrBackendTest, CancelWhileRunningCompletesOnceOnAReaderThread) {
   auto backend = MakeBackend(1, 1);
   ASSERT_NE(backend, nullptr);
   Outcome out;
   std::shared_ptr<backend::OcrCall> call = backend->Start(Request(SamplePng()), out.Callback());
   call->Cancel();
-  ASSERT_TRUE(out.done.HasBeenNotified());
+  ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(kNeverCame));
+  EXPECT_NE(out.completed_on(), std::this_thread::get_id());
   EXPECT_EQ(out.result->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(ErrorReason(out.result->status()), reasons::kCancelled);
+  call->Cancel();
   backend.reset();  // waits for the worker; it must not complete the call again
   EXPECT_EQ(out.count(), 1);
+}
+
+TEST(LocalOcrBackendTest, DestroyingTheBackendFailsUnfinishedReadsWithShuttingDown) {
+  auto backend = MakeBackend(1, 1);
+  ASSERT_NE(backend, nullptr);
+  const std::string png = SamplePng();
+  // One read running (or about to), one waiting for the only worker; each
+  // takes far longer than getting to the next line.
+  Outcome first, second;
+  backend->Start(Request(png), first.Callback());
+  backend->Start(Request(png), second.Callback());
+  backend.reset();
+  for (Outcome* o : {&first, &second}) {
+    ASSERT_TRUE(o->done.HasBeenNotified());
+    // Like the REST client's: the gateway went away, not the caller.
+    EXPECT_EQ(o->result->status().code(), absl::StatusCode::kUnavailable) << o->result->status();
+    EXPECT_EQ(ErrorReason(o->result->status()), reasons::kGatewayShuttingDown);
+    EXPECT_NE(o->completed_on(), std::this_thread::get_id());
+    EXPECT_EQ(o->count(), 1);
+  }
+}
+
+TEST(LocalOcrBackendTest, ReadCancelledWhileQueuedHearsCancelledEvenAtShutdown) {
+  auto backend = MakeBackend(1, 2);
+  ASSERT_NE(backend, nullptr);
+  const std::string png = SamplePng();
+  Outcome running, cancelled;
+  backend->Start(Request(png), running.Callback());
+  std::shared_ptr<backend::OcrCall> call = backend->Start(Request(png), cancelled.Callback());
+  call->Cancel();
+  backend.reset();
+  ASSERT_TRUE(cancelled.done.HasBeenNotified());
+  EXPECT_EQ(cancelled.result->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(ErrorReason(cancelled.result->status()), reasons::kCancelled);
+  EXPECT_EQ(cancelled.count(), 1);
+  ASSERT_TRUE(running.done.HasBeenNotified());
+  EXPECT_EQ(running.count(), 1);
 }
 
 TEST(LocalOcrBackendTest, ExpiredDeadlineIsNotStarted) {
@@ -287,39 +374,197 @@ TEST(LocalOcrBackendTest, MissingLanguageFailsCreateWithAHint) {
   EXPECT_NE(backend.status().message().find("tesseract-ocr-xx_no_such_language"), std::string::npos);
 }
 
+// Engine failures: typed, whatever was thrown, and without the thrown text
+// (which may quote the image's content).
+TEST(LocalOcrBackendEngineGuardTest, AnyExceptionBecomesLocalEngineError) {
+  const auto expect_engine_error = [](const absl::Status& s) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+    EXPECT_EQ(ErrorReason(s), reasons::kLocalEngineError) << s;
+    EXPECT_EQ(s.message().find("3174034508920003"), absl::string_view::npos) << s;
+  };
+  expect_engine_error(reader::GuardEngine("decode", []() -> absl::Status {
+    throw std::runtime_error("NIK 3174034508920003 did not fit");
+  }));
+  expect_engine_error(reader::GuardEngine("decode", []() -> absl::StatusOr<cv::Mat> {
+    throw std::bad_alloc();
+  }).status());
+  // What OpenCV throws on misuse.
+  expect_engine_error(reader::GuardEngine("rectify", []() -> absl::StatusOr<cv::Mat> {
+    cv::Mat m(2, 2, CV_8UC3);
+    cv::Mat grey;
+    cv::cvtColor(m, grey, cv::COLOR_GRAY2BGR);  // 3 channels in, 1 expected: throws
+    return grey;
+  }).status());
+  // Not a std::exception at all (a C++ library may throw anything).
+  struct Opaque {};
+  expect_engine_error(reader::GuardEngine("ocr", []() -> absl::Status { throw Opaque{}; }));
+  expect_engine_error(reader::GuardEngine("ocr", []() -> absl::Status {
+    throw "3174034508920003";
+  }));
+  // Nothing thrown: the result passes through untouched.
+  absl::StatusOr<int> fine = reader::GuardEngine("ocr", []() -> absl::StatusOr<int> { return 7; });
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(*fine, 7);
+}
+
+TEST(LocalOcrBackendEngineGuardTest, UntypedErrorsGetAnErrorInfoTypedOnesKeepTheirs) {
+  const absl::Status bare =
+      reader::TypedOrEngineError(absl::InternalError("rectification failed"), "rectify");
+  EXPECT_EQ(bare.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorReason(bare), reasons::kLocalEngineError);
+  const absl::Status typed = MakeError(absl::StatusCode::kInvalidArgument,
+                                       reasons::kFileInvalidFormat, "not an image");
+  EXPECT_EQ(reader::TypedOrEngineError(typed, "decode"), typed);
+  EXPECT_TRUE(reader::TypedOrEngineError(absl::OkStatus(), "decode").ok());
+}
+
+TEST(LocalOcrBackendEngineGuardTest, TesseractFailureIsLocalEngineError) {
+  tesseract::TessBaseAPI engine;
+  ASSERT_EQ(engine.Init(nullptr, "ind", tesseract::OEM_LSTM_ONLY), 0);
+  // Tesseract is handed something it cannot read (colour, not 8-bit grey).
+  absl::StatusOr<std::vector<OcrLine>> lines = reader::ReadTextLines(
+      engine, cv::Mat(40, 40, CV_8UC3, cv::Scalar(255, 255, 255)), 1.0, cv::Point(0, 0),
+      [] { return false; });
+  ASSERT_FALSE(lines.ok());
+  EXPECT_EQ(lines.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorReason(lines.status()), reasons::kLocalEngineError);
+  engine.End();
+}
+
+TEST(LocalOcrBackendEngineGuardTest, JpegEncoderFailureIsLocalEngineError) {
+  absl::StatusOr<std::string> jpeg = reader::EncodeJpeg(cv::Mat(), 85);
+  ASSERT_FALSE(jpeg.ok());
+  EXPECT_EQ(jpeg.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorReason(jpeg.status()), reasons::kLocalEngineError);
+}
+
 // The pool on its own, with jobs that block until released.
+struct JobLog {
+  absl::Mutex mu;
+  int ran = 0;
+  std::vector<reader::SkipReason> skipped;
+  std::vector<std::thread::id> skip_threads;
+  absl::Notification running;  // the first job is on the worker
+  int runs() {
+    absl::MutexLock lock(&mu);
+    return ran;
+  }
+  std::vector<reader::SkipReason> skips() {
+    absl::MutexLock lock(&mu);
+    return skipped;
+  }
+};
+
 class BlockingJob final : public reader::PoolJob {
  public:
-  BlockingJob(absl::Notification* release, std::atomic<int>* ran, std::atomic<int>* dropped)
-      : release_(release), ran_(ran), dropped_(dropped) {}
-  void Run(tesseract::TessBaseAPI&) override {
-    release_->WaitForNotification();
-    ++*ran_;
+  // Runs until `release` is notified, or (`until_shutdown`) until the pool
+  // says it is shutting down.
+  BlockingJob(absl::Notification* release, JobLog* log, bool until_shutdown = false)
+      : release_(release), log_(log), until_shutdown_(until_shutdown) {}
+  void Run(tesseract::TessBaseAPI&, const std::atomic<bool>& shutting_down) override {
+    if (!log_->running.HasBeenNotified()) log_->running.Notify();
+    if (until_shutdown_) {
+      while (!shutting_down.load()) absl::SleepFor(absl::Milliseconds(1));
+    } else {
+      release_->WaitForNotification();
+    }
+    absl::MutexLock lock(&log_->mu);
+    ++log_->ran;
   }
-  void Drop() override { ++*dropped_; }
+  void Skip(reader::SkipReason why) override {
+    absl::MutexLock lock(&log_->mu);
+    log_->skipped.push_back(why);
+    log_->skip_threads.push_back(std::this_thread::get_id());
+  }
+  bool Abandoned() const override { return abandoned.load(); }
+
+  std::atomic<bool> abandoned{false};
 
  private:
   absl::Notification* release_;
-  std::atomic<int>* ran_;
-  std::atomic<int>* dropped_;
+  JobLog* log_;
+  bool until_shutdown_;
 };
 
-TEST(TesseractPoolTest, BoundedQueueAndShutdownDropsWaitingJobs) {
+std::unique_ptr<reader::TesseractPool> MakePool(int workers, int max_queued) {
   reader::TesseractPoolOptions options;
-  options.workers = 1;
-  options.max_queued = 1;
+  options.workers = workers;
+  options.max_queued = max_queued;
   absl::StatusOr<std::unique_ptr<reader::TesseractPool>> pool = reader::TesseractPool::Create(options);
-  ASSERT_TRUE(pool.ok()) << pool.status();
-  EXPECT_EQ((*pool)->capacity(), 2);
+  EXPECT_TRUE(pool.ok()) << pool.status();
+  return pool.ok() ? std::move(*pool) : nullptr;
+}
+
+using Admission = reader::TesseractPool::Admission;
+
+TEST(LocalOcrBackendPoolTest, BoundedQueueAndShutdownSkipsWaitingJobs) {
+  auto pool = MakePool(1, 1);
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->capacity(), 2);
   absl::Notification release;
-  std::atomic<int> ran{0}, dropped{0};
-  EXPECT_TRUE((*pool)->TrySubmit(std::make_unique<BlockingJob>(&release, &ran, &dropped)));
-  EXPECT_TRUE((*pool)->TrySubmit(std::make_unique<BlockingJob>(&release, &ran, &dropped)));
-  EXPECT_FALSE((*pool)->TrySubmit(std::make_unique<BlockingJob>(&release, &ran, &dropped)));
+  JobLog log;
+  EXPECT_EQ(pool->TrySubmit(std::make_unique<BlockingJob>(&release, &log)), Admission::kAdmitted);
+  EXPECT_EQ(pool->TrySubmit(std::make_unique<BlockingJob>(&release, &log)), Admission::kAdmitted);
+  // Full: told apart from shutting down (BUSY vs GATEWAY_SHUTTING_DOWN).
+  EXPECT_EQ(pool->TrySubmit(std::make_unique<BlockingJob>(&release, &log)), Admission::kFull);
+  log.running.WaitForNotification();
   release.Notify();
-  pool->reset();
-  // Each admitted job either ran or was dropped, once.
-  EXPECT_EQ(ran + dropped, 2);
+  pool.reset();
+  // Each admitted job either ran or was skipped, once.
+  EXPECT_EQ(log.runs() + static_cast<int>(log.skips().size()), 2);
+  for (reader::SkipReason why : log.skips()) EXPECT_EQ(why, reader::SkipReason::kShuttingDown);
+}
+
+TEST(LocalOcrBackendPoolTest, AbandonedQueuedJobIsSkippedWhileTheWorkerIsBusy) {
+  auto pool = MakePool(1, 1);
+  ASSERT_NE(pool, nullptr);
+  absl::Notification release;
+  JobLog log;
+  ASSERT_EQ(pool->TrySubmit(std::make_unique<BlockingJob>(&release, &log)), Admission::kAdmitted);
+  log.running.WaitForNotification();
+  auto queued = std::make_unique<BlockingJob>(&release, &log);
+  BlockingJob* queued_job = queued.get();
+  ASSERT_EQ(pool->TrySubmit(std::move(queued)), Admission::kAdmitted);
+  queued_job->abandoned = true;
+  pool->waker()->Wake();
+  // Skipped by the pool's own thread while the only worker is still blocked
+  // (release has not been notified): cancellation does not wait for it.
+  for (int i = 0; i < 60'000 && log.skips().empty(); ++i) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_EQ(log.skips(), std::vector<reader::SkipReason>{reader::SkipReason::kAbandoned});
+  EXPECT_EQ(log.runs(), 0);
+  {
+    absl::MutexLock lock(&log.mu);
+    EXPECT_NE(log.skip_threads[0], std::this_thread::get_id());
+  }
+  // Its place is free again at once.
+  EXPECT_EQ(pool->TrySubmit(std::make_unique<BlockingJob>(&release, &log)), Admission::kAdmitted);
+  release.Notify();
+  // Both remaining jobs run (the abandoned one never does).
+  for (int i = 0; i < 60'000 && log.runs() < 2; ++i) absl::SleepFor(absl::Milliseconds(1));
+  pool.reset();
+  EXPECT_EQ(log.runs(), 2);
+  EXPECT_EQ(log.skips().size(), 1u);
+}
+
+TEST(LocalOcrBackendPoolTest, ShutdownStopsRunningJobsAndRefusesNewOnes) {
+  auto pool = MakePool(1, 1);
+  ASSERT_NE(pool, nullptr);
+  absl::Notification never;
+  JobLog log;
+  ASSERT_EQ(pool->TrySubmit(std::make_unique<BlockingJob>(&never, &log, /*until_shutdown=*/true)),
+            Admission::kAdmitted);
+  log.running.WaitForNotification();
+  ASSERT_EQ(pool->TrySubmit(std::make_unique<BlockingJob>(&never, &log)), Admission::kAdmitted);
+  // Returns only because the running job sees the flag and stops.
+  pool->Shutdown();
+  EXPECT_EQ(log.runs(), 1);
+  EXPECT_EQ(log.skips(), std::vector<reader::SkipReason>{reader::SkipReason::kShuttingDown});
+  // A read started now is told the gateway is going away, not that it is busy.
+  EXPECT_EQ(pool->TrySubmit(std::make_unique<BlockingJob>(&never, &log)), Admission::kShuttingDown);
+  pool->Shutdown();  // idempotent
+  pool.reset();
+  EXPECT_EQ(log.runs(), 1);
+  EXPECT_EQ(log.skips().size(), 1u);
 }
 
 }  // namespace
