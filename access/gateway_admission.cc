@@ -1,6 +1,10 @@
 // Authentication, concurrency cap and rate limits, in that order.
 #include "access/gateway_admission.h"
 
+#include <optional>
+
+#include "absl/synchronization/mutex.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
@@ -25,44 +29,95 @@ std::string FormatNumber(double v) {
 
 }  // namespace
 
-// One admission in progress; owns the caller's callback.
-struct GatewayAdmission::Pending {
+// One admission in progress; owns the caller's callback. Answered exactly once:
+// by the last limiter decision, a rejection, a cancel, or the timer queue
+// shutting down, whichever comes first (the others find it answered).
+struct GatewayAdmission::Pending final : service::PendingAdmission {
   std::shared_ptr<const AccessPolicy> policy;  // keeps the tenant pointer valid
   AuthenticatedCaller caller;
   absl::Time deadline;
-  absl::Duration max_wait;
   absl::Time wait_until;  // no retry past this
-  service::AdmissionCallback done;
-  service::CallerIdentity identity;
+  TimerQueue* timers = nullptr;
+
+  absl::Mutex mu;
+  service::AdmissionCallback done ABSL_GUARDED_BY(mu);
+  service::CallerIdentity identity ABSL_GUARDED_BY(mu);  // holds the concurrency slot
+  std::optional<TimerQueue::TaskId> wait ABSL_GUARDED_BY(mu);
+  bool answered ABSL_GUARDED_BY(mu) = false;
+
+  // Answers with `result` (the identity when OK) unless answered already.
+  void Answer(absl::Status status) {
+    service::AdmissionCallback callback;
+    service::CallerIdentity admitted;
+    {
+      absl::MutexLock lock(&mu);
+      if (answered) return;
+      answered = true;
+      callback = std::move(done);
+      if (status.ok()) {
+        admitted = std::move(identity);
+      } else {
+        identity.permit.reset();  // a refused call holds no slot
+      }
+    }
+    if (status.ok()) {
+      std::move(callback)(std::move(admitted));
+    } else {
+      std::move(callback)(std::move(status));
+    }
+  }
+
+  void Cancel() override {
+    std::optional<TimerQueue::TaskId> timer;
+    {
+      absl::MutexLock lock(&mu);
+      timer = wait;
+      wait.reset();
+    }
+    // Drops the timer's reference at once instead of when the wait would end.
+    if (timer && timers != nullptr) timers->Cancel(*timer);
+    Answer(MakeError(absl::StatusCode::kCancelled, reasons::kCancelled,
+                     "the call was cancelled while waiting for admission"));
+  }
 };
 
 GatewayAdmission::GatewayAdmission(const AccessPolicyStore* policies, RateLimiter* limiter,
                                    TimerQueue* timers, DecisionCallback on_decision)
     : policies_(policies), limiter_(limiter), timers_(timers), on_decision_(std::move(on_decision)) {}
 
-void GatewayAdmission::Admit(const service::AdmissionRequest& request, service::AdmissionCallback done) {
+std::shared_ptr<service::PendingAdmission> GatewayAdmission::Admit(const service::AdmissionRequest& request,
+                                                                   service::AdmissionCallback done) {
   auto pending = std::make_shared<Pending>();
   pending->policy = policies_->Current();
+  pending->timers = timers_;
   PresentedCredentials presented;
   presented.authorization = request.authorization;
   presented.forwarded_client_cert = request.forwarded_client_cert;
   absl::StatusOr<AuthenticatedCaller> caller = Authenticate(*pending->policy, presented, request.method);
   if (!caller.ok()) {
     std::move(done)(caller.status());
-    return;
+    return nullptr;
   }
   pending->caller = *std::move(caller);
-  pending->identity.client_id = pending->caller.client_id;
-  pending->identity.tenant = pending->caller.tenant->name();
-  pending->identity.credential_set = pending->caller.tenant->credential_set();
+  {
+    absl::MutexLock lock(&pending->mu);
+    pending->done = std::move(done);
+    pending->identity.client_id = pending->caller.client_id;
+    pending->identity.tenant = pending->caller.tenant->name();
+    pending->identity.credential_set = pending->caller.tenant->credential_set();
+  }
 
   const auto& global = pending->policy->config().global_limits();
   if (global.max_concurrent_calls() > 0) {
-    // The permit is released when the reactor drops the identity (end of call).
+    // The permit is released when the reactor drops the identity (end of
+    // call), or at once when the admission is refused or cancelled.
     const int now = concurrent_->fetch_add(1, std::memory_order_acq_rel) + 1;
     auto counter = concurrent_;
-    pending->identity.permit = std::shared_ptr<void>(
-        nullptr, [counter](void*) { counter->fetch_sub(1, std::memory_order_acq_rel); });
+    {
+      absl::MutexLock lock(&pending->mu);
+      pending->identity.permit = std::shared_ptr<void>(
+          nullptr, [counter](void*) { counter->fetch_sub(1, std::memory_order_acq_rel); });
+    }
     if (now > global.max_concurrent_calls()) {
       // Its own reason: the process-wide --max-concurrent-calls answers
       // TOO_MANY_CONCURRENT_CALLS, and an operator must tell which cap fired.
@@ -71,16 +126,16 @@ void GatewayAdmission::Admit(const service::AdmissionRequest& request, service::
                                  {{"maxConcurrentCalls", std::to_string(global.max_concurrent_calls())}});
       AddQuotaViolation(s, "global", "concurrent calls");
       AddRetryInfo(s, absl::Milliseconds(200));
-      std::move(done)(s);  // drops the permit with `pending`
-      return;
+      pending->Answer(std::move(s));
+      return nullptr;
     }
   }
   pending->deadline = request.deadline;
-  pending->max_wait = absl::Seconds(global.over_limit().max_wait().seconds()) +
-                      absl::Nanoseconds(global.over_limit().max_wait().nanos());
-  pending->wait_until = std::min(request.deadline, absl::Now() + pending->max_wait);
-  pending->done = std::move(done);
-  Decide(std::move(pending), 0);
+  const absl::Duration max_wait = absl::Seconds(global.over_limit().max_wait().seconds()) +
+                                  absl::Nanoseconds(global.over_limit().max_wait().nanos());
+  pending->wait_until = std::min(request.deadline, absl::Now() + max_wait);
+  Decide(pending, 0);
+  return pending;
 }
 
 // Stage 0: the tenant's limit; stage 1: the global upstream limit; 2: admitted.
@@ -89,23 +144,29 @@ void GatewayAdmission::Decide(std::shared_ptr<Pending> pending, int stage) {
   const auto& global = pending->policy->config().global_limits();
   const bool has_limit = stage == 0 ? tenant.has_rate_limit() : global.has_upstream_rate_limit();
   if (stage >= 2 || limiter_ == nullptr) {
-    std::move(pending->done)(std::move(pending->identity));
+    pending->Answer(absl::OkStatus());
     return;
   }
   if (!has_limit) {
     Decide(std::move(pending), stage + 1);
     return;
   }
+  {
+    absl::MutexLock lock(&pending->mu);
+    if (pending->answered) return;  // cancelled meanwhile: ask no limiter for it
+  }
   const RateLimit limit = ToLimit(stage == 0 ? tenant.rate_limit() : global.upstream_rate_limit());
   const std::string key = stage == 0 ? absl::StrCat("tenant:", tenant.name()) : std::string("global");
   const std::string label = stage == 0 ? tenant.name() : std::string("global");
   limiter_->Decide(key, limit, [this, pending, stage, limit, label](LimitDecision decision) mutable {
+    const std::string subject = stage == 0 ? absl::StrCat("tenant:", label) : std::string("global");
     if (decision.allowed) {
       // Allowed without asking Redis (it is down and the policy is fail_open):
       // operators must see that limits are not being enforced.
       if (on_decision_) on_decision_(label, decision.source == DecisionSource::kFailOpen ? "fail_open" : "allowed");
       if (stage == 0) {
         // Tell the caller its own budget, not the shared one.
+        absl::MutexLock lock(&pending->mu);
         pending->identity.response_metadata.emplace_back("x-ratelimit-limit", FormatNumber(limit.rate_per_second));
         pending->identity.response_metadata.emplace_back("x-ratelimit-remaining",
                                                          FormatNumber(std::max(0.0, decision.remaining)));
@@ -115,16 +176,21 @@ void GatewayAdmission::Decide(std::shared_ptr<Pending> pending, int stage) {
     }
     // Over the limit: wait for the budget when allowed and it fits, else reject.
     const absl::Time now = absl::Now();
-    const absl::Time retry_at = now + decision.retry_after;
-    if (timers_ != nullptr &&
-        WaitWithinDeadline(decision, pending->wait_until - now, now, pending->deadline)) {
+    if (timers_ != nullptr && WaitWithinDeadline(decision, pending->wait_until - now, now, pending->deadline)) {
       if (on_decision_) on_decision_(label, "waited");
-      timers_->Schedule(retry_at, [this, pending, stage, decision, label, retry_at]() mutable {
-        // A timer queue that shuts down runs its tasks early: answer with the
-        // rejection instead of deciding (and scheduling) again.
-        if (absl::Now() + absl::Milliseconds(1) < retry_at) {
-          std::move(pending->done)(RateLimitedError(decision, stage == 0 ? absl::StrCat("tenant:", label) : "global",
-                                                    "rate limit (the gateway is shutting down)"));
+      // GCRA's retry_after is exact; wait at least 1 ms so a rounding-to-zero
+      // rejection cannot spin.
+      const absl::Time retry_at = now + std::max(decision.retry_after, absl::Milliseconds(1));
+      absl::MutexLock lock(&pending->mu);
+      if (pending->answered) return;  // cancelled meanwhile
+      pending->wait = timers_->Schedule(retry_at, [this, pending, stage](TimerOutcome outcome) mutable {
+        {
+          absl::MutexLock lock(&pending->mu);
+          pending->wait.reset();
+        }
+        if (outcome == TimerOutcome::kShutDown) {
+          pending->Answer(MakeError(absl::StatusCode::kUnavailable, reasons::kGatewayShuttingDown,
+                                    "the gateway is shutting down"));
           return;
         }
         Decide(std::move(pending), stage);
@@ -134,8 +200,8 @@ void GatewayAdmission::Decide(std::shared_ptr<Pending> pending, int stage) {
     if (on_decision_) {
       on_decision_(label, decision.source == DecisionSource::kFailClosed ? "fail_closed" : "rejected");
     }
-    std::move(pending->done)(RateLimitedError(
-        decision, stage == 0 ? absl::StrCat("tenant:", label) : "global",
+    pending->Answer(RateLimitedError(
+        decision, subject,
         stage == 0 ? "requests per second of this tenant" : "upstream requests per second of the gateway"));
   });
 }

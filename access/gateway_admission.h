@@ -2,7 +2,8 @@
 // current access policy, caps concurrent calls, then applies the tenant's rate
 // limit and the global upstream rate limit (local or Redis-backed limiter).
 // Over a limit the call is rejected with RetryInfo, or — when the policy
-// allows a bounded wait — retried on a timer within the call's deadline.
+// allows a bounded wait — retried on a timer within the call's deadline. A
+// call cancelled while it waits is answered at once and gives its slot back.
 #ifndef KTP_ACCESS_GATEWAY_ADMISSION_H_
 #define KTP_ACCESS_GATEWAY_ADMISSION_H_
 
@@ -28,7 +29,8 @@ class GatewayAdmission final : public service::CallAdmission {
   GatewayAdmission(const AccessPolicyStore* policies, RateLimiter* limiter, TimerQueue* timers,
                    DecisionCallback on_decision = nullptr);
 
-  void Admit(const service::AdmissionRequest& request, service::AdmissionCallback done) override;
+  std::shared_ptr<service::PendingAdmission> Admit(const service::AdmissionRequest& request,
+                                                   service::AdmissionCallback done) override;
 
   // Calls admitted and not yet finished (bounded by global_limits.max_concurrent_calls).
   int concurrent_calls() const { return concurrent_->load(std::memory_order_relaxed); }

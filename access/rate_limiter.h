@@ -2,7 +2,7 @@
 // call under a key (a tenant, or "global") fits its RateLimit; implementations
 // are LocalRateLimiter (in-process GCRA) and RedisRateLimiter (GCRA shared by
 // every replica through Redis). Also owns the typed error for a rejection and
-// the bounded-wait policy (WaitWithinDeadline, WaitingRateLimiter).
+// the bounded-wait policy (WaitWithinDeadline; GatewayAdmission does the waiting).
 #ifndef KTP_ACCESS_RATE_LIMITER_H_
 #define KTP_ACCESS_RATE_LIMITER_H_
 
@@ -10,7 +10,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/timer_queue.h"
 
 namespace ktp::access {
 
@@ -69,36 +68,6 @@ absl::Status RateLimitedError(const LimitDecision& decision, absl::string_view s
 // closed) and retry_after <= min(max_wait, deadline - now).
 bool WaitWithinDeadline(const LimitDecision& decision, absl::Duration max_wait, absl::Time now,
                         absl::Time deadline);
-
-// A decorator that waits out short rejections: when `inner` rejects and
-// WaitWithinDeadline allows it, the decision is retried on `timers` after
-// retry_after (no thread sleeps), until allowed or the wait budget
-// (min(max_wait, deadline) from the first attempt) is spent; then the last
-// decision is delivered. Every attempt is a decision of `inner` (so metrics
-// see a waited call as rejected, then allowed). When `timers` shuts down with
-// retries pending, they are answered at once with their last rejection.
-// `inner` and `timers` must outlive this object and its pending retries.
-class WaitingRateLimiter final : public RateLimiter {
- public:
-  WaitingRateLimiter(RateLimiter* inner, TimerQueue* timers, absl::Duration max_wait);
-
-  // Decide with no deadline: waits at most max_wait.
-  void Decide(absl::string_view key, const RateLimit& limit, DecisionCallback done) override;
-  // Decide for a call that must be answered before `deadline` (wall time, e.g.
-  // AdmissionRequest::deadline).
-  void DecideBy(absl::string_view key, const RateLimit& limit, absl::Time deadline,
-                DecisionCallback done);
-
-  absl::Duration max_wait() const { return max_wait_; }
-
- private:
-  struct Attempt;
-  void Try(Attempt* attempt);
-
-  RateLimiter* const inner_;
-  TimerQueue* const timers_;
-  const absl::Duration max_wait_;
-};
 
 }  // namespace ktp::access
 

@@ -214,7 +214,14 @@ void RetryingCall::OnAttemptDone(int attempt, absl::StatusOr<OcrResult> result) 
     return;
   }
   const RetryScheduler::TaskId id = core_->options.scheduler->ScheduleAfter(
-      delay, [self = shared_from_this()]() { self->StartAttempt(); });
+      delay, [self = shared_from_this(), attempt](TimerOutcome outcome) {
+        // The scheduler is going away: no further attempt, the call ends now.
+        if (outcome == TimerOutcome::kShutDown) {
+          self->Complete(ShuttingDown(), attempt);
+          return;
+        }
+        self->StartAttempt();
+      });
   bool cancel_timer = false;
   {
     absl::MutexLock lock(&mu_);

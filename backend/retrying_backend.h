@@ -26,7 +26,7 @@ namespace ktp::backend {
 class RetryScheduler {
  public:
   using TaskId = uint64_t;
-  using Task = absl::AnyInvocable<void() &&>;
+  using Task = TimerQueue::Task;  // told whether it fired or the scheduler shut down
   virtual ~RetryScheduler() = default;
   // Runs `task` after `delay`, never inline. Returns a handle for Cancel.
   virtual TaskId ScheduleAfter(absl::Duration delay, Task task) = 0;

@@ -28,7 +28,7 @@ TimerQueue::~TimerQueue() {
       task = std::move(it->second);
       tasks_.erase(it);
     }
-    std::move(task)();
+    std::move(task)(TimerOutcome::kShutDown);
   }
 }
 
@@ -92,7 +92,7 @@ void TimerQueue::Run() {
       tasks_.erase(it);
     }
     mu_.Unlock();
-    for (auto& task : batch) std::move(task)();
+    for (auto& task : batch) std::move(task)(TimerOutcome::kFired);
     batch.clear();
     mu_.Lock();
   }

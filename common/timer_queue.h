@@ -17,18 +17,21 @@
 
 namespace ktp {
 
+// Why a task runs (like grpc::Alarm's `ok`): its time came, or the queue is
+// being destroyed and runs it early so the reply it owns is not lost.
+enum class TimerOutcome { kFired, kShutDown };
+
 class TimerQueue {
  public:
   // Identifies a scheduled task; never 0.
   using TaskId = uint64_t;
-  using Task = absl::AnyInvocable<void() &&>;
+  using Task = absl::AnyInvocable<void(TimerOutcome) &&>;
 
   // Starts the timer thread.
   TimerQueue();
-  // Stops the thread. Tasks still pending are run at once, early, on the
-  // destroying thread: a task often owns a callback that must run exactly
-  // once, so dropping it would lose a reply. Tasks that care can compare
-  // absl::Now() with the time they asked for.
+  // Stops the thread. Tasks still pending run at once, on the destroying
+  // thread, with TimerOutcome::kShutDown: a task often owns a callback that
+  // must run exactly once, so dropping it would lose a reply.
   ~TimerQueue();
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;

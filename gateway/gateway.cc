@@ -275,8 +275,11 @@ void Gateway::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   if (vault_ && readiness_subscription_ != 0) vault_->Unsubscribe(readiness_subscription_);
   if (server_) server_->Shutdown(grace);
-  // No call is left: stop what served them, from the outside in.
+  // No call is left: stop what served them, from the outside in. Timers first:
+  // a wait still pending is told the queue is shutting down while what it
+  // would call (admission, retries) is still there.
   server_.reset();
+  timers_.reset();
   admission_.reset();
   fallback_.reset();
   retrying_.reset();
@@ -290,7 +293,6 @@ Gateway::~Gateway() {
   // Timers hold admission waits and retry backoffs: none is pending once the
   // server and the chain are gone.
   retry_scheduler_.reset();
-  timers_.reset();
   limiter_.reset();
   policies_.reset();
   vault_.reset();

@@ -79,170 +79,206 @@ absl::Status SetFraction(double& field, absl::string_view value, double min, dou
   return absl::OkStatus();
 }
 
-const std::vector<FlagSpec>& Flags() {
-  static const auto* flags = new std::vector<FlagSpec>{
-      {"listen", "KTP_LISTEN", "0.0.0.0:50051", "gRPC listen address host:port (port 0 picks one)",
-       [](GatewayConfig& c, absl::string_view v) { return SetString(c.listen, v); }},
-      {"backend", "KTP_BACKEND", "upstream",
-       "which engine reads cards: upstream (the GLAIR Vision API) or local (the embedded offline "
-       "Tesseract reader; no credentials, no network)",
-       [](GatewayConfig& c, absl::string_view v) {
-         if (v != "upstream" && v != "local") return absl::InvalidArgumentError("must be upstream or local");
-         return SetString(c.backend, v);
-       }},
-      {"fallback", "KTP_FALLBACK", "none",
-       "local: when the upstream is unavailable (circuit open, 5xx or connection failures after "
-       "retries, no valid credentials) answer from the local reader, marked engine=ENGINE_LOCAL with "
-       "fallback_reason; none: return the error",
-       [](GatewayConfig& c, absl::string_view v) {
-         if (v != "none" && v != "local") return absl::InvalidArgumentError("must be none or local");
-         return SetString(c.fallback, v);
-       }},
-      {"local-workers", "KTP_LOCAL_WORKERS", "0",
-       "local reader: OCR worker threads, one Tesseract engine each (0 = one per core)",
-       [](GatewayConfig& c, absl::string_view v) { return SetInt(c.local_workers, v, 0, 256); }},
-      {"local-max-queued", "KTP_LOCAL_MAX_QUEUED", "0",
-       "local reader: reads that may wait for a busy worker; more are refused with RESOURCE_EXHAUSTED "
-       "LOCAL_ENGINE_BUSY (0 = as many as workers)",
-       [](GatewayConfig& c, absl::string_view v) { return SetInt(c.local_max_queued, v, 0, 100000); }},
-      {"tessdata-dir", "KTP_TESSDATA_DIR", "",
-       "local reader: Tesseract language data directory (empty = the system's, Debian package "
-       "tesseract-ocr-ind)",
-       [](GatewayConfig& c, absl::string_view v) { return SetString(c.tessdata_dir, v); }},
-      {"upstream-url", "KTP_UPSTREAM_URL", "https://api.vision.glair.ai",
-       "base URL of the GLAIR Vision API (http:// only for local test servers)",
-       [](GatewayConfig& c, absl::string_view v) { return SetString(c.upstream_url, v); }},
-      {"credentials-dir", "KTP_CREDENTIALS_DIR", "",
-       "directory holding files username, password and api_key (a Kubernetes Secret volume); "
-       "when empty, KTP_UPSTREAM_USERNAME, KTP_UPSTREAM_PASSWORD and KTP_UPSTREAM_API_KEY are used",
-       [](GatewayConfig& c, absl::string_view v) { return SetString(c.credentials_dir, v); }},
-      {"upstream-ca-file", "KTP_UPSTREAM_CA_FILE", "",
-       "extra PEM CA bundle to trust for the upstream; TLS verification is always on",
-       [](GatewayConfig& c, absl::string_view v) { return SetString(c.upstream_ca_file, v); }},
-      {"max-image-bytes", "KTP_MAX_IMAGE_BYTES", "10485760", "largest accepted image (sum of chunks)",
-       [](GatewayConfig& c, absl::string_view v) { return SetBytes(c.max_image_bytes, v, int64_t{1} << 32); }},
-      {"max-chunk-bytes", "KTP_MAX_CHUNK_BYTES", "4194304", "largest accepted chunk (one stream message)",
-       [](GatewayConfig& c, absl::string_view v) { return SetBytes(c.max_chunk_bytes, v, int64_t{1} << 30); }},
-      {"upstream-timeout", "KTP_UPSTREAM_TIMEOUT", "60s",
-       "upper bound on one upstream call, also when the caller sets no deadline "
-       "(a shorter gRPC deadline always wins)",
-       [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.upstream_timeout, v); }},
-      {"connect-timeout", "KTP_CONNECT_TIMEOUT", "5s", "upstream connect timeout (TCP and TLS)",
-       [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.connect_timeout, v); }},
-      {"max-upstream-response-bytes", "KTP_MAX_UPSTREAM_RESPONSE_BYTES", "16777216",
-       "largest accepted upstream answer",
-       [](GatewayConfig& c, absl::string_view v) {
-         return SetBytes(c.max_upstream_response_bytes, v, int64_t{1} << 30);
-       }},
-      {"shutdown-grace", "KTP_SHUTDOWN_GRACE", "25s",
-       "on SIGTERM/SIGINT, how long in-flight calls may run before they are cancelled",
-       [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.shutdown_grace, v); }},
-      {"config-file", "KTP_CONFIG_FILE", "",
-       "access policy: clients (key hashes or SPIFFE IDs), tenants, rate limits (JSON or textproto; "
-       "reloaded when it changes, an invalid version keeps the last good one)",
-       [](GatewayConfig& c, absl::string_view v) { return SetString(c.config_file, v); }},
-      {"config-reload-interval", "KTP_CONFIG_RELOAD_INTERVAL", "2s", "how often the config file is checked for changes",
-       [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.config_reload_interval, v); }},
-      {"allow-anonymous", "KTP_ALLOW_ANONYMOUS", "false",
-       "without --config-file, admit every caller as tenant \"default\" with no limits (development only)",
-       [](GatewayConfig& c, absl::string_view v) {
-         if (v != "true" && v != "false") return absl::InvalidArgumentError("must be true or false");
-         c.allow_anonymous = v == "true";
-         return absl::OkStatus();
-       }},
-      {"redis-url", "KTP_REDIS_URL", "",
-       "share rate limits across replicas in Redis: redis://[:password@]host:port (empty: per-replica limits)",
-       [](GatewayConfig& c, absl::string_view v) { return SetString(c.redis_url, v); }},
-      {"redis-timeout", "KTP_REDIS_TIMEOUT", "50ms", "Redis command timeout; slower answers count as Redis down",
-       [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.redis_timeout, v); }},
-      {"redis-failure-policy", "KTP_REDIS_FAILURE_POLICY", "local_fallback",
-       "when Redis is down or slow: local_fallback (per-replica share of each limit), fail_open or fail_closed",
-       [](GatewayConfig& c, absl::string_view v) {
-         if (v != "local_fallback" && v != "fail_open" && v != "fail_closed") {
-           return absl::InvalidArgumentError("must be local_fallback, fail_open or fail_closed");
-         }
-         return SetString(c.redis_failure_policy, v);
-       }},
-      {"expected-replicas", "KTP_EXPECTED_REPLICAS", "1",
-       "replicas sharing the limits; the local fallback gives each 1/N of every limit",
-       [](GatewayConfig& c, absl::string_view v) { return SetInt(c.expected_replicas, v, 1, 10000); }},
-      {"log-level", "KTP_LOG_LEVEL", "info", "debug, info, warn or error",
-       [](GatewayConfig& c, absl::string_view v) {
-         log::Level level;
-         if (!log::ParseLevel(v, &level)) {
-           return absl::InvalidArgumentError("must be debug, info, warn or error");
-         }
-         return SetString(c.log_level, v);
-       }},
-      {"metrics-listen", "KTP_METRICS_LISTEN", "0.0.0.0:9090",
-       "Prometheus /metrics address, IPv4 host:port (port 0 picks one); \"\" or \"off\" disables it",
-       [](GatewayConfig& c, absl::string_view v) { return SetString(c.metrics_listen, v == "off" ? "" : v); }},
-      {"max-connection-age", "KTP_MAX_CONNECTION_AGE", "30m",
-       "close client connections (GOAWAY) after this age, so load balancers that balance "
-       "connections (kube-proxy) spread long-lived clients; 0 never closes them",
-       [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.max_connection_age, v); }},
-      {"max-connection-age-grace", "KTP_MAX_CONNECTION_AGE_GRACE", "5m",
-       "how long calls on an aged connection may still run before they are cancelled "
-       "(never less than --shutdown-grace)",
-       [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.max_connection_age_grace, v); }},
-      {"keepalive-time", "KTP_KEEPALIVE_TIME", "60s",
-       "ping a client after this long without activity, to detect dead connections",
-       [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.keepalive_time, v); }},
-      {"keepalive-timeout", "KTP_KEEPALIVE_TIMEOUT", "20s",
-       "close the connection when a keepalive ping is not answered within this time",
-       [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.keepalive_timeout, v); }},
-      {"max-concurrent-calls", "KTP_MAX_CONCURRENT_CALLS", "1000",
-       "calls served at once; more are refused at once with RESOURCE_EXHAUSTED "
-       "(TOO_MANY_CONCURRENT_CALLS), never queued; 0 removes the cap",
-       [](GatewayConfig& c, absl::string_view v) { return SetInt(c.max_concurrent_calls, v, 0, 1000000); }},
-      {"max-buffered-bytes", "KTP_MAX_BUFFERED_BYTES", "536870912",
-       "image bytes all calls together may hold; uploads beyond it get RESOURCE_EXHAUSTED "
-       "(GATEWAY_OVERLOADED)",
-       [](GatewayConfig& c, absl::string_view v) { return SetBytes(c.max_buffered_bytes, v, int64_t{1} << 40); }},
-      {"stream-idle-timeout", "KTP_STREAM_IDLE_TIMEOUT", "30s",
-       "an upload that sends no message for this long is ended with DEADLINE_EXCEEDED "
-       "(STREAM_IDLE_TIMEOUT); 0 waits forever",
-       [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.stream_idle_timeout, v); }},
-      {"upstream-retry-max-attempts", "KTP_UPSTREAM_RETRY_MAX_ATTEMPTS", "3",
-       "upstream attempts per call, the first included, for connect failures, resets, "
-       "502/503/504 and 429; 1 disables retries",
-       [](GatewayConfig& c, absl::string_view v) { return SetInt(c.upstream_retry_max_attempts, v, 1, 10); }},
-      {"upstream-retry-initial-backoff", "KTP_UPSTREAM_RETRY_INITIAL_BACKOFF", "100ms",
-       "retry n waits a random time up to min(max backoff, this x 2^n) (full jitter)",
-       [](GatewayConfig& c, absl::string_view v) {
-         return SetPositiveDuration(c.upstream_retry_initial_backoff, v);
-       }},
-      {"upstream-retry-max-backoff", "KTP_UPSTREAM_RETRY_MAX_BACKOFF", "2s",
-       "cap on one retry wait; a Retry-After longer than this is returned to the caller instead",
-       [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.upstream_retry_max_backoff, v); }},
-      {"upstream-retry-budget-ratio", "KTP_UPSTREAM_RETRY_BUDGET_RATIO", "0.2",
-       "retries allowed per call over the last 10s, on top of the per-second minimum (0 to 1)",
-       [](GatewayConfig& c, absl::string_view v) { return SetFraction(c.upstream_retry_budget_ratio, v, 0, 1); }},
-      {"upstream-retry-budget-min-per-second", "KTP_UPSTREAM_RETRY_BUDGET_MIN_PER_SECOND", "10",
-       "retries always allowed per second whatever the ratio (0 to 10000)",
-       [](GatewayConfig& c, absl::string_view v) {
-         return SetFraction(c.upstream_retry_budget_min_per_second, v, 0, 10000);
-       }},
-      {"upstream-breaker-consecutive-failures", "KTP_UPSTREAM_BREAKER_CONSECUTIVE_FAILURES", "5",
-       "an endpoint's circuit opens after this many upstream failures in a row "
-       "(connect, reset, TLS, timeout, 5xx); 0 disables this rule",
-       [](GatewayConfig& c, absl::string_view v) {
-         return SetInt(c.breaker_consecutive_failures, v, 0, 1000000);
-       }},
-      {"upstream-breaker-failure-ratio", "KTP_UPSTREAM_BREAKER_FAILURE_RATIO", "0.5",
-       "or when this share of the calls in the window failed (above 0, up to 1)",
-       [](GatewayConfig& c, absl::string_view v) { return SetFraction(c.breaker_failure_ratio, v, 0, 1, true); }},
-      {"upstream-breaker-min-requests", "KTP_UPSTREAM_BREAKER_MIN_REQUESTS", "20",
-       "calls the window must hold before the failure ratio counts",
-       [](GatewayConfig& c, absl::string_view v) { return SetInt(c.breaker_min_requests, v, 1, 1000000); }},
-      {"upstream-breaker-window", "KTP_UPSTREAM_BREAKER_WINDOW", "30s",
-       "rolling window of the failure ratio",
-       [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.breaker_window, v); }},
-      {"upstream-breaker-open-interval", "KTP_UPSTREAM_BREAKER_OPEN_INTERVAL", "10s",
-       "how long an open circuit answers UNAVAILABLE (UPSTREAM_CIRCUIT_OPEN) before one probe call "
-       "is let through",
-       [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.breaker_open_interval, v); }},
+// Where it listens and which engine reads cards.
+std::vector<FlagSpec> ServingFlags() {
+  return {
+    {"listen", "KTP_LISTEN", "0.0.0.0:50051", "gRPC listen address host:port (port 0 picks one)",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.listen, v); }},
+    {"backend", "KTP_BACKEND", "upstream",
+     "which engine reads cards: upstream (the GLAIR Vision API) or local (the embedded offline "
+     "Tesseract reader; no credentials, no network)",
+     [](GatewayConfig& c, absl::string_view v) {
+       if (v != "upstream" && v != "local") return absl::InvalidArgumentError("must be upstream or local");
+       return SetString(c.backend, v);
+     }},
+    {"fallback", "KTP_FALLBACK", "none",
+     "local: when the upstream is unavailable (circuit open, 5xx or connection failures after "
+     "retries, no valid credentials) answer from the local reader, marked engine=ENGINE_LOCAL with "
+     "fallback_reason; none: return the error",
+     [](GatewayConfig& c, absl::string_view v) {
+       if (v != "none" && v != "local") return absl::InvalidArgumentError("must be none or local");
+       return SetString(c.fallback, v);
+     }},
+    {"local-workers", "KTP_LOCAL_WORKERS", "0",
+     "local reader: OCR worker threads, one Tesseract engine each (0 = one per core)",
+     [](GatewayConfig& c, absl::string_view v) { return SetInt(c.local_workers, v, 0, 256); }},
+    {"local-max-queued", "KTP_LOCAL_MAX_QUEUED", "0",
+     "local reader: reads that may wait for a busy worker; more are refused with RESOURCE_EXHAUSTED "
+     "LOCAL_ENGINE_BUSY (0 = as many as workers)",
+     [](GatewayConfig& c, absl::string_view v) { return SetInt(c.local_max_queued, v, 0, 100000); }},
+    {"tessdata-dir", "KTP_TESSDATA_DIR", "",
+     "local reader: Tesseract language data directory (empty = the system's, Debian package "
+     "tesseract-ocr-ind)",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.tessdata_dir, v); }},
   };
+}
+
+// The GLAIR REST engine: where, with which credentials, within which bounds.
+std::vector<FlagSpec> UpstreamFlags() {
+  return {
+    {"upstream-url", "KTP_UPSTREAM_URL", "https://api.vision.glair.ai",
+     "base URL of the GLAIR Vision API (http:// only for local test servers)",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.upstream_url, v); }},
+    {"credentials-dir", "KTP_CREDENTIALS_DIR", "",
+     "directory holding files username, password and api_key (a Kubernetes Secret volume); "
+     "when empty, KTP_UPSTREAM_USERNAME, KTP_UPSTREAM_PASSWORD and KTP_UPSTREAM_API_KEY are used",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.credentials_dir, v); }},
+    {"upstream-ca-file", "KTP_UPSTREAM_CA_FILE", "",
+     "extra PEM CA bundle to trust for the upstream; TLS verification is always on",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.upstream_ca_file, v); }},
+    {"max-image-bytes", "KTP_MAX_IMAGE_BYTES", "10485760", "largest accepted image (sum of chunks)",
+     [](GatewayConfig& c, absl::string_view v) { return SetBytes(c.max_image_bytes, v, int64_t{1} << 32); }},
+    {"max-chunk-bytes", "KTP_MAX_CHUNK_BYTES", "4194304", "largest accepted chunk (one stream message)",
+     [](GatewayConfig& c, absl::string_view v) { return SetBytes(c.max_chunk_bytes, v, int64_t{1} << 30); }},
+    {"upstream-timeout", "KTP_UPSTREAM_TIMEOUT", "60s",
+     "upper bound on one upstream call, also when the caller sets no deadline "
+     "(a shorter gRPC deadline always wins)",
+     [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.upstream_timeout, v); }},
+    {"connect-timeout", "KTP_CONNECT_TIMEOUT", "5s", "upstream connect timeout (TCP and TLS)",
+     [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.connect_timeout, v); }},
+    {"max-upstream-response-bytes", "KTP_MAX_UPSTREAM_RESPONSE_BYTES", "16777216",
+     "largest accepted upstream answer",
+     [](GatewayConfig& c, absl::string_view v) {
+       return SetBytes(c.max_upstream_response_bytes, v, int64_t{1} << 30);
+     }},
+  };
+}
+
+// Shutdown, the access policy and shared rate limits.
+std::vector<FlagSpec> AccessFlags() {
+  return {
+    {"shutdown-grace", "KTP_SHUTDOWN_GRACE", "25s",
+     "on SIGTERM/SIGINT, how long in-flight calls may run before they are cancelled",
+     [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.shutdown_grace, v); }},
+    {"config-file", "KTP_CONFIG_FILE", "",
+     "access policy: clients (key hashes or SPIFFE IDs), tenants, rate limits (JSON or textproto; "
+     "reloaded when it changes, an invalid version keeps the last good one)",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.config_file, v); }},
+    {"config-reload-interval", "KTP_CONFIG_RELOAD_INTERVAL", "2s", "how often the config file is checked for changes",
+     [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.config_reload_interval, v); }},
+    {"allow-anonymous", "KTP_ALLOW_ANONYMOUS", "false",
+     "without --config-file, admit every caller as tenant \"default\" with no limits (development only)",
+     [](GatewayConfig& c, absl::string_view v) {
+       if (v != "true" && v != "false") return absl::InvalidArgumentError("must be true or false");
+       c.allow_anonymous = v == "true";
+       return absl::OkStatus();
+     }},
+    {"redis-url", "KTP_REDIS_URL", "",
+     "share rate limits across replicas in Redis: redis://[:password@]host:port (empty: per-replica limits)",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.redis_url, v); }},
+    {"redis-timeout", "KTP_REDIS_TIMEOUT", "50ms", "Redis command timeout; slower answers count as Redis down",
+     [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.redis_timeout, v); }},
+    {"redis-failure-policy", "KTP_REDIS_FAILURE_POLICY", "local_fallback",
+     "when Redis is down or slow: local_fallback (per-replica share of each limit), fail_open or fail_closed",
+     [](GatewayConfig& c, absl::string_view v) {
+       if (v != "local_fallback" && v != "fail_open" && v != "fail_closed") {
+         return absl::InvalidArgumentError("must be local_fallback, fail_open or fail_closed");
+       }
+       return SetString(c.redis_failure_policy, v);
+     }},
+    {"expected-replicas", "KTP_EXPECTED_REPLICAS", "1",
+     "replicas sharing the limits; the local fallback gives each 1/N of every limit",
+     [](GatewayConfig& c, absl::string_view v) { return SetInt(c.expected_replicas, v, 1, 10000); }},
+  };
+}
+
+// Logs, metrics, connection management and the service's own bounds.
+std::vector<FlagSpec> OperationsFlags() {
+  return {
+    {"log-level", "KTP_LOG_LEVEL", "info", "debug, info, warn or error",
+     [](GatewayConfig& c, absl::string_view v) {
+       log::Level level;
+       if (!log::ParseLevel(v, &level)) {
+         return absl::InvalidArgumentError("must be debug, info, warn or error");
+       }
+       return SetString(c.log_level, v);
+     }},
+    {"metrics-listen", "KTP_METRICS_LISTEN", "0.0.0.0:9090",
+     "Prometheus /metrics address, IPv4 host:port (port 0 picks one); \"\" or \"off\" disables it",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.metrics_listen, v == "off" ? "" : v); }},
+    {"max-connection-age", "KTP_MAX_CONNECTION_AGE", "30m",
+     "close client connections (GOAWAY) after this age, so load balancers that balance "
+     "connections (kube-proxy) spread long-lived clients; 0 never closes them",
+     [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.max_connection_age, v); }},
+    {"max-connection-age-grace", "KTP_MAX_CONNECTION_AGE_GRACE", "5m",
+     "how long calls on an aged connection may still run before they are cancelled "
+     "(never less than --shutdown-grace)",
+     [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.max_connection_age_grace, v); }},
+    {"keepalive-time", "KTP_KEEPALIVE_TIME", "60s",
+     "ping a client after this long without activity, to detect dead connections",
+     [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.keepalive_time, v); }},
+    {"keepalive-timeout", "KTP_KEEPALIVE_TIMEOUT", "20s",
+     "close the connection when a keepalive ping is not answered within this time",
+     [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.keepalive_timeout, v); }},
+    {"max-concurrent-calls", "KTP_MAX_CONCURRENT_CALLS", "1000",
+     "calls served at once; more are refused at once with RESOURCE_EXHAUSTED "
+     "(TOO_MANY_CONCURRENT_CALLS), never queued; 0 removes the cap",
+     [](GatewayConfig& c, absl::string_view v) { return SetInt(c.max_concurrent_calls, v, 0, 1000000); }},
+    {"max-buffered-bytes", "KTP_MAX_BUFFERED_BYTES", "536870912",
+     "image bytes all calls together may hold; uploads beyond it get RESOURCE_EXHAUSTED "
+     "(GATEWAY_OVERLOADED)",
+     [](GatewayConfig& c, absl::string_view v) { return SetBytes(c.max_buffered_bytes, v, int64_t{1} << 40); }},
+    {"stream-idle-timeout", "KTP_STREAM_IDLE_TIMEOUT", "30s",
+     "an upload that sends no message for this long is ended with DEADLINE_EXCEEDED "
+     "(STREAM_IDLE_TIMEOUT); 0 waits forever",
+     [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.stream_idle_timeout, v); }},
+  };
+}
+
+// Upstream retries and the per-endpoint circuit breaker.
+std::vector<FlagSpec> ResilienceFlags() {
+  return {
+    {"upstream-retry-max-attempts", "KTP_UPSTREAM_RETRY_MAX_ATTEMPTS", "3",
+     "upstream attempts per call, the first included, for connect failures, resets, "
+     "502/503/504 and 429; 1 disables retries",
+     [](GatewayConfig& c, absl::string_view v) { return SetInt(c.upstream_retry_max_attempts, v, 1, 10); }},
+    {"upstream-retry-initial-backoff", "KTP_UPSTREAM_RETRY_INITIAL_BACKOFF", "100ms",
+     "retry n waits a random time up to min(max backoff, this x 2^n) (full jitter)",
+     [](GatewayConfig& c, absl::string_view v) {
+       return SetPositiveDuration(c.upstream_retry_initial_backoff, v);
+     }},
+    {"upstream-retry-max-backoff", "KTP_UPSTREAM_RETRY_MAX_BACKOFF", "2s",
+     "cap on one retry wait; a Retry-After longer than this is returned to the caller instead",
+     [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.upstream_retry_max_backoff, v); }},
+    {"upstream-retry-budget-ratio", "KTP_UPSTREAM_RETRY_BUDGET_RATIO", "0.2",
+     "retries allowed per call over the last 10s, on top of the per-second minimum (0 to 1)",
+     [](GatewayConfig& c, absl::string_view v) { return SetFraction(c.upstream_retry_budget_ratio, v, 0, 1); }},
+    {"upstream-retry-budget-min-per-second", "KTP_UPSTREAM_RETRY_BUDGET_MIN_PER_SECOND", "10",
+     "retries always allowed per second whatever the ratio (0 to 10000)",
+     [](GatewayConfig& c, absl::string_view v) {
+       return SetFraction(c.upstream_retry_budget_min_per_second, v, 0, 10000);
+     }},
+    {"upstream-breaker-consecutive-failures", "KTP_UPSTREAM_BREAKER_CONSECUTIVE_FAILURES", "5",
+     "an endpoint's circuit opens after this many upstream failures in a row "
+     "(connect, reset, TLS, timeout, 502/503/504; a 500 is blamed on the input); 0 disables this rule",
+     [](GatewayConfig& c, absl::string_view v) {
+       return SetInt(c.breaker_consecutive_failures, v, 0, 1000000);
+     }},
+    {"upstream-breaker-failure-ratio", "KTP_UPSTREAM_BREAKER_FAILURE_RATIO", "0.5",
+     "or when this share of the calls in the window failed (above 0, up to 1)",
+     [](GatewayConfig& c, absl::string_view v) { return SetFraction(c.breaker_failure_ratio, v, 0, 1, true); }},
+    {"upstream-breaker-min-requests", "KTP_UPSTREAM_BREAKER_MIN_REQUESTS", "20",
+     "calls the window must hold before the failure ratio counts",
+     [](GatewayConfig& c, absl::string_view v) { return SetInt(c.breaker_min_requests, v, 1, 1000000); }},
+    {"upstream-breaker-window", "KTP_UPSTREAM_BREAKER_WINDOW", "30s",
+     "rolling window of the failure ratio",
+     [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.breaker_window, v); }},
+    {"upstream-breaker-open-interval", "KTP_UPSTREAM_BREAKER_OPEN_INTERVAL", "10s",
+     "how long an open circuit answers UNAVAILABLE (UPSTREAM_CIRCUIT_OPEN) before one probe call "
+     "is let through",
+     [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.breaker_open_interval, v); }},
+  };
+}
+
+// Every flag, in --help order.
+const std::vector<FlagSpec>& Flags() {
+  static const auto* flags = [] {
+    auto* all = new std::vector<FlagSpec>();
+    for (auto group : {ServingFlags, UpstreamFlags, AccessFlags, OperationsFlags, ResilienceFlags}) {
+      for (FlagSpec& flag : group()) all->push_back(std::move(flag));
+    }
+    return all;
+  }();
   return *flags;
 }
 

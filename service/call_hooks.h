@@ -72,14 +72,25 @@ struct AdmissionRequest {
 
 using AdmissionCallback = absl::AnyInvocable<void(absl::StatusOr<CallerIdentity>) &&>;
 
+// An admission still being decided (e.g. waiting for rate-limit budget).
+class PendingAdmission {
+ public:
+  virtual ~PendingAdmission() = default;
+  // The call is gone: answer it now with CANCELLED (unless already answered)
+  // and release what it holds (its concurrency slot, its wait). Any thread,
+  // any number of times; the answer may run inline.
+  virtual void Cancel() = 0;
+};
+
 // Decides whether a call may proceed. `done` runs exactly once, inline or on
 // another thread, with the caller's identity or a typed error (UNAUTHENTICATED,
 // PERMISSION_DENIED, RESOURCE_EXHAUSTED with QuotaFailure/RetryInfo, ...).
-// Must never block the calling thread.
+// Must never block the calling thread. Returns a handle to cancel an admission
+// that is still pending, or null when it was answered inline.
 class CallAdmission {
  public:
   virtual ~CallAdmission() = default;
-  virtual void Admit(const AdmissionRequest& request, AdmissionCallback done) = 0;
+  virtual std::shared_ptr<PendingAdmission> Admit(const AdmissionRequest& request, AdmissionCallback done) = 0;
 };
 
 }  // namespace ktp::service

@@ -27,6 +27,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(const Gatewa
   env.observer = options.observer;
   env.admission = options.admission;
   env.max_concurrent_calls = options.max_concurrent_calls;
+  if (options.clock != nullptr) env.clock = options.clock;
   if (options.max_buffered_bytes > 0) {
     server->buffered_ = std::make_unique<ByteBudget>(options.max_buffered_bytes);
     env.buffered_bytes = server->buffered_.get();

@@ -47,6 +47,8 @@ struct GatewayServerOptions {
   int max_concurrent_calls = 1000;
   int64_t max_buffered_bytes = int64_t{512} << 20;
   absl::Duration stream_idle_timeout = absl::Seconds(30);
+  // Time for the reactors (tests inject a fake); null = wall time.
+  const Clock* clock = nullptr;
 };
 
 class GatewayServer {

@@ -51,7 +51,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   UploadReactor(grpc::CallbackServerContext* context, Response* response, const CallEnvironment& env,
                 Method method)
       : context_(context), response_(response), env_(env), method_(method),
-        assembler_(env.limits, env.buffered_bytes), started_(absl::Now()) {
+        assembler_(env.limits, env.buffered_bytes), started_(env.clock->Now()) {
     const int active = env_.active_calls->fetch_add(1, std::memory_order_relaxed) + 1;
     if (env_.observer != nullptr) env_.observer->OnCallStarted(method_);
     bool replaced = false;
@@ -79,15 +79,28 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     admission.forwarded_client_cert =
         FindMetadata(*context_, "x-forwarded-client-cert").value_or(absl::string_view());
     admission.deadline = absl::FromChrono(context_->deadline());
-    env_.admission->Admit(admission, [this](absl::StatusOr<CallerIdentity> identity) {
-      if (!identity.ok()) {
-        FinishWithError(identity.status());
-        return;
-      }
-      identity_ = *std::move(identity);
-      for (const auto& [key, value] : identity_.response_metadata) context_->AddInitialMetadata(key, value);
-      StartReading();
-    });
+    // The answer may finish the call before Admit returns, and gRPC may then
+    // delete the reactor: hold a reference until the handle is stored.
+    refs_.fetch_add(1, std::memory_order_relaxed);
+    std::shared_ptr<PendingAdmission> pending =
+        env_.admission->Admit(admission, [this](absl::StatusOr<CallerIdentity> identity) {
+          if (!identity.ok()) {
+            FinishWithError(identity.status());
+            return;
+          }
+          identity_ = *std::move(identity);
+          for (const auto& [key, value] : identity_.response_metadata) context_->AddInitialMetadata(key, value);
+          StartReading();
+        });
+    bool cancelled = false;
+    if (pending != nullptr) {
+      absl::MutexLock lock(&admission_mu_);
+      pending_admission_ = pending;
+      cancelled = cancelled_.load(std::memory_order_seq_cst);
+    }
+    // OnCancel ran before the handle was stored: it could not reach it.
+    if (cancelled) pending->Cancel();
+    Unref();
   }
 
   void OnReadDone(bool ok) override {
@@ -95,7 +108,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     {
       absl::MutexLock lock(&read_mu_);
       if (reading_closed_) return;  // the idle timeout finished the call already
-      last_activity_ = absl::Now();
+      last_activity_ = env_.clock->Now();
       if (ok) {
         status = Consume();
       } else {
@@ -128,8 +141,16 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   }
 
   void OnCancel() override {
-    cancelled_.store(true, std::memory_order_seq_cst);
+    std::shared_ptr<PendingAdmission> pending;
+    {
+      absl::MutexLock lock(&admission_mu_);
+      cancelled_.store(true, std::memory_order_seq_cst);
+      pending = pending_admission_;
+    }
     if (backend::OcrCall* call = call_raw_.load(std::memory_order_seq_cst)) call->Cancel();
+    // A call still waiting for admission (rate-limit budget) ends now and gives
+    // its slot back. Last: the answer may finish the call and free the reactor.
+    if (pending) pending->Cancel();
   }
 
   void OnDone() override {
@@ -155,7 +176,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   void StartReading() {
     if (env_.stream_idle_timeout > absl::ZeroDuration() && env_.timers != nullptr) {
       absl::MutexLock lock(&read_mu_);
-      last_activity_ = absl::Now();
+      last_activity_ = env_.clock->Now();
       ArmIdleTimer(last_activity_ + env_.stream_idle_timeout);
     }
     this->StartRead(&request_);
@@ -164,7 +185,13 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   // The pending check holds a reference: the reactor outlives it.
   void ArmIdleTimer(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) {
     refs_.fetch_add(1, std::memory_order_relaxed);
-    idle_timer_ = env_.timers->Schedule(when, [this] { OnIdleCheck(); });
+    idle_timer_ = env_.timers->Schedule(when, [this](TimerOutcome outcome) {
+      if (outcome == TimerOutcome::kFired) {
+        OnIdleCheck();
+      } else {
+        Unref();  // the server is going away: no more idle checks
+      }
+    });
   }
 
   // On the timer thread: finish a stalled upload, or look again later.
@@ -175,7 +202,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       idle_timer_.reset();
       if (!reading_closed_) {
         const absl::Time due = last_activity_ + env_.stream_idle_timeout;
-        if (absl::Now() >= due) {
+        if (env_.clock->Now() >= due) {
           reading_closed_ = true;
           expired = true;
         } else {
@@ -221,7 +248,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     request.request_id = request_id_;
     image_bytes_ = request.image.size();
     upstream_attempts_ = 1;  // unless the backend says otherwise (ErrorInfo "attempts")
-    const absl::Time cap = absl::Now() + env_.max_call_duration;
+    const absl::Time cap = env_.clock->Now() + env_.max_call_duration;
     const absl::Time deadline = absl::FromChrono(context_->deadline());
     request.deadline = std::min(cap, deadline);
     for (absl::string_view name : {"traceparent", "tracestate"}) {
@@ -242,6 +269,9 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       FinishWithError(result.status());
       return;
     }
+    // Claimed before anything is written or reported: a call that already
+    // finished (idle timeout, cancel) must not count twice nor touch the response.
+    if (!ClaimFinish()) return;
     backend::OcrResult& r = *result;
     upstream_attempts_ = r.attempts;
     if (!r.upstream_request_id.empty()) {
@@ -261,10 +291,11 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       if (r.has_qualities) *response_->mutable_qualities() = std::move(r.qualities);
     }
     Report(absl::OkStatus(), response_->upstream_request_id(), r.status);
-    FinishOnce(grpc::Status::OK);
+    FinishClaimed(grpc::Status::OK);
   }
 
   void FinishWithError(const absl::Status& status) {
+    if (!ClaimFinish()) return;  // before Report: metrics and the access log once per call
     std::string upstream_id;
     if (auto info = GetErrorInfo(status)) {
       auto it = info->metadata().find("upstreamRequestId");
@@ -274,12 +305,12 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     }
     if (!upstream_id.empty()) context_->AddInitialMetadata("x-upstream-request-id", upstream_id);
     Report(status, upstream_id, v1::READ_STATUS_UNSPECIFIED);
-    FinishOnce(ToGrpcStatus(status));
+    FinishClaimed(ToGrpcStatus(status));
   }
 
   // Access log line and observer, once per call.
   void Report(const absl::Status& status, absl::string_view upstream_id, v1::ReadStatus document_status) {
-    const absl::Duration latency = absl::Now() - started_;
+    const absl::Duration latency = env_.clock->Now() - started_;
     const size_t bytes = image_bytes_ ? image_bytes_ : assembler_.bytes_received();
     const std::string reason = ErrorReason(status);
     if (env_.observer != nullptr) {
@@ -312,8 +343,11 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
                 {"latency_ms", absl::ToDoubleMilliseconds(latency)}});
   }
 
-  void FinishOnce(const grpc::Status& status) {
-    if (finished_.exchange(true, std::memory_order_acq_rel)) return;
+  // True for the one caller that gets to finish the call.
+  bool ClaimFinish() { return !finished_.exchange(true, std::memory_order_acq_rel); }
+
+  // Finishes a call claimed with ClaimFinish.
+  void FinishClaimed(const grpc::Status& status) {
     StopIdleTimer();
     this->Finish(status);  // `this` may be deleted from here on.
   }
@@ -327,6 +361,8 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   Request request_;
   std::string request_id_;
   CallerIdentity identity_;  // set once admitted, before the first read
+  absl::Mutex admission_mu_;  // orders storing the admission handle against OnCancel
+  std::shared_ptr<PendingAdmission> pending_admission_ ABSL_GUARDED_BY(admission_mu_);
   size_t image_bytes_ = 0;
   int upstream_attempts_ = 0;  // upstream requests the call took (access log)
   v1::Engine engine_ = v1::ENGINE_UNSPECIFIED;  // who answered (access log)

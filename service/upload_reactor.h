@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/timer_queue.h"
 #include "ktp/v1/ktp_ocr.grpc.pb.h"
 #include "service/call_hooks.h"
@@ -36,6 +37,9 @@ struct CallEnvironment {
   ByteBudget* buffered_bytes = nullptr;
   absl::Duration stream_idle_timeout = absl::ZeroDuration();
   TimerQueue* timers = nullptr;
+  // Time for latencies, idle checks and the call's cap (wall time: compared
+  // with gRPC deadlines). Never null.
+  const Clock* clock = RealClock::Default();
 };
 
 grpc::ServerReadReactor<v1::ReadRequest>* NewReadReactor(grpc::CallbackServerContext* context,

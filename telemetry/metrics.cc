@@ -86,6 +86,13 @@ size_t HttpStatusIndex(long http_status) {
 }  // namespace
 
 GatewayMetrics::GatewayMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  BuildCallSeries();
+  BuildUpstreamSeries();
+  BuildGatewaySeries();
+}
+
+// grpc_server_* (go-grpc-prometheus names) and the per-call ktp_gateway_* series.
+void GatewayMetrics::BuildCallSeries() {
   prometheus::Registry& r = *registry_;
   const prometheus::Labels grpc_constant = {{"grpc_service", kGrpcService}, {"grpc_type", kGrpcType}};
 
@@ -149,6 +156,11 @@ GatewayMetrics::GatewayMetrics() : registry_(std::make_shared<prometheus::Regist
     image_bytes_[m] = &image_bytes.Add({{"grpc_method", name}}, ImageBuckets());
   }
 
+}
+
+// Upstream HTTP requests, their failures and retries, by endpoint.
+void GatewayMetrics::BuildUpstreamSeries() {
+  prometheus::Registry& r = *registry_;
   auto& duration = prometheus::BuildHistogram()
                        .Name("ktp_gateway_upstream_request_duration_seconds")
                        .Help("Duration of upstream HTTP requests by HTTP status (\"none\": no answer).")
@@ -174,6 +186,12 @@ GatewayMetrics::GatewayMetrics() : registry_(std::make_shared<prometheus::Regist
     }
   }
 
+}
+
+// The gateway's own state: in-flight calls, limits, credentials, policy,
+// circuit breakers, fallbacks, build info.
+void GatewayMetrics::BuildGatewaySeries() {
+  prometheus::Registry& r = *registry_;
   inflight_ = &prometheus::BuildGauge()
                    .Name("ktp_gateway_inflight_calls")
                    .Help("gRPC calls being served.")

@@ -119,6 +119,9 @@ class GatewayMetrics final : public service::CallObserver, public backend::Upstr
     std::array<prometheus::Counter*, kRateLimitOutcomes.size()> outcomes{};
   };
 
+  void BuildCallSeries();
+  void BuildUpstreamSeries();
+  void BuildGatewaySeries();
   const TenantEntry* FindTenant(absl::string_view label) const;
   const TenantEntry* AddTenant(const std::string& label) ABSL_LOCKS_EXCLUDED(tenant_mu_);
   TenantEntry MakeTenantEntry(const std::string& label);

@@ -4,6 +4,7 @@
 #include "access/gateway_admission.h"
 
 #include "absl/synchronization/notification.h"
+#include "common/timer_queue.h"
 #include "common/error_details.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -155,6 +156,64 @@ TEST(GatewayAdmissionTest, NoWaitPastTheCallsDeadline) {
   auto rejected = Admit(admission, kBearer, absl::Now() + absl::Milliseconds(100));
   EXPECT_EQ(rejected.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(100));
+}
+
+// Starts an admission without waiting for it.
+struct Started {
+  std::shared_ptr<service::PendingAdmission> pending;
+  std::shared_ptr<absl::Notification> done = std::make_shared<absl::Notification>();
+  std::shared_ptr<absl::StatusOr<service::CallerIdentity>> result =
+      std::make_shared<absl::StatusOr<service::CallerIdentity>>(absl::UnknownError("not run"));
+};
+Started StartAdmit(access::GatewayAdmission& admission, absl::string_view authorization) {
+  Started s;
+  service::AdmissionRequest request;
+  request.authorization = authorization;
+  s.pending = admission.Admit(request, [done = s.done, result = s.result](absl::StatusOr<service::CallerIdentity> r) {
+    *result = std::move(r);
+    done->Notify();
+  });
+  return s;
+}
+
+TEST(GatewayAdmissionTest, ACancelledWaitAnswersAtOnceAndGivesItsSlotBack) {
+  access::LocalRateLimiter limiter;
+  TimerQueue timers;
+  // One call per 5 s, a concurrency cap, and waits of up to 10 s.
+  access::AccessPolicyStore store(MakePolicy(/*rps=*/0.2, /*burst=*/1, /*max_concurrent=*/5, 0, /*max_wait_ms=*/10000));
+  access::GatewayAdmission admission(&store, &limiter, &timers);
+  auto first = Admit(admission, kBearer);
+  ASSERT_TRUE(first.ok());
+  Started waiting = StartAdmit(admission, kBearer);  // waits ~5 s for budget
+  ASSERT_NE(waiting.pending, nullptr);
+  EXPECT_FALSE(waiting.done->WaitForNotificationWithTimeout(absl::Milliseconds(50)));
+  EXPECT_EQ(admission.concurrent_calls(), 2);
+  EXPECT_EQ(timers.pending(), 1u);
+
+  const absl::Time start = absl::Now();
+  waiting.pending->Cancel();  // the client went away
+  ASSERT_TRUE(waiting.done->WaitForNotificationWithTimeout(absl::Seconds(1)));
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  EXPECT_EQ(waiting.result->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(admission.concurrent_calls(), 1) << "the cancelled call's slot is back at once";
+  EXPECT_EQ(timers.pending(), 0u) << "its wait is gone from the timer queue";
+  waiting.pending->Cancel();  // idempotent: answered once
+}
+
+TEST(GatewayAdmissionTest, WaitsPendingAtShutdownAreToldTheGatewayIsStopping) {
+  access::LocalRateLimiter limiter;
+  access::AccessPolicyStore store(MakePolicy(/*rps=*/0.2, /*burst=*/1, /*max_concurrent=*/5, 0, /*max_wait_ms=*/10000));
+  Started waiting;
+  {
+    TimerQueue timers;
+    access::GatewayAdmission admission(&store, &limiter, &timers);
+    ASSERT_TRUE(Admit(admission, kBearer).ok());
+    waiting = StartAdmit(admission, kBearer);
+    ASSERT_FALSE(waiting.done->HasBeenNotified());
+  }  // the timer queue shuts down with the wait pending
+  ASSERT_TRUE(waiting.done->HasBeenNotified());
+  EXPECT_EQ(waiting.result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorReason(waiting.result->status()), "GATEWAY_SHUTTING_DOWN");
 }
 
 }  // namespace

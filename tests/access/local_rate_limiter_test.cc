@@ -1,7 +1,7 @@
 // LocalRateLimiter (GCRA) against a FakeClock: burst then reject, refill at the
 // rate, exact retry_after, independent keys, the key bound, no over-admission
 // under concurrency; plus RateLimitedError and the bounded-wait policy
-// (WaitWithinDeadline, WaitingRateLimiter on a real TimerQueue).
+// (WaitWithinDeadline; the waits themselves are GatewayAdmission's, tested there).
 #include "access/local_rate_limiter.h"
 
 #include <atomic>
@@ -255,75 +255,6 @@ TEST(WaitWithinDeadlineTest, Policy) {
   access::LimitDecision closed = rejected;
   closed.source = access::DecisionSource::kFailClosed;
   EXPECT_FALSE(access::WaitWithinDeadline(closed, absl::Seconds(1), now, far));
-}
-
-// Real time here: the wait happens on the timer thread.
-TEST(WaitingRateLimiterTest, WaitsOutAShortRejection) {
-  access::LocalRateLimiter inner;
-  TimerQueue timers;
-  access::WaitingRateLimiter waiting(&inner, &timers, absl::Milliseconds(500));
-  const access::RateLimit limit{20, 1};  // one call per 50 ms
-  absl::Notification first;
-  waiting.Decide("k", limit, [&](access::LimitDecision d) {
-    EXPECT_TRUE(d.allowed);
-    first.Notify();
-  });
-  ASSERT_TRUE(first.HasBeenNotified());  // local and allowed: inline
-  const absl::Time start = absl::Now();
-  absl::Notification second;
-  access::LimitDecision got;
-  waiting.Decide("k", limit, [&](access::LimitDecision d) {
-    got = d;
-    second.Notify();
-  });
-  ASSERT_TRUE(second.WaitForNotificationWithTimeout(absl::Seconds(5)));
-  EXPECT_TRUE(got.allowed);
-  const absl::Duration waited = absl::Now() - start;
-  EXPECT_GE(waited, absl::Milliseconds(40));
-  EXPECT_LT(waited, absl::Milliseconds(450));
-}
-
-TEST(WaitingRateLimiterTest, DoesNotWaitPastTheDeadlineOrMaxWait) {
-  access::LocalRateLimiter inner;
-  TimerQueue timers;
-  access::WaitingRateLimiter waiting(&inner, &timers, absl::Milliseconds(500));
-  const access::RateLimit limit{1, 1};  // retry_after ~1 s > max_wait
-  waiting.Decide("k", limit, [](access::LimitDecision d) { EXPECT_TRUE(d.allowed); });
-  bool answered = false;
-  waiting.Decide("k", limit, [&](access::LimitDecision d) {
-    answered = true;
-    EXPECT_FALSE(d.allowed);
-  });
-  EXPECT_TRUE(answered);  // at once, not after a wait
-  const access::RateLimit fast{20, 1};
-  waiting.Decide("f", fast, [](access::LimitDecision d) { EXPECT_TRUE(d.allowed); });
-  answered = false;
-  waiting.DecideBy("f", fast, absl::Now() + absl::Milliseconds(10), [&](access::LimitDecision d) {
-    answered = true;
-    EXPECT_FALSE(d.allowed);
-  });
-  EXPECT_TRUE(answered);
-  EXPECT_EQ(timers.pending(), 0u);
-}
-
-TEST(WaitingRateLimiterTest, TimerShutdownAnswersWaitersWithTheRejection) {
-  access::LocalRateLimiter inner;
-  std::atomic<int> answers{0};
-  bool last_allowed = true;
-  {
-    TimerQueue timers;
-    access::WaitingRateLimiter waiting(&inner, &timers, absl::Seconds(30));
-    const access::RateLimit limit{0.1, 1};  // retry_after 10 s
-    waiting.Decide("k", limit, [&](access::LimitDecision) { ++answers; });
-    waiting.Decide("k", limit, [&](access::LimitDecision d) {
-      ++answers;
-      last_allowed = d.allowed;
-    });
-    EXPECT_EQ(answers.load(), 1);
-    EXPECT_EQ(timers.pending(), 1u);
-  }
-  EXPECT_EQ(answers.load(), 2);
-  EXPECT_FALSE(last_allowed);
 }
 
 }  // namespace

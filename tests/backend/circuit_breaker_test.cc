@@ -15,6 +15,7 @@
 
 #include "common/error_details.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/scripted_backend.h"
 #include "upstream/http_outcome.h"
 #include "backend/retrying_backend.h"
 
@@ -163,28 +164,7 @@ TEST_F(CircuitBreakerTest, OutcomesOfCallsAdmittedBeforeATransitionAreIgnored) {
   EXPECT_EQ(breaker_.state(), backend::CircuitState::kClosed);
 }
 
-// A backend that answers every call with the next scripted result.
-class ScriptedBackend final : public backend::OcrBackend {
- public:
-  class NoopCall final : public backend::OcrCall {
-   public:
-    void Cancel() override {}
-  };
-  std::shared_ptr<backend::OcrCall> Start(backend::OcrRequest request, backend::OcrCallback done) override {
-    ++starts;
-    endpoints.push_back(request.endpoint);
-    absl::StatusOr<backend::OcrResult> r = backend::OcrResult();
-    if (!script.empty()) {
-      r = script.front();
-      script.pop_front();
-    }
-    std::move(done)(std::move(r));
-    return std::make_shared<NoopCall>();
-  }
-  int starts = 0;
-  std::vector<backend::Endpoint> endpoints;
-  std::deque<absl::StatusOr<backend::OcrResult>> script;
-};
+using ::ktp::testing::ScriptedBackend;
 
 absl::StatusOr<backend::OcrResult> CallOnce(backend::OcrBackend& backend, backend::Endpoint endpoint, absl::Time deadline) {
   std::optional<absl::StatusOr<backend::OcrResult>> out;
@@ -301,7 +281,7 @@ TEST(CircuitBreakingBackendTest, RetriesStopAtAnOpenCircuit) {
       while (!tasks.empty()) {
         Task task = std::move(tasks.front());
         tasks.pop_front();
-        std::move(task)();
+        std::move(task)(TimerOutcome::kFired);
       }
     }
     std::deque<Task> tasks;

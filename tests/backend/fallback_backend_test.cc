@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error_details.h"
+#include "tests/support/scripted_backend.h"
 #include "upstream/http_outcome.h"
 
 namespace ktp::upstream {
@@ -30,44 +31,9 @@ backend::OcrResult Answer(const std::string& reason) {
   return r;
 }
 
-// Completes inline with `result`, or holds the callback (hold = true) until
-// Complete() or Cancel().
-class ScriptedBackend final : public backend::OcrBackend {
- public:
-  class Call final : public backend::OcrCall {
-   public:
-    explicit Call(ScriptedBackend* b) : backend_(b) {}
-    void Cancel() override {
-      ++backend_->cancels;
-      backend_->Complete(absl::CancelledError("cancelled"));
-    }
-    ScriptedBackend* backend_;
-  };
-
-  std::shared_ptr<backend::OcrCall> Start(backend::OcrRequest request, backend::OcrCallback done) override {
-    ++starts;
-    last_image = std::string(request.image);
-    auto call = std::make_shared<Call>(this);
-    if (hold) {
-      held = std::move(done);
-    } else {
-      std::move(done)(result);
-    }
-    return call;
-  }
-  void Complete(absl::StatusOr<backend::OcrResult> r) {
-    if (!held) return;
-    backend::OcrCallback done = std::move(*held);
-    held.reset();
-    std::move(done)(std::move(r));
-  }
-
-  absl::StatusOr<backend::OcrResult> result = Answer("upstream");
-  bool hold = false;
-  std::optional<backend::OcrCallback> held;
-  int starts = 0;
-  int cancels = 0;
-  std::string last_image;
+// The shared double, answering "upstream" unless told otherwise.
+struct ScriptedBackend : ::ktp::testing::ScriptedBackend {
+  ScriptedBackend() { result = Answer("upstream"); }
 };
 
 struct Outcome {
@@ -204,7 +170,7 @@ TEST(FallbackBackendTest, CancelReachesTheUpstreamCallThenTheLocalOne) {
     backend::FallbackBackend backend(&upstream, &local);
     Outcome out;
     auto call = StartRead(backend, out);
-    upstream.Complete(Http(503));
+    upstream.CompleteHeld(Http(503));
     EXPECT_EQ(local.starts, 1);
     EXPECT_EQ(out.calls, 0);
     call->Cancel();

@@ -16,6 +16,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/error_details.h"
+#include "tests/support/scripted_backend.h"
 #include "tests/support/fake_clock.h"
 #include "upstream/http_outcome.h"
 
@@ -47,52 +48,9 @@ std::string Metadata(const absl::Status& s, const std::string& key) {
   return it == info->metadata().end() ? "<absent>" : it->second;
 }
 
-// Completes each Start with the next scripted result, inline, or holds the call
-// until the test completes it (hold = true).
-class FakeBackend final : public backend::OcrBackend {
- public:
-  class Call final : public backend::OcrCall {
-   public:
-    explicit Call(FakeBackend* backend) : backend_(backend) {}
-    void Cancel() override {
-      cancels++;
-      backend_->CompleteHeld(absl::CancelledError("cancelled"));
-    }
-    int cancels = 0;
-
-   private:
-    FakeBackend* backend_;
-  };
-
-  std::shared_ptr<backend::OcrCall> Start(backend::OcrRequest request, backend::OcrCallback done) override {
-    requests.push_back(request);
-    auto call = std::make_shared<Call>(this);
-    calls.push_back(call);
-    if (hold) {
-      held = std::move(done);
-      return call;
-    }
-    absl::StatusOr<backend::OcrResult> result = Success();
-    if (!script.empty()) {
-      result = std::move(script.front());
-      script.pop_front();
-    }
-    std::move(done)(std::move(result));
-    return call;
-  }
-
-  void CompleteHeld(absl::StatusOr<backend::OcrResult> result) {
-    if (!held) return;
-    backend::OcrCallback done = std::move(held);
-    held = nullptr;
-    std::move(done)(std::move(result));
-  }
-
-  bool hold = false;
-  backend::OcrCallback held;
-  std::deque<absl::StatusOr<backend::OcrResult>> script;
-  std::vector<backend::OcrRequest> requests;
-  std::vector<std::shared_ptr<Call>> calls;
+// The shared double, answering Success() once its script is spent.
+struct FakeBackend : ::ktp::testing::ScriptedBackend {
+  FakeBackend() { result = Success(); }
 };
 
 // Keeps tasks until the test runs them; running one advances the fake clock to its time.
@@ -117,7 +75,7 @@ class ManualScheduler final : public backend::RetryScheduler {
     Pending pending = std::move(it->second);
     tasks_.erase(it);
     if (pending.when > clock_->Now()) clock_->Set(pending.when);
-    std::move(pending.task)();
+    std::move(pending.task)(TimerOutcome::kFired);
     return true;
   }
   void RunAll() {

@@ -25,7 +25,7 @@ TEST(TimerQueueTest, RunsInTimeOrderAndNotEarly) {
   const absl::Time start = absl::Now();
   for (int ms : {30, 10, 20}) {
     const absl::Time due = start + absl::Milliseconds(ms);
-    timers.Schedule(due, [&, ms, due] {
+    timers.Schedule(due, [&, ms, due](TimerOutcome) {
       absl::MutexLock lock(&mu);
       order.push_back(ms);
       lateness.push_back(absl::Now() - due);
@@ -45,7 +45,7 @@ TEST(TimerQueueTest, SameInstantRunsInSchedulingOrder) {
   absl::Notification done;
   const absl::Time due = absl::Now() + absl::Milliseconds(5);
   for (int i = 0; i < 5; ++i) {
-    timers.Schedule(due, [&, i] {
+    timers.Schedule(due, [&, i](TimerOutcome) {
       absl::MutexLock lock(&mu);
       order.push_back(i);
       if (order.size() == 5) done.Notify();
@@ -59,7 +59,7 @@ TEST(TimerQueueTest, SameInstantRunsInSchedulingOrder) {
 TEST(TimerQueueTest, PastTimeRunsPromptly) {
   TimerQueue timers;
   absl::Notification ran;
-  timers.Schedule(absl::Now() - absl::Seconds(10), [&] { ran.Notify(); });
+  timers.Schedule(absl::Now() - absl::Seconds(10), [&](TimerOutcome) { ran.Notify(); });
   EXPECT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(1)));
 }
 
@@ -70,7 +70,7 @@ TEST(TimerQueueTest, CancelledTaskNeverRunsAndIsDestroyed) {
   {
     TimerQueue timers;
     const TimerQueue::TaskId id = timers.ScheduleAfter(
-        absl::Milliseconds(50), [&ran, owned = std::move(owned)] { ran = true; });
+        absl::Milliseconds(50), [&ran, owned = std::move(owned)](TimerOutcome) { ran = true; });
     EXPECT_NE(id, 0u);
     EXPECT_EQ(timers.pending(), 1u);
     EXPECT_TRUE(timers.Cancel(id));
@@ -85,7 +85,7 @@ TEST(TimerQueueTest, CancelledTaskNeverRunsAndIsDestroyed) {
 TEST(TimerQueueTest, CancelAfterRunReturnsFalse) {
   TimerQueue timers;
   absl::Notification ran;
-  const TimerQueue::TaskId id = timers.ScheduleAfter(absl::ZeroDuration(), [&] { ran.Notify(); });
+  const TimerQueue::TaskId id = timers.ScheduleAfter(absl::ZeroDuration(), [&](TimerOutcome) { ran.Notify(); });
   ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(1)));
   EXPECT_FALSE(timers.Cancel(id));
   EXPECT_FALSE(timers.Cancel(12345));  // never existed
@@ -93,10 +93,10 @@ TEST(TimerQueueTest, CancelAfterRunReturnsFalse) {
 
 TEST(TimerQueueTest, EarlierTaskWakesASleepingQueue) {
   TimerQueue timers;
-  timers.ScheduleAfter(absl::Hours(1), [] {});
+  timers.ScheduleAfter(absl::Hours(1), [](TimerOutcome) {});
   absl::Notification ran;
   const absl::Time start = absl::Now();
-  timers.ScheduleAfter(absl::Milliseconds(10), [&] { ran.Notify(); });
+  timers.ScheduleAfter(absl::Milliseconds(10), [&](TimerOutcome) { ran.Notify(); });
   ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(2)));
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
 }
@@ -104,8 +104,8 @@ TEST(TimerQueueTest, EarlierTaskWakesASleepingQueue) {
 TEST(TimerQueueTest, TaskMayScheduleAnother) {
   TimerQueue timers;
   absl::Notification second;
-  timers.ScheduleAfter(absl::Milliseconds(1), [&] {
-    timers.ScheduleAfter(absl::Milliseconds(1), [&] { second.Notify(); });
+  timers.ScheduleAfter(absl::Milliseconds(1), [&](TimerOutcome) {
+    timers.ScheduleAfter(absl::Milliseconds(1), [&](TimerOutcome) { second.Notify(); });
   });
   EXPECT_TRUE(second.WaitForNotificationWithTimeout(absl::Seconds(2)));
 }
@@ -120,7 +120,7 @@ TEST(TimerQueueTest, ConcurrentSchedulingRunsEveryTaskOnce) {
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
         for (int i = 0; i < kPerThread; ++i) {
-          timers.ScheduleAfter(absl::Microseconds((i * 37 + t * 11) % 5000), [&] { ++runs; });
+          timers.ScheduleAfter(absl::Microseconds((i * 37 + t * 11) % 5000), [&](TimerOutcome) { ++runs; });
         }
       });
     }
@@ -133,20 +133,38 @@ TEST(TimerQueueTest, ConcurrentSchedulingRunsEveryTaskOnce) {
   EXPECT_EQ(runs.load(), kThreads * kPerThread);
 }
 
-TEST(TimerQueueTest, DestructionRunsPendingTasksEarlyExactlyOnce) {
+TEST(TimerQueueTest, DestructionRunsPendingTasksEarlyExactlyOnceAndSaysSo) {
   std::atomic<int> runs{0};
+  std::atomic<int> shut_down{0};
   absl::Time ran_at;
   const absl::Time start = absl::Now();
   {
     TimerQueue timers;
-    timers.ScheduleAfter(absl::Hours(1), [&] {
+    timers.ScheduleAfter(absl::Hours(1), [&](TimerOutcome outcome) {
       ++runs;
+      shut_down += outcome == TimerOutcome::kShutDown;
       ran_at = absl::Now();
     });
-    timers.ScheduleAfter(absl::Hours(2), [&] { ++runs; });
+    timers.ScheduleAfter(absl::Hours(2), [&](TimerOutcome outcome) {
+      ++runs;
+      shut_down += outcome == TimerOutcome::kShutDown;
+    });
   }
   EXPECT_EQ(runs.load(), 2);
+  EXPECT_EQ(shut_down.load(), 2);  // no task has to guess from the clock
   EXPECT_LT(ran_at - start, absl::Seconds(5));
+}
+
+TEST(TimerQueueTest, TasksThatComeDueSayFired) {
+  TimerQueue timers;
+  absl::Notification ran;
+  std::atomic<bool> fired{false};
+  timers.ScheduleAfter(absl::Milliseconds(1), [&](TimerOutcome outcome) {
+    fired = outcome == TimerOutcome::kFired;
+    ran.Notify();
+  });
+  ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(fired.load());
 }
 
 }  // namespace
