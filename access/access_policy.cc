@@ -86,8 +86,27 @@ absl::StatusOr<std::shared_ptr<const AccessPolicy>> AccessPolicy::Parse(absl::st
   return std::shared_ptr<const AccessPolicy>(std::move(policy));
 }
 
+bool AccessPolicy::IsTrustedProxy(absl::string_view grpc_peer) const {
+  if (!config_.auth().trust_forwarded_client_cert()) return false;
+  const std::optional<IpAddress> address = PeerAddress(grpc_peer);
+  if (!address) return false;
+  for (const Cidr& network : trusted_proxies_) {
+    if (network.Contains(*address)) return true;
+  }
+  return false;
+}
+
 absl::Status AccessPolicy::Index() {
+  for (const std::string& text : config_.auth().trusted_proxy_cidrs()) {
+    absl::StatusOr<Cidr> network = ParseCidr(text);
+    if (!network.ok()) return absl::InvalidArgumentError(absl::StrCat("auth.trusted_proxy_cidrs: ", network.status().message()));
+    trusted_proxies_.push_back(*network);
+  }
+  if (trusted_proxies_.empty()) trusted_proxies_ = LoopbackNetworks();
   for (const auto& tenant : config_.tenants()) {
+    if (tenant.max_concurrent_calls() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("tenant '", tenant.name(), "': max_concurrent_calls must be >= 0"));
+    }
     if (!ValidName(tenant.name(), false)) {
       return absl::InvalidArgumentError(
           absl::StrCat("tenant name '", tenant.name(), "' must match [a-z0-9-]{1,63}"));

@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "access/cidr.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -36,12 +37,16 @@ class AccessPolicy {
   // `digest` is the raw 32-byte SHA-256 of a presented key.
   const config::v1::Client* FindClientByKeyDigest(absl::string_view digest) const;
   const config::v1::Client* FindClientBySpiffeId(absl::string_view spiffe_id) const;
+  // Whether a peer at `grpc_peer` (ServerContext::peer()) may vouch for callers
+  // with x-forwarded-client-cert: trust is on and it is in trusted_proxy_cidrs.
+  bool IsTrustedProxy(absl::string_view grpc_peer) const;
 
  private:
   AccessPolicy() = default;
   absl::Status Index();
 
   config::v1::GatewayConfig config_;
+  std::vector<Cidr> trusted_proxies_;
   absl::flat_hash_map<std::string, const config::v1::Tenant*> tenants_;
   absl::flat_hash_map<std::string, const config::v1::Client*> by_digest_;
   absl::flat_hash_map<std::string, const config::v1::Client*> by_spiffe_;

@@ -79,7 +79,16 @@ absl::StatusOr<AuthenticatedCaller> Authenticate(const AccessPolicy& policy, con
       }
     }
     if (client == nullptr) return Unauthenticated("the key is not valid");
+  } else if (!credentials.peer_spiffe_id.empty()) {
+    // Verified by the TLS handshake against --tls-client-ca-file.
+    client = policy.FindClientBySpiffeId(credentials.peer_spiffe_id);
+    if (client == nullptr) return Unauthenticated("the workload identity is not allowed");
   } else if (auth.trust_forwarded_client_cert() && !credentials.forwarded_client_cert.empty()) {
+    // Anyone can send the header: only a proxy on a trusted address (the pod's
+    // own sidecar) can vouch for it. From anywhere else it proves nothing.
+    if (!policy.IsTrustedProxy(credentials.peer)) {
+      return Unauthenticated("x-forwarded-client-cert is only accepted from a trusted proxy");
+    }
     std::optional<std::string> spiffe_id = SpiffeIdFromXfcc(credentials.forwarded_client_cert);
     if (spiffe_id) client = policy.FindClientBySpiffeId(*spiffe_id);
     if (client == nullptr) return Unauthenticated("the workload identity is not allowed");

@@ -1,7 +1,10 @@
-// Client authentication: who is calling, from the call's metadata and the
-// access policy. Callers present a gateway-issued key (`authorization: Bearer
-// <key>`; only its SHA-256 is stored and compared in constant time) or, when
-// the mesh is trusted, the SPIFFE ID in Envoy's x-forwarded-client-cert header.
+// Client authentication: who is calling, from the call's metadata, its
+// transport and the access policy. Callers present, in this order of
+// precedence: a gateway-issued key (`authorization: Bearer <key>`; only its
+// SHA-256 is stored and compared in constant time), a client certificate the
+// listener verified (mTLS: its SPIFFE ID), or — only from a trusted proxy's
+// address, when the policy trusts the mesh — the SPIFFE ID in Envoy's
+// x-forwarded-client-cert header.
 #ifndef KTP_ACCESS_CLIENT_AUTH_H_
 #define KTP_ACCESS_CLIENT_AUTH_H_
 
@@ -20,10 +23,16 @@ struct AuthenticatedCaller {
   const config::v1::Tenant* tenant = nullptr;  // points into the policy
 };
 
-// The metadata authentication looks at ("" when absent).
+// What authentication looks at ("" when absent).
 struct PresentedCredentials {
   absl::string_view authorization;
   absl::string_view forwarded_client_cert;
+  // The SPIFFE ID (URI SAN) of the client certificate the listener verified
+  // (mTLS); never from metadata.
+  absl::string_view peer_spiffe_id;
+  // Who connected, as gRPC names it ("ipv4:10.1.2.3:5000"): decides whether
+  // x-forwarded-client-cert comes from a trusted proxy.
+  absl::string_view peer;
 };
 
 // UNAUTHENTICATED (reason UNAUTHENTICATED) for missing or unknown credentials,

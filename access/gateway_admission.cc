@@ -29,6 +29,31 @@ std::string FormatNumber(double v) {
 
 }  // namespace
 
+// The concurrency slots one call holds; each is given back when this is destroyed.
+struct GatewayAdmission::Slots {
+  ~Slots() {
+    for (const auto& counter : taken) counter->fetch_sub(1, std::memory_order_acq_rel);
+  }
+  // Takes a slot of `counter`; returns how many are taken now, this one included.
+  int Take(std::shared_ptr<std::atomic<int>> counter) {
+    const int now = counter->fetch_add(1, std::memory_order_acq_rel) + 1;
+    taken.push_back(std::move(counter));
+    return now;
+  }
+  std::vector<std::shared_ptr<std::atomic<int>>> taken;
+};
+
+std::shared_ptr<std::atomic<int>> GatewayAdmission::TenantCounter(const std::string& tenant) {
+  absl::MutexLock lock(&tenant_mu_);  // short: a lookup, rarely an insert
+  std::shared_ptr<std::atomic<int>>& counter = tenant_calls_[tenant];
+  if (!counter) counter = std::make_shared<std::atomic<int>>(0);
+  return counter;
+}
+
+int GatewayAdmission::tenant_calls(const std::string& tenant) {
+  return TenantCounter(tenant)->load(std::memory_order_relaxed);
+}
+
 // One admission in progress; owns the caller's callback. Answered exactly once:
 // by the last limiter decision, a rejection, a cancel, or the timer queue
 // shutting down, whichever comes first (the others find it answered).
@@ -93,6 +118,8 @@ std::shared_ptr<service::PendingAdmission> GatewayAdmission::Admit(const service
   PresentedCredentials presented;
   presented.authorization = request.authorization;
   presented.forwarded_client_cert = request.forwarded_client_cert;
+  presented.peer_spiffe_id = request.peer_spiffe_id;
+  presented.peer = request.peer;
   absl::StatusOr<AuthenticatedCaller> caller = Authenticate(*pending->policy, presented, request.method);
   if (!caller.ok()) {
     std::move(done)(caller.status());
@@ -108,27 +135,35 @@ std::shared_ptr<service::PendingAdmission> GatewayAdmission::Admit(const service
   }
 
   const auto& global = pending->policy->config().global_limits();
-  if (global.max_concurrent_calls() > 0) {
-    // The permit is released when the reactor drops the identity (end of
-    // call), or at once when the admission is refused or cancelled.
-    const int now = concurrent_->fetch_add(1, std::memory_order_acq_rel) + 1;
-    auto counter = concurrent_;
-    {
-      absl::MutexLock lock(&pending->mu);
-      pending->identity.permit = std::shared_ptr<void>(
-          nullptr, [counter](void*) { counter->fetch_sub(1, std::memory_order_acq_rel); });
-    }
-    if (now > global.max_concurrent_calls()) {
-      // Its own reason: the process-wide --max-concurrent-calls answers
-      // TOO_MANY_CONCURRENT_CALLS, and an operator must tell which cap fired.
-      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, reasons::kPolicyConcurrencyLimit,
-                                 "the access policy's limit of concurrent calls is reached; retry shortly",
-                                 {{"maxConcurrentCalls", std::to_string(global.max_concurrent_calls())}});
-      AddQuotaViolation(s, "global", "concurrent calls");
-      AddRetryInfo(s, absl::Milliseconds(200));
-      pending->Answer(std::move(s));
-      return nullptr;
-    }
+  const config::v1::Tenant& tenant = *pending->caller.tenant;
+  // Slots are held by the identity (released when the reactor drops it at the
+  // end of the call) or released at once when the admission is refused or
+  // cancelled. The tenant's own cap first: one tenant must not crowd out the rest.
+  auto slots = std::make_shared<Slots>();
+  {
+    absl::MutexLock lock(&pending->mu);
+    pending->identity.permit = slots;
+  }
+  if (tenant.max_concurrent_calls() > 0 &&
+      slots->Take(TenantCounter(tenant.name())) > tenant.max_concurrent_calls()) {
+    absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, reasons::kTenantConcurrencyLimit,
+                               "this tenant's limit of concurrent calls is reached; retry shortly",
+                               {{"maxConcurrentCalls", std::to_string(tenant.max_concurrent_calls())}});
+    AddQuotaViolation(s, absl::StrCat("tenant:", tenant.name()), "concurrent calls of this tenant");
+    AddRetryInfo(s, absl::Milliseconds(200));
+    pending->Answer(std::move(s));
+    return nullptr;
+  }
+  if (global.max_concurrent_calls() > 0 && slots->Take(concurrent_) > global.max_concurrent_calls()) {
+    // Its own reason: the process-wide --max-concurrent-calls answers
+    // TOO_MANY_CONCURRENT_CALLS, and an operator must tell which cap fired.
+    absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, reasons::kPolicyConcurrencyLimit,
+                               "the access policy's limit of concurrent calls is reached; retry shortly",
+                               {{"maxConcurrentCalls", std::to_string(global.max_concurrent_calls())}});
+    AddQuotaViolation(s, "global", "concurrent calls");
+    AddRetryInfo(s, absl::Milliseconds(200));
+    pending->Answer(std::move(s));
+    return nullptr;
   }
   pending->deadline = request.deadline;
   const absl::Duration max_wait = absl::Seconds(global.over_limit().max_wait().seconds()) +

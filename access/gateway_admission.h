@@ -11,6 +11,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 
 #include "common/timer_queue.h"
 #include "access/access_policy.h"
@@ -34,9 +38,13 @@ class GatewayAdmission final : public service::CallAdmission {
 
   // Calls admitted and not yet finished (bounded by global_limits.max_concurrent_calls).
   int concurrent_calls() const { return concurrent_->load(std::memory_order_relaxed); }
+  // The same for one tenant (bounded by its max_concurrent_calls).
+  int tenant_calls(const std::string& tenant);
 
  private:
   struct Pending;
+  struct Slots;
+  std::shared_ptr<std::atomic<int>> TenantCounter(const std::string& tenant);
   void Decide(std::shared_ptr<Pending> pending, int stage);
 
   const AccessPolicyStore* policies_;
@@ -44,6 +52,9 @@ class GatewayAdmission final : public service::CallAdmission {
   TimerQueue* timers_;
   DecisionCallback on_decision_;
   std::shared_ptr<std::atomic<int>> concurrent_ = std::make_shared<std::atomic<int>>(0);
+  // Calls in progress by tenant; counters outlive policy reloads.
+  absl::Mutex tenant_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<std::atomic<int>>> tenant_calls_ ABSL_GUARDED_BY(tenant_mu_);
 };
 
 }  // namespace ktp::access

@@ -79,6 +79,12 @@ Flags for read:
   --save-images DIR      Write the cropped photo and signature to DIR/photo.jpg and
                          DIR/signature.jpg (created with owner-only permissions).
   --token TOKEN          Send "authorization: Bearer TOKEN" (default: $KTP_TOKEN).
+  --tls-ca-file FILE     Connect with TLS, trusting this PEM CA for the gateway's
+                         certificate (default: plaintext, e.g. through a mesh sidecar).
+  --tls-cert-file FILE   With --tls-key-file: present this PEM client certificate (mTLS).
+  --tls-key-file FILE    The client certificate's PEM private key.
+  --tls-server-name NAME Expect this name in the gateway's certificate (default: the
+                         target's host).
 Flags also accept the --flag=VALUE form; "--" ends the flags.
 
 Output:
@@ -110,6 +116,10 @@ struct Options {
   std::string mime_type;
   std::string save_images_dir;
   std::string token;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
 };
 
 // What the command line asks for.
@@ -236,7 +246,8 @@ ParseResult ParseArgs(int argc, char** argv) {
     }
     if (name != "--target" && name != "--request-id" && name != "--timeout" &&
         name != "--chunk-size" && name != "--mime-type" && name != "--save-images" &&
-        name != "--token") {
+        name != "--token" && name != "--tls-ca-file" && name != "--tls-cert-file" &&
+        name != "--tls-key-file" && name != "--tls-server-name") {
       return UsageError(absl::StrCat("unknown flag '", Printable(name), "'"));
     }
     std::string value;
@@ -277,6 +288,14 @@ ParseResult ParseArgs(int argc, char** argv) {
     } else if (name == "--save-images") {
       if (value.empty()) return UsageError("--save-images must not be empty");
       options.save_images_dir = value;
+    } else if (name == "--tls-ca-file" || name == "--tls-cert-file" || name == "--tls-key-file" ||
+               name == "--tls-server-name") {
+      if (value.empty()) return UsageError(absl::StrCat(name, " must not be empty"));
+      std::string& field = name == "--tls-ca-file"     ? options.tls_ca_file
+                           : name == "--tls-cert-file" ? options.tls_cert_file
+                           : name == "--tls-key-file"  ? options.tls_key_file
+                                                       : options.tls_server_name;
+      field = value;
     } else {  // --token
       options.token = value;
       token_from_flag = true;
@@ -288,6 +307,12 @@ ParseResult ParseArgs(int argc, char** argv) {
     return UsageError(absl::StrCat("unexpected argument '", Printable(positional[1]), "'"));
   }
   options.file = positional[0];
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return UsageError("--tls-cert-file and --tls-key-file go together");
+  }
+  if (!options.tls_cert_file.empty() && options.tls_ca_file.empty()) {
+    return UsageError("a client certificate (mTLS) needs --tls-ca-file for the gateway's certificate");
+  }
   if (token_from_flag && options.token.empty()) return UsageError("--token must not be empty");
   if (!IsValidMetadataValue(options.token)) {
     return UsageError(token_from_flag ? "--token must be printable ASCII"
@@ -579,9 +604,26 @@ int RunRead(const Options& options) {
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(kMaxResponseBytes);
   channel_args.SetUserAgentPrefix("ktpctl");
-  // Plaintext on purpose: the mesh sidecar provides mTLS.
-  const std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      options.target, grpc::InsecureChannelCredentials(), channel_args);
+  // Plaintext unless told otherwise: in a mesh the sidecar provides mTLS.
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.tls_ca_file.empty()) {
+    grpc::SslCredentialsOptions tls;
+    std::string* fields[] = {&tls.pem_root_certs, &tls.pem_cert_chain, &tls.pem_private_key};
+    const std::string* files[] = {&options.tls_ca_file, &options.tls_cert_file, &options.tls_key_file};
+    for (int i = 0; i < 3; ++i) {
+      if (files[i]->empty()) continue;
+      std::ifstream in(*files[i], std::ios::binary);
+      if (!in) {
+        std::cerr << "ktpctl: cannot read " << *files[i] << "\n";
+        return kExitFile;
+      }
+      fields[i]->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    credentials = grpc::SslCredentials(tls);
+    if (!options.tls_server_name.empty()) channel_args.SetSslTargetNameOverride(options.tls_server_name);
+  }
+  const std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(options.target, credentials, channel_args);
   const std::unique_ptr<ktp::v1::KtpOcr::Stub> stub = ktp::v1::KtpOcr::NewStub(channel);
 
   if (options.qualities) {

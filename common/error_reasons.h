@@ -14,6 +14,7 @@ inline constexpr char kFileInvalidFormat[] = "FILE_INVALID_FORMAT";
 inline constexpr char kImageTooLarge[] = "IMAGE_TOO_LARGE";
 inline constexpr char kUploadProtocolViolation[] = "UPLOAD_PROTOCOL_VIOLATION";
 inline constexpr char kStreamIdleTimeout[] = "STREAM_IDLE_TIMEOUT";
+inline constexpr char kUploadTooSlow[] = "UPLOAD_TOO_SLOW";
 inline constexpr char kCancelled[] = "CANCELLED";
 
 // Who the caller is and what it may do.
@@ -26,6 +27,7 @@ inline constexpr char kMethodNotAllowed[] = "METHOD_NOT_ALLOWED";
 inline constexpr char kRateLimited[] = "RATE_LIMITED";
 inline constexpr char kRateLimiterUnavailable[] = "RATE_LIMITER_UNAVAILABLE";
 inline constexpr char kPolicyConcurrencyLimit[] = "POLICY_CONCURRENCY_LIMIT";
+inline constexpr char kTenantConcurrencyLimit[] = "TENANT_CONCURRENCY_LIMIT";
 inline constexpr char kTooManyConcurrentCalls[] = "TOO_MANY_CONCURRENT_CALLS";
 inline constexpr char kGatewayOverloaded[] = "GATEWAY_OVERLOADED";
 

@@ -5,12 +5,20 @@
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
+#include <curl/curl.h>
+#include <stdlib.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <exception>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "access/access_policy.h"
 #include "access/gateway_admission.h"
@@ -37,6 +45,42 @@ bool FallsBack(const GatewayConfig& config) { return UsesUpstream(config) && con
 
 absl::Status Prefixed(absl::string_view what, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(what, ": ", status.message()));
+}
+
+// A secret from a mounted file, without the trailing newline editors add.
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", path));
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.empty()) return absl::FailedPreconditionError(absl::StrCat(path, " is empty"));
+  return secret;
+}
+
+// Credentials and images must not cross the network in clear: http:// only to
+// a loopback test server, unless the operator says otherwise.
+absl::Status CheckUpstreamUrl(const GatewayConfig& config) {
+  std::unique_ptr<CURLU, void (*)(CURLU*)> url(curl_url(), curl_url_cleanup);
+  if (!url || curl_url_set(url.get(), CURLUPART_URL, config.upstream_url.c_str(), 0) != CURLUE_OK) {
+    return absl::InvalidArgumentError("--upstream-url is not a URL");
+  }
+  char* scheme = nullptr;
+  char* host = nullptr;
+  curl_url_get(url.get(), CURLUPART_SCHEME, &scheme, 0);
+  curl_url_get(url.get(), CURLUPART_HOST, &host, 0);
+  const std::string s = scheme ? scheme : "";
+  const std::string h = host ? host : "";
+  curl_free(scheme);
+  curl_free(host);
+  if (s == "https") return absl::OkStatus();
+  if (s != "http") return absl::InvalidArgumentError("--upstream-url must be https:// (or http:// on loopback)");
+  const bool loopback = h == "localhost" || absl::StartsWith(h, "127.") || h == "[::1]";
+  if (loopback || config.allow_insecure_upstream) {
+    if (!loopback) log::Warn("plain http:// upstream off loopback (--allow-insecure-upstream)");
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      "--upstream-url is plain http:// off loopback: use https://, or --allow-insecure-upstream to accept it");
 }
 
 }  // namespace
@@ -86,6 +130,7 @@ absl::Status Gateway::BuildEngines(GatewaySeams& seams) {
     options.workers = static_cast<int>(config_.local_workers);
     options.max_queued = static_cast<int>(config_.local_max_queued);
     options.tessdata_dir = config_.tessdata_dir;
+    options.max_pixels = static_cast<long>(config_.local_max_pixels);
     auto created = reader::LocalOcrBackend::Create(options);
     if (!created.ok()) return Prefixed("local reader", created.status());
     local_reader_ = *std::move(created);
@@ -101,10 +146,18 @@ absl::Status Gateway::BuildEngines(GatewaySeams& seams) {
   // An empty or half-written directory is not fatal: the gateway starts
   // NOT_SERVING and turns SERVING once a valid set appears (or, with
   // --fallback=local, serves from the local reader meanwhile).
+  if (absl::Status s = CheckUpstreamUrl(config_); !s.ok()) return s;
   if (seams.credentials) {
     credentials_ = std::move(seams.credentials);
   } else if (config_.credentials_dir.empty()) {
     auto credentials = upstream::LoadCredentialsFromEnv();
+    // Read once, then wiped where the kernel keeps the process's environment
+    // (/proc/<pid>/environ shows that memory) and removed, so no child process,
+    // environ reader or crash report sees them later.
+    for (const char* name : {"KTP_UPSTREAM_USERNAME", "KTP_UPSTREAM_PASSWORD", "KTP_UPSTREAM_API_KEY"}) {
+      if (char* value = std::getenv(name)) std::memset(value, 'x', std::strlen(value));
+      unsetenv(name);
+    }
     if (!credentials.ok() && !FallsBack(config_)) {
       return Prefixed("no upstream credentials", credentials.status());
     }
@@ -215,6 +268,13 @@ absl::Status Gateway::BuildAccess() {
     redis.host = endpoint->host;
     redis.port = endpoint->port;
     redis.password = endpoint->password;
+    if (!config_.redis_password_file.empty()) {
+      absl::StatusOr<std::string> password = ReadSecretFile(config_.redis_password_file);
+      if (!password.ok()) return Prefixed("--redis-password-file", password.status());
+      redis.password = *std::move(password);
+    } else if (!redis.password.empty()) {
+      log::Warn("the Redis password is in --redis-url: move it to --redis-password-file");
+    }
     redis.command_timeout = config_.redis_timeout;
     redis.expected_replicas = static_cast<int>(config_.expected_replicas);
     redis.failure_policy = config_.redis_failure_policy == "fail_open"     ? access::RedisFailurePolicy::kFailOpen
@@ -252,6 +312,18 @@ absl::Status Gateway::BuildServer() {
   options.max_concurrent_calls = static_cast<int>(config_.max_concurrent_calls);
   options.max_buffered_bytes = config_.max_buffered_bytes;
   options.stream_idle_timeout = config_.stream_idle_timeout;
+  options.max_upload_duration = config_.max_upload_duration;
+  options.max_streams_per_connection = static_cast<int>(config_.max_streams_per_connection);
+  options.grpc_memory_bytes = config_.grpc_memory_bytes;
+  options.reflection = config_.reflection;
+  if (!config_.tls_cert_file.empty()) {
+    service::ListenerTls tls;
+    tls.cert_file = config_.tls_cert_file;
+    tls.key_file = config_.tls_key_file;
+    tls.client_ca_file = config_.tls_client_ca_file;
+    tls.reload_interval = config_.tls_reload_interval;
+    options.tls = tls;
+  }
   auto server = service::GatewayServer::Start(options, serving_backend_);
   if (!server.ok()) return server.status();
   server_ = *std::move(server);
@@ -260,8 +332,15 @@ absl::Status Gateway::BuildServer() {
     service::GatewayServer* raw = server_.get();
     readiness_subscription_ = vault_->Subscribe([raw](bool any) { raw->SetReady(any); });
   }
+  const char* mode = config_.tls_cert_file.empty()        ? "plaintext"
+                     : config_.tls_client_ca_file.empty() ? "tls"
+                                                          : "mtls";
   log::Info("ktp-gateway serving", {{"listen", config_.listen},
                                     {"port", server_->port()},
+                                    {"transport", mode},
+                                    {"reflection", config_.reflection ? "on" : "off"},
+                                    {"max_buffered_bytes", config_.max_buffered_bytes},
+                                    {"memory_limit_bytes", config_.memory_limit_bytes},
                                     {"backend", config_.backend},
                                     {"fallback", config_.fallback},
                                     {"upstream", UsesUpstream(config_) ? config_.upstream_url : std::string()}});

@@ -1,6 +1,10 @@
 // The flag table and its parser.
 #include "gateway/gateway_config.h"
 
+#include <fstream>
+
+#include "absl/container/flat_hash_set.h"
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -58,6 +62,12 @@ absl::Status SetPositiveDuration(absl::Duration& field, absl::string_view value)
   return absl::OkStatus();
 }
 
+absl::Status SetBool(bool& field, absl::string_view value) {
+  if (value != "true" && value != "false") return absl::InvalidArgumentError("must be true or false");
+  field = value == "true";
+  return absl::OkStatus();
+}
+
 absl::Status SetInt(int64_t& field, absl::string_view value, int64_t min, int64_t max) {
   int64_t n = 0;
   if (!absl::SimpleAtoi(value, &n) || n < min || n > max) {
@@ -84,6 +94,22 @@ std::vector<FlagSpec> ServingFlags() {
   return {
     {"listen", "KTP_LISTEN", "0.0.0.0:50051", "gRPC listen address host:port (port 0 picks one)",
      [](GatewayConfig& c, absl::string_view v) { return SetString(c.listen, v); }},
+    {"tls-cert-file", "KTP_TLS_CERT_FILE", "",
+     "PEM certificate chain of the gRPC listener; with --tls-key-file turns TLS on (1.2 or later). "
+     "Re-read when it changes (cert-manager renewals need no restart). Empty: plaintext, for a "
+     "sidecar that terminates mTLS in the pod",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.tls_cert_file, v); }},
+    {"tls-key-file", "KTP_TLS_KEY_FILE", "", "PEM private key of --tls-cert-file",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.tls_key_file, v); }},
+    {"tls-client-ca-file", "KTP_TLS_CLIENT_CA_FILE", "",
+     "PEM CA bundle: turns on mTLS — every client must present a certificate it signed; the "
+     "certificate's SPIFFE ID (URI SAN) is the caller's identity (access policy spiffeId)",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.tls_client_ca_file, v); }},
+    {"tls-reload-interval", "KTP_TLS_RELOAD_INTERVAL", "60s", "how often the TLS files are checked for changes",
+     [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.tls_reload_interval, v); }},
+    {"reflection", "KTP_REFLECTION", "true",
+     "serve gRPC server reflection (grpcurl, Postman discover the API); false in hardened deployments",
+     [](GatewayConfig& c, absl::string_view v) { return SetBool(c.reflection, v); }},
     {"backend", "KTP_BACKEND", "upstream",
      "which engine reads cards: upstream (the GLAIR Vision API) or local (the embedded offline "
      "Tesseract reader; no credentials, no network)",
@@ -106,6 +132,9 @@ std::vector<FlagSpec> ServingFlags() {
      "local reader: reads that may wait for a busy worker; more are refused with RESOURCE_EXHAUSTED "
      "LOCAL_ENGINE_BUSY (0 = as many as workers)",
      [](GatewayConfig& c, absl::string_view v) { return SetInt(c.local_max_queued, v, 0, 100000); }},
+    {"local-max-pixels", "KTP_LOCAL_MAX_PIXELS", "40000000",
+     "local reader: decoded images with more pixels are refused with IMAGE_TOO_LARGE (decompression bombs)",
+     [](GatewayConfig& c, absl::string_view v) { return SetInt(c.local_max_pixels, v, 1000, 400'000'000); }},
     {"tessdata-dir", "KTP_TESSDATA_DIR", "",
      "local reader: Tesseract language data directory (empty = the system's, Debian package "
      "tesseract-ocr-ind)",
@@ -123,6 +152,10 @@ std::vector<FlagSpec> UpstreamFlags() {
      "directory holding files username, password and api_key (a Kubernetes Secret volume); "
      "when empty, KTP_UPSTREAM_USERNAME, KTP_UPSTREAM_PASSWORD and KTP_UPSTREAM_API_KEY are used",
      [](GatewayConfig& c, absl::string_view v) { return SetString(c.credentials_dir, v); }},
+    {"allow-insecure-upstream", "KTP_ALLOW_INSECURE_UPSTREAM", "false",
+     "accept a plain http:// --upstream-url that is not on loopback (credentials and images would "
+     "cross the network in clear)",
+     [](GatewayConfig& c, absl::string_view v) { return SetBool(c.allow_insecure_upstream, v); }},
     {"upstream-ca-file", "KTP_UPSTREAM_CA_FILE", "",
      "extra PEM CA bundle to trust for the upstream; TLS verification is always on",
      [](GatewayConfig& c, absl::string_view v) { return SetString(c.upstream_ca_file, v); }},
@@ -159,13 +192,15 @@ std::vector<FlagSpec> AccessFlags() {
     {"allow-anonymous", "KTP_ALLOW_ANONYMOUS", "false",
      "without --config-file, admit every caller as tenant \"default\" with no limits (development only)",
      [](GatewayConfig& c, absl::string_view v) {
-       if (v != "true" && v != "false") return absl::InvalidArgumentError("must be true or false");
-       c.allow_anonymous = v == "true";
-       return absl::OkStatus();
+       return SetBool(c.allow_anonymous, v);
      }},
     {"redis-url", "KTP_REDIS_URL", "",
-     "share rate limits across replicas in Redis: redis://[:password@]host:port (empty: per-replica limits)",
+     "share rate limits across replicas in Redis: redis://host:port (empty: per-replica limits; the "
+     "password comes from --redis-password-file)",
      [](GatewayConfig& c, absl::string_view v) { return SetString(c.redis_url, v); }},
+    {"redis-password-file", "KTP_REDIS_PASSWORD_FILE", "",
+     "file holding the Redis password (a mounted Secret); never put it in --redis-url",
+     [](GatewayConfig& c, absl::string_view v) { return SetString(c.redis_password_file, v); }},
     {"redis-timeout", "KTP_REDIS_TIMEOUT", "50ms", "Redis command timeout; slower answers count as Redis down",
      [](GatewayConfig& c, absl::string_view v) { return SetPositiveDuration(c.redis_timeout, v); }},
     {"redis-failure-policy", "KTP_REDIS_FAILURE_POLICY", "local_fallback",
@@ -214,7 +249,7 @@ std::vector<FlagSpec> OperationsFlags() {
      "calls served at once; more are refused at once with RESOURCE_EXHAUSTED "
      "(TOO_MANY_CONCURRENT_CALLS), never queued; 0 removes the cap",
      [](GatewayConfig& c, absl::string_view v) { return SetInt(c.max_concurrent_calls, v, 0, 1000000); }},
-    {"max-buffered-bytes", "KTP_MAX_BUFFERED_BYTES", "536870912",
+    {"max-buffered-bytes", "KTP_MAX_BUFFERED_BYTES", "40% of the cgroup memory limit, else 536870912",
      "image bytes all calls together may hold; uploads beyond it get RESOURCE_EXHAUSTED "
      "(GATEWAY_OVERLOADED)",
      [](GatewayConfig& c, absl::string_view v) { return SetBytes(c.max_buffered_bytes, v, int64_t{1} << 40); }},
@@ -222,6 +257,16 @@ std::vector<FlagSpec> OperationsFlags() {
      "an upload that sends no message for this long is ended with DEADLINE_EXCEEDED "
      "(STREAM_IDLE_TIMEOUT); 0 waits forever",
      [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.stream_idle_timeout, v); }},
+    {"max-upload-duration", "KTP_MAX_UPLOAD_DURATION", "60s",
+     "a whole upload, first message to last chunk, may take this long; slower uploads end with "
+     "DEADLINE_EXCEEDED (UPLOAD_TOO_SLOW); 0 removes the limit",
+     [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.max_upload_duration, v); }},
+    {"max-streams-per-connection", "KTP_MAX_STREAMS_PER_CONNECTION", "100",
+     "HTTP/2 streams (calls) one client connection may have open at once",
+     [](GatewayConfig& c, absl::string_view v) { return SetInt(c.max_streams_per_connection, v, 1, 100000); }},
+    {"grpc-memory-bytes", "KTP_GRPC_MEMORY_BYTES", "20% of the cgroup memory limit, else unbounded",
+     "memory gRPC may use for connections and their buffers (grpc::ResourceQuota)",
+     [](GatewayConfig& c, absl::string_view v) { return SetBytes(c.grpc_memory_bytes, v, int64_t{1} << 40); }},
   };
 }
 
@@ -284,12 +329,27 @@ const std::vector<FlagSpec>& Flags() {
 
 }  // namespace
 
+int64_t CgroupMemoryLimit(const std::string& cgroup_dir) {
+  for (const char* file : {"/memory.max", "/memory/memory.limit_in_bytes"}) {
+    std::ifstream in(cgroup_dir + file);
+    std::string text;
+    if (!(in >> text)) continue;
+    int64_t limit = 0;
+    // "max" (v2) or a page-rounded 2^63 (v1) mean no limit.
+    if (!absl::SimpleAtoi(text, &limit) || limit <= 0 || limit >= (int64_t{1} << 60)) return 0;
+    return limit;
+  }
+  return 0;
+}
+
 absl::StatusOr<GatewayConfig> ParseGatewayConfig(const std::vector<std::string>& args,
-                                                 const EnvLookup& env) {
+                                                 const EnvLookup& env, const std::string& cgroup_dir) {
   GatewayConfig config;
+  absl::flat_hash_set<std::string> explicitly_set;
   for (const FlagSpec& flag : Flags()) {
     const char* value = env ? env(flag.env) : nullptr;
     if (value == nullptr || *value == '\0') continue;
+    explicitly_set.insert(flag.name);
     if (absl::Status s = flag.set(config, value); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(flag.env, ": ", s.message()));
     }
@@ -331,9 +391,25 @@ absl::StatusOr<GatewayConfig> ParseGatewayConfig(const std::vector<std::string>&
     if (absl::Status s = spec->set(config, value); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", s.message()));
     }
+    explicitly_set.insert(spec->name);
   }
   if (config.backend == "local" && config.fallback == "local") {
     return absl::InvalidArgumentError("--fallback=local only applies to --backend=upstream");
+  }
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert-file and --tls-key-file go together");
+  }
+  if (!config.tls_client_ca_file.empty() && config.tls_cert_file.empty()) {
+    return absl::InvalidArgumentError("--tls-client-ca-file (mTLS) needs --tls-cert-file and --tls-key-file");
+  }
+  // A pod is OOM-killed at its memory limit before any byte budget above it
+  // could answer GATEWAY_OVERLOADED: derive the budgets from the limit.
+  config.memory_limit_bytes = CgroupMemoryLimit(cgroup_dir);
+  if (config.memory_limit_bytes > 0) {
+    if (!explicitly_set.contains("max-buffered-bytes")) {
+      config.max_buffered_bytes = config.memory_limit_bytes * 2 / 5;
+    }
+    if (!explicitly_set.contains("grpc-memory-bytes")) config.grpc_memory_bytes = config.memory_limit_bytes / 5;
   }
   return config;
 }

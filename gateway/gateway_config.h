@@ -17,6 +17,15 @@ namespace ktp::gateway {
 
 struct GatewayConfig {
   std::string listen = "0.0.0.0:50051";
+  // TLS on the listener (PEM files, re-read every tls_reload_interval); with a
+  // client CA, mTLS: client certificates required, verified, their SPIFFE ID
+  // the caller's identity. All empty: plaintext (a sidecar terminates mTLS).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  absl::Duration tls_reload_interval = absl::Seconds(60);
+  // gRPC server reflection (grpcurl, Postman).
+  bool reflection = true;
   // Which engine reads cards: "upstream" (the GLAIR Vision API) or "local"
   // (the embedded Tesseract reader, offline).
   std::string backend = "upstream";
@@ -28,9 +37,14 @@ struct GatewayConfig {
   int64_t local_workers = 0;
   int64_t local_max_queued = 0;
   std::string tessdata_dir;
+  // Local reader: decoded images larger than this many pixels are refused.
+  int64_t local_max_pixels = 40'000'000;
   std::string upstream_url = "https://api.vision.glair.ai";
   std::string credentials_dir;
   std::string upstream_ca_file;
+  // A plain http:// upstream is refused unless it is on loopback (test
+  // servers) or this is set: credentials and images would cross in clear.
+  bool allow_insecure_upstream = false;
   int64_t max_image_bytes = 10 << 20;
   int64_t max_chunk_bytes = 4 << 20;
   absl::Duration upstream_timeout = absl::Seconds(60);
@@ -50,8 +64,18 @@ struct GatewayConfig {
   // Service bounds: calls at once (0 = no cap), image bytes held across all
   // calls, and the longest pause between upload messages (0 = no limit).
   int64_t max_concurrent_calls = 1000;
+  // Default: 40 % of the cgroup memory limit when there is one, else 512 MiB.
   int64_t max_buffered_bytes = int64_t{512} << 20;
   absl::Duration stream_idle_timeout = absl::Seconds(30);
+  // A whole upload (first message to last chunk) may take this long; 0 = no limit.
+  absl::Duration max_upload_duration = absl::Seconds(60);
+  // HTTP/2 streams one connection may have open at once.
+  int64_t max_streams_per_connection = 100;
+  // Memory gRPC may use for connections and their buffers (its ResourceQuota);
+  // default 20 % of the cgroup memory limit when there is one, else unbounded (0).
+  int64_t grpc_memory_bytes = 0;
+  // The cgroup memory limit found at start (0: none); informational.
+  int64_t memory_limit_bytes = 0;
   // Upstream retries (backend/retry_policy.h).
   int64_t upstream_retry_max_attempts = 3;
   absl::Duration upstream_retry_initial_backoff = absl::Milliseconds(100);
@@ -69,8 +93,10 @@ struct GatewayConfig {
   absl::Duration config_reload_interval = absl::Seconds(2);
   // Without a config file, admit everyone as tenant "default" (development only).
   bool allow_anonymous = false;
-  // Distributed rate limiting: "redis://[:password@]host:port"; empty = in-process limits.
+  // Distributed rate limiting: "redis://host:port"; empty = in-process limits.
   std::string redis_url;
+  // The Redis password, from a file (a mounted Secret): never in argv or a URL.
+  std::string redis_password_file;
   absl::Duration redis_timeout = absl::Milliseconds(50);
   // local_fallback, fail_open or fail_closed when Redis is down or slow.
   std::string redis_failure_policy = "local_fallback";
@@ -84,8 +110,14 @@ using EnvLookup = std::function<const char*(const char* name)>;
 
 // Parses `args` (without the program name) over the environment. INVALID_ARGUMENT
 // names the bad flag or variable. `--help` sets `help`.
+// `cgroup_dir` is where the memory limit is looked up (cgroup v2 memory.max,
+// v1 memory/memory.limit_in_bytes).
 absl::StatusOr<GatewayConfig> ParseGatewayConfig(const std::vector<std::string>& args,
-                                                 const EnvLookup& env);
+                                                 const EnvLookup& env,
+                                                 const std::string& cgroup_dir = "/sys/fs/cgroup");
+
+// The memory limit of the cgroup at `cgroup_dir`, 0 when there is none.
+int64_t CgroupMemoryLimit(const std::string& cgroup_dir);
 
 // The --help text: every flag with its variable, default and meaning.
 std::string GatewayUsage();

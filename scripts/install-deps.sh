@@ -13,7 +13,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev libssl-dev libabsl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libhiredis-dev libcpp-httplib-dev rapidjson-dev
-  redis-server prometheus yamllint python3 python3-yaml
+  redis-server prometheus yamllint python3 python3-yaml openssl
   # The local reader and ktp-synth: Tesseract with Indonesian data, Leptonica,
   # OpenCV (core + imgproc only), poppler for PDFs, cairo + an Arial-metric font.
   libtesseract-dev tesseract-ocr-ind libleptonica-dev libopencv-core-dev

@@ -67,6 +67,10 @@ struct AdmissionRequest {
   // absent); valid until `done` runs.
   absl::string_view authorization;
   absl::string_view forwarded_client_cert;
+  // From the transport: the verified client certificate's SPIFFE ID ("" without
+  // mTLS) and the peer's address as gRPC names it ("ipv4:10.1.2.3:5000").
+  absl::string_view peer_spiffe_id;
+  absl::string_view peer;
   absl::Time deadline = absl::InfiniteFuture();
 };
 

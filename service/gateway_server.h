@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -18,6 +19,17 @@
 #include "service/ktp_ocr_service.h"
 
 namespace ktp::service {
+
+// TLS on the listener. Files are PEM and re-read every `reload_interval`, so a
+// renewed certificate (cert-manager rewrites the Secret in place) is served
+// without a restart and without failing calls.
+struct ListenerTls {
+  std::string cert_file;
+  std::string key_file;
+  // Set: mTLS — client certificates are required and verified against this CA.
+  std::string client_ca_file;
+  absl::Duration reload_interval = absl::Seconds(60);
+};
 
 struct GatewayServerOptions {
   // host:port; port 0 picks a free port (see GatewayServer::port()).
@@ -49,6 +61,18 @@ struct GatewayServerOptions {
   absl::Duration stream_idle_timeout = absl::Seconds(30);
   // Time for the reactors (tests inject a fake); null = wall time.
   const Clock* clock = nullptr;
+  // Unset: plaintext (for a sidecar that terminates mTLS in the pod).
+  std::optional<ListenerTls> tls;
+  // gRPC server reflection (grpcurl, Postman); off in hardened deployments.
+  bool reflection = true;
+  // A whole upload (first message to the last chunk) may take this long; over
+  // it DEADLINE_EXCEEDED UPLOAD_TOO_SLOW. 0 = no limit.
+  absl::Duration max_upload_duration = absl::Seconds(60);
+  // HTTP/2 streams (calls) one connection may have open at once.
+  int max_streams_per_connection = 100;
+  // Memory gRPC itself may use for connections and their buffers (its
+  // ResourceQuota); 0 = gRPC's default (unbounded).
+  int64_t grpc_memory_bytes = 0;
 };
 
 class GatewayServer {

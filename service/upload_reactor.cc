@@ -18,6 +18,7 @@
 #include "common/error_reasons.h"
 #include "telemetry/log.h"
 #include "service/grpc_status.h"
+#include "service/peer_identity.h"
 #include "service/request_id.h"
 
 namespace ktp::service {
@@ -79,6 +80,13 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     admission.forwarded_client_cert =
         FindMetadata(*context_, "x-forwarded-client-cert").value_or(absl::string_view());
     admission.deadline = absl::FromChrono(context_->deadline());
+    // Identity from the transport: the verified client certificate (mTLS) and
+    // the peer's address (whether an x-forwarded-client-cert can be believed).
+    const std::string peer = context_->peer();
+    const std::shared_ptr<const grpc::AuthContext> auth = context_->auth_context();
+    const std::string peer_spiffe_id = auth ? PeerSpiffeId(*auth) : std::string();
+    admission.peer = peer;
+    admission.peer_spiffe_id = peer_spiffe_id;
     // The answer may finish the call before Admit returns, and gRPC may then
     // delete the reactor: hold a reference until the handle is stored.
     refs_.fetch_add(1, std::memory_order_relaxed);
@@ -172,14 +180,28 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     }
   }
 
-  // The first read, and the idle timer that watches the upload from now on.
+  // The first read, and the timer that watches the upload from now on: for a
+  // pause longer than the idle timeout, and for the whole upload taking longer
+  // than its limit (a client trickling a chunk just inside the idle timeout
+  // must not hold its slot for ever).
   void StartReading() {
-    if (env_.stream_idle_timeout > absl::ZeroDuration() && env_.timers != nullptr) {
+    const bool idle_limit = env_.stream_idle_timeout > absl::ZeroDuration();
+    const bool upload_limit = env_.max_upload_duration > absl::ZeroDuration();
+    if ((idle_limit || upload_limit) && env_.timers != nullptr) {
       absl::MutexLock lock(&read_mu_);
       last_activity_ = env_.clock->Now();
-      ArmIdleTimer(last_activity_ + env_.stream_idle_timeout);
+      upload_due_ = upload_limit ? last_activity_ + env_.max_upload_duration : absl::InfiniteFuture();
+      ArmIdleTimer(NextCheck());
     }
     this->StartRead(&request_);
+  }
+
+  // When the upload next has to be looked at: the earlier of its idle and whole-upload limits.
+  absl::Time NextCheck() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) {
+    const absl::Time idle_due = env_.stream_idle_timeout > absl::ZeroDuration()
+                                    ? last_activity_ + env_.stream_idle_timeout
+                                    : absl::InfiniteFuture();
+    return std::min(idle_due, upload_due_);
   }
 
   // The pending check holds a reference: the reactor outlives it.
@@ -194,23 +216,33 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     });
   }
 
-  // On the timer thread: finish a stalled upload, or look again later.
+  // On the timer thread: finish a stalled or too slow upload, or look again later.
   void OnIdleCheck() {
     bool expired = false;
+    bool too_slow = false;
     {
       absl::MutexLock lock(&read_mu_);
       idle_timer_.reset();
       if (!reading_closed_) {
-        const absl::Time due = last_activity_ + env_.stream_idle_timeout;
-        if (env_.clock->Now() >= due) {
+        const absl::Time now = env_.clock->Now();
+        if (now >= upload_due_) {
+          reading_closed_ = true;
+          too_slow = true;
+        } else if (now >= NextCheck()) {
           reading_closed_ = true;
           expired = true;
         } else {
-          ArmIdleTimer(due);
+          ArmIdleTimer(NextCheck());
         }
       }
     }
-    if (expired) {
+    if (too_slow) {
+      FinishWithError(MakeError(
+          absl::StatusCode::kDeadlineExceeded, reasons::kUploadTooSlow,
+          absl::StrCat("the upload did not complete within ", absl::FormatDuration(env_.max_upload_duration),
+                       "; send the image faster or in fewer, larger chunks"),
+          {{"maxUploadSeconds", std::to_string(absl::ToInt64Seconds(env_.max_upload_duration))}}));
+    } else if (expired) {
       FinishWithError(MakeError(
           absl::StatusCode::kDeadlineExceeded, reasons::kStreamIdleTimeout,
           absl::StrCat("no upload message arrived for ",
@@ -377,6 +409,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   absl::Mutex read_mu_;
   bool reading_closed_ ABSL_GUARDED_BY(read_mu_) = false;
   absl::Time last_activity_ ABSL_GUARDED_BY(read_mu_);
+  absl::Time upload_due_ ABSL_GUARDED_BY(read_mu_) = absl::InfiniteFuture();
   std::optional<TimerQueue::TaskId> idle_timer_ ABSL_GUARDED_BY(read_mu_);
 };
 

@@ -36,6 +36,8 @@ struct CallEnvironment {
   int max_concurrent_calls = 0;
   ByteBudget* buffered_bytes = nullptr;
   absl::Duration stream_idle_timeout = absl::ZeroDuration();
+  // A whole upload may take this long (0 = no limit; needs `timers`).
+  absl::Duration max_upload_duration = absl::ZeroDuration();
   TimerQueue* timers = nullptr;
   // Time for latencies, idle checks and the call's cap (wall time: compared
   // with gRPC deadlines). Never null.

@@ -45,13 +45,29 @@ std::shared_ptr<const access::AccessPolicy> Policy(bool allow_anonymous = false,
   return *policy;
 }
 
+// The pod's own sidecar connects from loopback.
+constexpr char kSidecarPeer[] = "ipv4:127.0.0.1:40000";
+
 absl::StatusOr<access::AuthenticatedCaller> Auth(const access::AccessPolicy& p, absl::string_view authorization,
-                                         absl::string_view xfcc = "", service::Method m = service::Method::kRead) {
+                                         absl::string_view xfcc = "", service::Method m = service::Method::kRead,
+                                         absl::string_view peer = kSidecarPeer, absl::string_view peer_spiffe_id = "") {
   access::PresentedCredentials c;
   c.authorization = authorization;
   c.forwarded_client_cert = xfcc;
+  c.peer = peer;
+  c.peer_spiffe_id = peer_spiffe_id;
   return access::Authenticate(p, c, m);
 }
+
+std::shared_ptr<const access::AccessPolicy> PolicyWithProxies(const std::string& cidrs_json) {
+  std::string json = PolicyJson(false, true);
+  json.insert(json.rfind('}', json.size() - 2), R"(, "trustedProxyCidrs": )" + cidrs_json);
+  auto policy = access::AccessPolicy::Parse(json);
+  EXPECT_TRUE(policy.ok()) << policy.status() << json;
+  return policy.ok() ? *policy : nullptr;
+}
+
+constexpr char kWorkerXfcc[] = "By=spiffe://cluster.local/ns/ktp/sa/gateway;URI=spiffe://cluster.local/ns/pay/sa/worker";
 
 TEST(ClientAuthTest, ValidBearerKeyIdentifiesClientAndTenant) {
   auto p = Policy();
@@ -114,6 +130,66 @@ TEST(ClientAuthTest, SpiffeIdFromTheMeshOnlyWhenTrusted) {
   EXPECT_EQ(caller->client_id, "mesh-worker");
   auto unknown = Auth(*Policy(false, true), "", "URI=spiffe://cluster.local/ns/x/sa/y");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST(ClientAuthTest, AForgedXfccFromAnUntrustedAddressIsUnauthenticated) {
+  // Trust is on, the SPIFFE ID is a known client, but the header comes straight
+  // from another pod, not through the sidecar: it proves nothing.
+  auto mesh_policy = Policy(false, /*trust_mesh=*/true);
+  for (const char* peer : {"ipv4:10.1.2.3:5000", "ipv6:[fd00::7]:5000", "unix:/tmp/sock", ""}) {
+    auto forged = Auth(*mesh_policy, "", kWorkerXfcc, service::Method::kRead, peer);
+    EXPECT_EQ(forged.status().code(), absl::StatusCode::kUnauthenticated) << peer;
+  }
+  // Loopback (IPv4 and IPv6) is where a sidecar connects from: trusted by default.
+  for (const char* peer : {"ipv4:127.0.0.1:5000", "ipv6:[::1]:5000", "ipv6:[::ffff:127.0.0.1]:5000"}) {
+    auto sidecar = Auth(*mesh_policy, "", kWorkerXfcc, service::Method::kRead, peer);
+    ASSERT_TRUE(sidecar.ok()) << peer << ": " << sidecar.status();
+    EXPECT_EQ(sidecar->client_id, "mesh-worker");
+  }
+}
+
+TEST(ClientAuthTest, TrustedProxyCidrsReplaceLoopback) {
+  auto policy = PolicyWithProxies(R"(["10.0.0.0/8", "fd00::/8"])");
+  ASSERT_NE(policy, nullptr);
+  EXPECT_TRUE(Auth(*policy, "", kWorkerXfcc, service::Method::kRead, "ipv4:10.1.2.3:5000").ok());
+  EXPECT_TRUE(Auth(*policy, "", kWorkerXfcc, service::Method::kRead, "ipv6:[fd00::7]:5000").ok());
+  EXPECT_EQ(Auth(*policy, "", kWorkerXfcc, service::Method::kRead, "ipv4:127.0.0.1:5000").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(Auth(*policy, "", kWorkerXfcc, service::Method::kRead, "ipv4:11.0.0.1:5000").status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST(ClientAuthTest, ATrustedProxyIsNobodyWhenTheMeshIsNotTrusted) {
+  // trustForwardedClientCert off: the header is ignored even from loopback.
+  EXPECT_EQ(Auth(*Policy(), "", kWorkerXfcc).status().code(), absl::StatusCode::kUnauthenticated);
+  auto anonymous_ok = Policy(/*allow_anonymous=*/true, /*trust_mesh=*/false);
+  auto caller = Auth(*anonymous_ok, "", kWorkerXfcc);
+  ASSERT_TRUE(caller.ok());
+  EXPECT_EQ(caller->client_id, "anonymous");  // not mesh-worker
+}
+
+TEST(ClientAuthTest, TheVerifiedCertificatesSpiffeIdNeedsNoHeaderNorTrust) {
+  // mTLS: the listener verified the certificate; no mesh trust is involved.
+  auto p = Policy();
+  auto caller = Auth(*p, "", "", service::Method::kRead, "ipv4:10.9.9.9:1", "spiffe://cluster.local/ns/pay/sa/worker");
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->client_id, "mesh-worker");
+  EXPECT_EQ(caller->tenant->name(), "payments");
+  auto unknown = Auth(*p, "", "", service::Method::kRead, "ipv4:10.9.9.9:1", "spiffe://cluster.local/ns/x/sa/y");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnauthenticated);
+  // A bearer key, when sent, names the caller.
+  auto keyed = Auth(*p, std::string("Bearer ") + kKey, "", service::Method::kRead, "ipv4:10.9.9.9:1",
+                    "spiffe://cluster.local/ns/x/sa/y");
+  ASSERT_TRUE(keyed.ok());
+  EXPECT_EQ(keyed->client_id, "payments-api");
+}
+
+TEST(AccessPolicyTest, TrustedProxyCidrsMustBeNetworks) {
+  for (const char* bad : {R"(["10.0.0.0/33"])", R"(["not-an-ip"])", R"(["::1/129"])"}) {
+    std::string json = PolicyJson(false, true);
+    json.insert(json.rfind('}', json.size() - 2), std::string(R"(, "trustedProxyCidrs": )") + bad);
+    EXPECT_FALSE(access::AccessPolicy::Parse(json).ok()) << bad;
+  }
 }
 
 TEST(ClientAuthTest, XfccParserTakesTheLastElementAndHandlesQuotes) {

@@ -176,6 +176,34 @@ Started StartAdmit(access::GatewayAdmission& admission, absl::string_view author
   return s;
 }
 
+TEST(GatewayAdmissionTest, ATenantsOwnCapLeavesOtherTenantsUnaffected) {
+  const std::string json = std::string(R"({"tenants":[{"name":"busy","maxConcurrentCalls":2},{"name":"quiet"}],
+      "clients":[{"id":"busy-api","tenant":"busy","apiKeySha256":")") + Sha256Hex(kKey) + R"("},
+                 {"id":"quiet-api","tenant":"quiet","apiKeySha256":")" + Sha256Hex("ktp_quiet") + R"("}],
+      "globalLimits":{"maxConcurrentCalls":10}})";
+  auto policy = access::AccessPolicy::Parse(json);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  access::AccessPolicyStore store(*policy);
+  access::GatewayAdmission admission(&store, nullptr, nullptr);
+  auto a = Admit(admission, kBearer);
+  auto b = Admit(admission, kBearer);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto c = Admit(admission, kBearer);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorReason(c.status()), "TENANT_CONCURRENCY_LIMIT");
+  ASSERT_TRUE(GetQuotaFailure(c.status()).has_value());
+  EXPECT_EQ(GetQuotaFailure(c.status())->violations(0).subject(), "tenant:busy");
+  EXPECT_EQ(admission.tenant_calls("busy"), 2) << "a refused call holds no slot";
+  EXPECT_EQ(admission.concurrent_calls(), 2) << "nor a global one";
+  // Another tenant still gets in.
+  auto quiet = Admit(admission, "Bearer ktp_quiet");
+  ASSERT_TRUE(quiet.ok()) << quiet.status();
+  // A busy call ends: its tenant has room again.
+  a = absl::CancelledError("done");
+  EXPECT_EQ(admission.tenant_calls("busy"), 1);
+  EXPECT_TRUE(Admit(admission, kBearer).ok());
+}
+
 TEST(GatewayAdmissionTest, ACancelledWaitAnswersAtOnceAndGivesItsSlotBack) {
   access::LocalRateLimiter limiter;
   TimerQueue timers;

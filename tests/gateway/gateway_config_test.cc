@@ -6,6 +6,10 @@
 // EnvLookup, never the process environment.
 #include "gateway/gateway_config.h"
 
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -567,6 +571,49 @@ TEST(GatewayUsageTest, MentionsDefaults) {
   EXPECT_THAT(usage, HasSubstr("25s"));
   EXPECT_THAT(usage, HasSubstr("0.0.0.0:9090"));
   EXPECT_THAT(usage, HasSubstr("30m"));
+}
+
+// A scratch cgroup directory holding memory.max.
+std::string CgroupWith(const std::string& memory_max) {
+  const std::string dir = ::testing::TempDir() + "/cgroup-" + std::to_string(std::hash<std::string>()(memory_max));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/memory.max") << memory_max << "\n";
+  return dir;
+}
+
+TEST(GatewayConfigCgroupTest, BufferedBytesFollowTheMemoryLimitUnlessSet) {
+  // A 1 GiB pod: 40 % for image bytes, 20 % for gRPC's own buffers.
+  auto limited = gateway::ParseGatewayConfig({}, gateway::EnvLookup(), CgroupWith("1073741824"));
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  EXPECT_EQ(limited->memory_limit_bytes, 1073741824);
+  EXPECT_EQ(limited->max_buffered_bytes, int64_t{1073741824} * 2 / 5);
+  EXPECT_EQ(limited->grpc_memory_bytes, int64_t{1073741824} / 5);
+  // An explicit setting wins.
+  auto explicit_bytes =
+      gateway::ParseGatewayConfig({"--max-buffered-bytes=1000000"}, gateway::EnvLookup(), CgroupWith("1073741824"));
+  ASSERT_TRUE(explicit_bytes.ok());
+  EXPECT_EQ(explicit_bytes->max_buffered_bytes, 1000000);
+  // No limit ("max"), or no cgroup at all: the fixed default.
+  for (const std::string& dir : {CgroupWith("max"), std::string("/nonexistent-cgroup")}) {
+    auto unlimited = gateway::ParseGatewayConfig({}, gateway::EnvLookup(), dir);
+    ASSERT_TRUE(unlimited.ok());
+    EXPECT_EQ(unlimited->memory_limit_bytes, 0);
+    EXPECT_EQ(unlimited->max_buffered_bytes, int64_t{512} << 20);
+    EXPECT_EQ(unlimited->grpc_memory_bytes, 0);
+  }
+}
+
+TEST(GatewayConfigTlsTest, CertificateKeyAndClientCaGoTogether) {
+  EXPECT_FALSE(gateway::ParseGatewayConfig({"--tls-cert-file=/a.pem"}, gateway::EnvLookup()).ok());
+  EXPECT_FALSE(gateway::ParseGatewayConfig({"--tls-key-file=/a.key"}, gateway::EnvLookup()).ok());
+  EXPECT_FALSE(gateway::ParseGatewayConfig({"--tls-client-ca-file=/ca.pem"}, gateway::EnvLookup()).ok());
+  auto mtls = gateway::ParseGatewayConfig(
+      {"--tls-cert-file=/a.pem", "--tls-key-file=/a.key", "--tls-client-ca-file=/ca.pem", "--reflection=false"},
+      gateway::EnvLookup());
+  ASSERT_TRUE(mtls.ok()) << mtls.status();
+  EXPECT_EQ(mtls->tls_client_ca_file, "/ca.pem");
+  EXPECT_FALSE(mtls->reflection);
+  EXPECT_FALSE(gateway::ParseGatewayConfig({"--reflection=maybe"}, gateway::EnvLookup()).ok());
 }
 
 }  // namespace

@@ -184,6 +184,32 @@ TEST(LimitsTest, StalledUploadEndsWithStreamIdleTimeout) {
   EXPECT_TRUE(ReadOnce(h, Jpeg(1000)).ok());
 }
 
+TEST(LimitsTest, ATricklingUploadEndsAtTheWholeUploadLimit) {
+  // Each chunk arrives well inside the idle timeout, yet the upload as a whole
+  // takes too long: it must not hold its slot for ever.
+  GatewayHarness h(WithServer([](gateway::GatewayConfig& o) {
+    o.stream_idle_timeout = absl::Milliseconds(400);
+    o.max_upload_duration = absl::Milliseconds(700);
+  }));
+  OpenUpload trickle(h.stub());
+  ASSERT_TRUE(trickle.Metadata());
+  const absl::Time start = absl::Now();
+  bool accepted = true;
+  for (int i = 0; i < 12 && accepted; ++i) {
+    accepted = trickle.Chunk(Jpeg(1000));
+    absl::SleepFor(absl::Milliseconds(150));
+  }
+  ASSERT_TRUE(Eventually([&] { return h.server().active_calls() == 0; }, absl::Seconds(3)));
+  const grpc::Status s = trickle.Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(Reason(s), "UPLOAD_TOO_SLOW");
+  EXPECT_EQ(Meta(s, "maxUploadSeconds"), "0");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_EQ(h.fake().request_count(), 0u);
+  EXPECT_TRUE(Eventually([&] { return h.server().buffered_bytes() == 0; }));
+  EXPECT_TRUE(ReadOnce(h, Jpeg(1000)).ok());
+}
+
 TEST(LimitsTest, AStreamThatNeverSendsAnythingAlsoTimesOut) {
   GatewayHarness h(WithServer(
       [](gateway::GatewayConfig& o) { o.stream_idle_timeout = absl::Milliseconds(200); }));

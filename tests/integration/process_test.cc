@@ -115,6 +115,38 @@ TEST_F(ProcessTest, KtpctlReadsTheSampleCardThroughTheGateway) {
   EXPECT_THAT(log, Not(HasSubstr("test-api-key")));
 }
 
+TEST_F(ProcessTest, UpstreamSecretsFromTheEnvironmentAreWipedOnceRead) {
+  Process gateway({KTP_GATEWAY_BIN, "--listen=127.0.0.1:0", "--metrics-listen=", "--allow-anonymous",
+                   "--upstream-url=" + fake_.base_url()},
+                  {"KTP_UPSTREAM_USERNAME=test-user", "KTP_UPSTREAM_PASSWORD=test-pass",
+                   "KTP_UPSTREAM_API_KEY=test-api-key"});
+  const int port = gateway.WaitForGatewayPort();
+  ASSERT_GT(port, 0) << gateway.Output();
+  // What any reader of /proc/<pid>/environ (or a core dump) would see.
+  std::ifstream environ_file("/proc/" + std::to_string(gateway.pid()) + "/environ", std::ios::binary);
+  ASSERT_TRUE(environ_file.good()) << "the test runs as root or as the gateway's user";
+  const std::string environment((std::istreambuf_iterator<char>(environ_file)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(environment.empty());
+  EXPECT_THAT(environment, Not(HasSubstr("test-pass")));
+  EXPECT_THAT(environment, Not(HasSubstr("test-api-key")));
+  // They were read before being wiped: calls still reach the upstream with them.
+  Process ctl({KTP_KTPCTL_BIN, "read", std::string(KTP_SOURCE_DIR) + "/samples/ktp-synthetic.png", "--target",
+               absl::StrCat("127.0.0.1:", port)});
+  EXPECT_EQ(ctl.Wait(), 0) << ctl.Output();
+}
+
+TEST_F(ProcessTest, HelpDocumentsTheHardeningFlags) {
+  Process help({KTP_GATEWAY_BIN, "--help"});
+  ASSERT_EQ(help.Wait(), 0);
+  const std::string out = help.Output();
+  for (const char* flag : {"--tls-cert-file", "KTP_TLS_CERT_FILE", "--tls-key-file", "--tls-client-ca-file",
+                           "--reflection", "KTP_REFLECTION", "--max-upload-duration", "--redis-password-file",
+                           "--allow-insecure-upstream", "--max-streams-per-connection", "--grpc-memory-bytes",
+                           "--local-max-pixels"}) {
+    EXPECT_THAT(out, HasSubstr(flag));
+  }
+}
+
 TEST_F(ProcessTest, WithoutAnAccessPolicyTheGatewayRefusesToStart) {
   Process gateway({KTP_GATEWAY_BIN, "--listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0",
                    "--credentials-dir=" + creds_dir_});

@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/support/redis_server.h"
 
 namespace ktp::testing {
 namespace {
@@ -177,6 +178,31 @@ TEST_P(RedisDownTest, EachFailurePolicyIsCountedAsWhatItDid) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, RedisDownTest, ::testing::Values("fail_open", "fail_closed", "local_fallback"));
+
+TEST(WiringTest, TheRedisPasswordComesFromItsFile) {
+  auto redis = RedisServer::Start("s3cret-redis-password");
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  TempDir dir;
+  dir.Write("policy.json", R"({"tenants":[{"name":"team-a","rateLimit":{"requestsPerSecond":100,"burst":100}}],
+                               "auth":{"allowAnonymous":true,"anonymousTenant":"team-a"}})");
+  dir.Write("redis-password", "s3cret-redis-password\n");
+  HarnessOptions options;
+  options.config.allow_anonymous = false;
+  options.config.config_file = dir.path() + "/policy.json";
+  options.config.redis_url = "redis://127.0.0.1:" + std::to_string((*redis)->port());
+  options.config.redis_timeout = absl::Milliseconds(500);
+  options.config.redis_failure_policy = "fail_closed";  // a refused AUTH would fail the call
+  {
+    GatewayHarness without(options);
+    const grpc::Status refused = ReadSample(without);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  }
+  options.config.redis_password_file = dir.path() + "/redis-password";
+  GatewayHarness with(options);
+  const grpc::Status ok = ReadSample(with);
+  EXPECT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(SeriesValue(with.ScrapeMetrics(), R"(ktp_gateway_rate_limit_decisions_total{outcome="allowed",tenant="team-a"})"), 1);
+}
 
 TEST(WiringTest, RateLimitRejectionIsCounted) {
   TempDir dir;

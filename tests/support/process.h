@@ -53,6 +53,7 @@ class Process {
     unlink(output_path_.c_str());
   }
   void Signal(int sig) { kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
   // Exit code, or -1 on a timeout, 128+N when killed by signal N.
   int Wait(absl::Duration timeout = absl::Seconds(20)) {
     const absl::Time end = absl::Now() + timeout;

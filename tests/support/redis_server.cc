@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -56,7 +57,7 @@ int PickFreePort() {
   return port;
 }
 
-absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {
+absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(const std::string& requirepass) {
   if (::access(kRedisServerPath, X_OK) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(kRedisServerPath, " is missing: run scripts/install-deps.sh "
@@ -69,6 +70,7 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {
     const int port = PickFreePort();
     if (port <= 0) return absl::InternalError("cannot pick a free loopback port");
     std::unique_ptr<RedisServer> server(new RedisServer(port));
+    server->requirepass_ = requirepass;
     last = server->Spawn();
     if (last.ok()) return server;
   }
@@ -94,7 +96,8 @@ absl::Status RedisServer::Spawn() {
     }
     const char* argv[] = {kRedisServerPath, "--port", port.c_str(), "--bind", "127.0.0.1",
                           "--save", "", "--appendonly", "no", "--dir", "/tmp",
-                          "--daemonize", "no", "--protected-mode", "no", nullptr};
+                          "--daemonize", "no", "--protected-mode", "no",
+                          requirepass_.empty() ? nullptr : "--requirepass", requirepass_.c_str(), nullptr};
     execv(kRedisServerPath, const_cast<char* const*>(argv));
     _exit(127);
   }
@@ -113,7 +116,7 @@ absl::Status RedisServer::WaitReady(absl::Duration timeout) const {
           absl::StrCat("redis-server exited at start (port ", port_, " taken?)"));
     }
     auto pong = Command("PING");
-    if (pong.ok() && *pong == "+PONG") return absl::OkStatus();
+    if (pong.ok() && (*pong == "+PONG" || absl::StartsWith(*pong, "-NOAUTH"))) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(10));
   }
   return absl::DeadlineExceededError(

@@ -22,7 +22,8 @@ class RedisServer {
  public:
   // Picks a free port, starts redis-server and waits until it answers PING.
   // Fails with a message naming the missing binary when it is not installed.
-  static absl::StatusOr<std::unique_ptr<RedisServer>> Start();
+  // A non-empty `requirepass` makes clients AUTH first.
+  static absl::StatusOr<std::unique_ptr<RedisServer>> Start(const std::string& requirepass = "");
   // Kills the server (SIGKILL) if it runs.
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
@@ -47,6 +48,7 @@ class RedisServer {
   absl::Status Spawn();
   absl::Status WaitReady(absl::Duration timeout) const;
 
+  std::string requirepass_;
   int port_;
   pid_t pid_ = -1;
 };
