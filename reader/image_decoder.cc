@@ -2,10 +2,13 @@
 // and BGR → JPEG for the crops. See image_decoder.h.
 #include "reader/image_decoder.h"
 
+#include "absl/strings/match.h"
+
 #include <leptonica/allheaders.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -56,10 +59,8 @@ absl::Status TooLarge(long pixels, long max_pixels) {
   return s;
 }
 
-bool IsPdf(absl::string_view bytes) {
-  // The header may follow a little junk (the PDF spec allows up to 1 KiB).
-  return bytes.substr(0, 1024).find("%PDF-") != absl::string_view::npos;
-}
+// Magic bytes at the start, as the gateway's sniffer checks them.
+bool IsPdf(absl::string_view bytes) { return absl::StartsWith(bytes, "%PDF-"); }
 
 // Leptonica's 32 bpp RGB(A) → OpenCV BGR.
 cv::Mat PixToMat(PIX* pix32) {
@@ -111,6 +112,12 @@ absl::StatusOr<cv::Mat> DecodePdf(absl::string_view bytes, long max_pixels) {
   const poppler::rectf rect = page->page_rect(poppler::media_box);
   const double w_in = rect.width() / 72.0, h_in = rect.height() / 72.0;
   if (!(w_in > 0) || !(h_in > 0)) return InvalidFormat("empty pdf page");
+  // A page can claim any size (up to infinity): refuse absurd ones before any
+  // arithmetic that is cast to an integer. 200 inches is larger than any paper.
+  constexpr double kMaxPageInches = 200;
+  if (!std::isfinite(w_in) || !std::isfinite(h_in) || w_in > kMaxPageInches || h_in > kMaxPageInches) {
+    return TooLarge(std::numeric_limits<long>::max(), max_pixels);
+  }
   double dpi = kPdfDpi;
   if (w_in * h_in * dpi * dpi > static_cast<double>(max_pixels)) {
     dpi = std::floor(std::sqrt(static_cast<double>(max_pixels) / (w_in * h_in)));
@@ -147,13 +154,14 @@ absl::StatusOr<cv::Mat> DecodePdf(absl::string_view bytes, long max_pixels) {
 
 }  // namespace
 
-absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels) {
+absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels, absl::string_view mime_type) {
   // poppler's C++ API and cv::Mat allocate and may throw (std::bad_alloc on a
   // page or header that asks for too much); the guard types it.
   return GuardEngine("decode", [&]() -> absl::StatusOr<cv::Mat> {
     QuietLibraries();
     if (bytes.empty()) return InvalidFormat("no bytes");
-    if (IsPdf(bytes)) return DecodePdf(bytes, max_pixels);
+    const bool pdf = mime_type.empty() ? IsPdf(bytes) : mime_type == "application/pdf";
+    if (pdf) return IsPdf(bytes) ? DecodePdf(bytes, max_pixels) : InvalidFormat("not a pdf");
     return DecodeRaster(bytes, max_pixels);
   });
 }

@@ -28,7 +28,11 @@ inline constexpr double kPdfDpi = 200.0;
 // LOCAL_ENGINE_ERROR (see engine_guard.h); nothing is thrown.
 // A PDF page that would exceed `max_pixels` at kPdfDpi is rendered at a lower
 // resolution instead (vector pages are not bombs); refused only below 72 dpi.
-absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels);
+// `mime_type` is what the gateway sniffed from the magic bytes
+// ("application/pdf", "image/png", ...): it picks the one decoder that may see
+// the bytes, so a PNG that merely contains "%PDF-" never reaches poppler. Empty:
+// the decoder is chosen from the bytes the same way.
+absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels, absl::string_view mime_type = "");
 
 // Encodes an 8-bit BGR image as JPEG (for the photo and signature crops).
 // Any failure (not an 8-bit BGR image, the encoder failing or throwing) is

@@ -221,6 +221,7 @@ class ReadJob final : public PoolJob {
         endpoint_(request.endpoint),
         options_(std::move(request.options)),
         deadline_(request.deadline),
+        mime_type_(std::move(request.mime_type)),
         bytes_(std::move(bytes)),
         max_pixels_(max_pixels) {}
 
@@ -270,7 +271,7 @@ class ReadJob final : public PoolJob {
   }
 
   absl::StatusOr<OcrResult> Read(tesseract::TessBaseAPI& engine) {
-    absl::StatusOr<cv::Mat> image = DecodeImage(bytes_, max_pixels_);
+    absl::StatusOr<cv::Mat> image = DecodeImage(bytes_, max_pixels_, mime_type_);
     std::string().swap(bytes_);  // the upload is no longer needed
     if (!image.ok()) return image.status();
     if (absl::Status s = Interruption(); !s.ok()) return s;
@@ -344,6 +345,7 @@ class ReadJob final : public PoolJob {
   Endpoint endpoint_;
   v1::ReadOptions options_;
   absl::Time deadline_;
+  std::string mime_type_;  // as sniffed by the gateway: picks the decoder
   std::string bytes_;
   long max_pixels_;
   const std::atomic<bool>* shutting_down_ = nullptr;  // the pool's, set by Run

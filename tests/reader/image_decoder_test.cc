@@ -87,12 +87,12 @@ TEST(ImageDecoderTest, DecodesGreyBinaryAndColormapped) {
 // A minimal hand-written PDF: one 200×100 pt page with a red square at
 // (20, 20)–(70, 70) pt from the bottom left. Offsets are computed, so the
 // xref table is valid.
-std::string TinyPdf() {
+std::string TinyPdf(const std::string& media_box = "0 0 200 100") {
   const std::string content = "1 0 0 rg 20 20 50 50 re f\n";
   std::vector<std::string> objects = {
       "<< /Type /Catalog /Pages 2 0 R >>",
       "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R /Resources << >> >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [" + media_box + "] /Contents 4 0 R /Resources << >> >>",
       absl::StrCat("<< /Length ", content.size(), " >>\nstream\n", content, "endstream"),
   };
   std::string pdf = "%PDF-1.4\n";
@@ -126,6 +126,44 @@ TEST(ImageDecoderTest, RendersFirstPdfPage) {
   const cv::Vec3b out = m->at<cv::Vec3b>(10, 500);
   EXPECT_GT(out[0], 240);
   EXPECT_GT(out[1], 240);
+}
+
+TEST(ImageDecoderTest, TheSniffedTypePicksTheDecoder) {
+  // A PDF that the gateway sniffed as something else never reaches poppler.
+  absl::StatusOr<cv::Mat> as_png = reader::DecodeImage(TinyPdf(), 40'000'000, "image/png");
+  ASSERT_FALSE(as_png.ok());
+  EXPECT_EQ(ErrorReason(as_png.status()), "FILE_INVALID_FORMAT");
+  // A PNG carrying "%PDF-" in its bytes is decoded as the PNG it is.
+  PIX* pix = pixCreate(16, 8, 32);
+  std::string png = Encode(pix, IFF_PNG);
+  pixDestroy(&pix);
+  png.insert(png.size() - 12, "%PDF-1.4 not really");  // before IEND: a trailing junk chunk payload
+  absl::StatusOr<cv::Mat> real_png = reader::DecodeImage(png, 1'000'000, "image/png");
+  if (real_png.ok()) {
+    EXPECT_EQ(real_png->cols, 16);
+  } else {
+    EXPECT_EQ(ErrorReason(real_png.status()), "FILE_INVALID_FORMAT");  // never decoded as a PDF page
+  }
+  // Declared a PDF, the bytes must start like one.
+  EXPECT_FALSE(reader::DecodeImage(std::string("junk") + TinyPdf(), 40'000'000, "application/pdf").ok());
+  EXPECT_TRUE(reader::DecodeImage(TinyPdf(), 40'000'000, "application/pdf").ok());
+}
+
+TEST(ImageDecoderTest, AbsurdPdfPageSizesAreRefusedOrKeptWithinThePixelCap) {
+  // Huge or non-finite page sizes (poppler may also normalise some of them):
+  // never a crash, never an integer overflow (UBSan), never over the cap.
+  int refused = 0;
+  for (const char* box : {"0 0 1e30 1e30", "0 0 99999999 10", "0 0 1e308 1e308", "0 0 20000 20000"}) {
+    absl::StatusOr<cv::Mat> m = reader::DecodeImage(TinyPdf(box), 4'000'000, "application/pdf");
+    if (m.ok()) {
+      EXPECT_LE(m->total(), 4'000'000u) << box;
+      continue;
+    }
+    ++refused;
+    const std::string reason = ErrorReason(m.status());
+    EXPECT_TRUE(reason == "IMAGE_TOO_LARGE" || reason == "FILE_INVALID_FORMAT") << box << ": " << reason;
+  }
+  EXPECT_GE(refused, 1) << "a 20000-point page (277 inches) is refused";
 }
 
 TEST(ImageDecoderTest, LargePdfPageIsRenderedSmaller) {
