@@ -11,7 +11,7 @@
 namespace ktp::backend {
 
 // Observes upstream requests. Implementations must be thread-safe and must not
-// block: they run on the client's event thread.
+// block: they run on the client's completion threads.
 class UpstreamObserver {
  public:
   virtual ~UpstreamObserver() = default;

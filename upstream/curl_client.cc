@@ -2,23 +2,36 @@
 //
 // Threading: Start() and Cancel() may run on any thread; they only push a
 // command onto a lock-free MPSC list and wake the loop. Everything that touches
-// curl handles, and every completion callback, runs on the loop thread.
+// curl handles runs on the event (loop) thread, and that thread does nothing
+// else: a finished transfer (HTTP status, headers and body, moved and never
+// copied) is handed to a small fixed pool of completion threads, which maps it
+// (JSON → OcrResult, base64 images) and runs the caller's callback. A large
+// answer or a slow callback (one that starts a local fallback read) so never
+// holds up the other transfers.
+//
+// Shutdown: once the event thread is gone the command list is closed; a push
+// that finds it closed fails, and its Start completes inline with
+// GATEWAY_SHUTTING_DOWN. So no call is ever left on a list nobody reads.
 #include "upstream/curl_client.h"
 
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 #include "telemetry/log.h"
 #include "upstream/http_outcome.h"
 
@@ -37,17 +50,40 @@ struct Command {
 // Multi-producer single-consumer list: producers push with one CAS, the loop
 // takes the whole list at once and reverses it into arrival order. No locks on
 // the serving path, and no ABA problem since the consumer never pops singly.
+// Close() swaps in a marker that every later Push sees: a command is either
+// in what TakeAll or Close returned, or its Push failed. Never both, never
+// neither.
 class CommandList {
  public:
-  void Push(Command* command) {
-    command->next = head_.load(std::memory_order_relaxed);
-    while (!head_.compare_exchange_weak(command->next, command, std::memory_order_release,
-                                        std::memory_order_relaxed)) {
-    }
+  // Takes ownership of `command`, or returns false (and leaves it to the
+  // caller) once the list is closed.
+  bool Push(Command* command) {
+    Command* head = head_.load(std::memory_order_relaxed);
+    do {
+      if (head == closed()) return false;
+      command->next = head;
+    } while (!head_.compare_exchange_weak(head, command, std::memory_order_release,
+                                          std::memory_order_relaxed));
+    return true;
   }
-  // Returns the commands pushed so far, oldest first.
+  // Returns the commands pushed so far, oldest first (nothing once closed).
   Command* TakeAll() {
-    Command* list = head_.exchange(nullptr, std::memory_order_acquire);
+    Command* list = head_.load(std::memory_order_relaxed);
+    do {
+      if (list == nullptr || list == closed()) return nullptr;
+    } while (!head_.compare_exchange_weak(list, nullptr, std::memory_order_acquire,
+                                          std::memory_order_relaxed));
+    return Reverse(list);
+  }
+  // Refuses every later Push; returns the commands pushed and not yet taken,
+  // oldest first.
+  Command* Close() {
+    Command* list = head_.exchange(closed(), std::memory_order_acq_rel);
+    return list == closed() ? nullptr : Reverse(list);
+  }
+
+ private:
+  static Command* Reverse(Command* list) {
     Command* fifo = nullptr;
     while (list != nullptr) {
       Command* next = list->next;
@@ -57,10 +93,45 @@ class CommandList {
     }
     return fifo;
   }
+  Command* closed() { return &closed_marker_; }
+
+  std::atomic<Command*> head_{nullptr};
+  Command closed_marker_{Command::Kind::kCancel, nullptr, nullptr};  // its address marks a closed list
+};
+
+// The calls whose transfer ended, waiting for a completion thread. Workers
+// keep popping after Close() until it is empty.
+class CompletionQueue {
+ public:
+  void Push(std::shared_ptr<CurlCall> call) {
+    absl::MutexLock lock(&mu_);
+    calls_.push_back(std::move(call));
+  }
+  // The oldest call, waiting for one; nullptr once closed and empty.
+  std::shared_ptr<CurlCall> Pop() {
+    absl::MutexLock lock(&mu_, absl::Condition(this, &CompletionQueue::Ready));
+    if (calls_.empty()) return nullptr;
+    std::shared_ptr<CurlCall> call = std::move(calls_.front());
+    calls_.pop_front();
+    return call;
+  }
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+  }
 
  private:
-  std::atomic<Command*> head_{nullptr};
+  bool Ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_ || !calls_.empty(); }
+
+  absl::Mutex mu_;
+  std::deque<std::shared_ptr<CurlCall>> calls_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+absl::Status ShuttingDown() {
+  return MakeError(absl::StatusCode::kUnavailable, reasons::kGatewayShuttingDown,
+                   "the gateway is shutting down");
+}
 
 // Keeps a header value safe to echo into gRPC metadata: printable ASCII, bounded.
 std::string SanitizeHeaderValue(absl::string_view value) {
@@ -133,41 +204,58 @@ const char* TransportCauseName(TransportFailure failure) {
 
 }  // namespace
 
-// The event loop: owns the multi handle and every in-flight transfer.
+// The event loop: owns the multi handle and every in-flight transfer, and the
+// completion threads that finished transfers go to.
 class CurlOcrBackend::Loop : public std::enable_shared_from_this<CurlOcrBackend::Loop> {
  public:
   explicit Loop(CurlClientOptions options);
   ~Loop();
 
   absl::Status Init();
-  void StartThread() { thread_ = std::thread([this] { Run(); }); }
+  void StartThreads();
+  // Idempotent; concurrent callers return once the first one is done.
   void Stop();
 
-  // Any thread.
-  void Push(Command::Kind kind, std::shared_ptr<CurlCall> call);
+  // Any thread. False once the command list is closed (shutdown).
+  bool Push(Command::Kind kind, std::shared_ptr<CurlCall> call);
   std::shared_ptr<backend::OcrCall> Start(backend::OcrRequest request, backend::OcrCallback done);
   int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  std::thread::id event_thread_id() const { return event_thread_id_; }
+  int completion_threads() const { return completion_threads_; }
 
   const CurlClientOptions& options() const { return options_; }
 
  private:
   void Run();
-  void ProcessCommands();
+  void DoStop();
+  // `begin` false: fail new calls with GATEWAY_SHUTTING_DOWN instead of starting them.
+  void ProcessCommands(bool begin);
   void ReapFinished();
   void Begin(const std::shared_ptr<CurlCall>& call);
+  // Ends `call`'s transfer and hands the call to the completion threads: with
+  // `error`, or with the HTTP answer in call->answer_ when `error` is OK.
   // `failure_cause` non-null marks a request that went to curl: the observer
   // hears of it (see UpstreamObserver for the values); null reports nothing.
-  void Finish(const std::shared_ptr<CurlCall>& call, absl::StatusOr<backend::OcrResult> result,
-              long http_status = 0, const char* failure_cause = nullptr);
+  // The event thread only (or Stop once that thread is joined).
+  void Finish(const std::shared_ptr<CurlCall>& call, absl::Status error,
+              const char* failure_cause = nullptr);
   void Release(CurlCall& call);
+  // A completion thread: maps the outcome and runs the caller's callback.
+  void CompletionWorker();
+  void Complete(CurlCall& call);
   const std::string& UrlFor(backend::Endpoint endpoint, const v1::ReadOptions& options) const;
 
   CurlClientOptions options_;
   std::string urls_[2][8];  // [endpoint][raw_text|confidence_field|polygon bits]
   CURLM* multi_ = nullptr;
   std::thread thread_;
+  std::thread::id event_thread_id_;
+  int completion_threads_ = 1;
+  std::vector<std::thread> workers_;
   CommandList commands_;
+  CompletionQueue completions_;
   std::atomic<bool> stopping_{false};
+  std::once_flag stop_once_;
   std::atomic<int> in_flight_{0};
   // Loop thread only.
   std::unordered_map<CurlCall*, std::shared_ptr<CurlCall>> active_;
@@ -176,7 +264,9 @@ class CurlOcrBackend::Loop : public std::enable_shared_from_this<CurlOcrBackend:
 
 namespace {
 
-// One upstream request. Fields below `// Loop thread only` are touched only by the loop.
+// One upstream request. Fields below `// Loop thread only` are touched only by
+// the loop until Finish hands the call to a completion thread; from then on
+// only by that thread (the queue's lock orders the two).
 class CurlCall final : public backend::OcrCall, public std::enable_shared_from_this<CurlCall> {
  public:
   CurlCall(std::weak_ptr<CurlOcrBackend::Loop> loop, backend::OcrRequest request, backend::OcrCallback done,
@@ -209,6 +299,10 @@ class CurlCall final : public backend::OcrCall, public std::enable_shared_from_t
   size_t chunk_offset_ = 0;
   size_t sent_ = 0;
   absl::Time begun_;  // when the request was handed to curl (for the observer)
+  // Set by Finish: OK when answer_ holds an HTTP answer to map, else the error.
+  absl::Status error_;
+  const char* failure_cause_ = nullptr;
+  absl::Duration elapsed_;  // begun_ until the transfer ended
 
   static size_t OnRead(char* buffer, size_t size, size_t nitems, void* arg);
   static int OnSeek(void* arg, curl_off_t offset, int origin);
@@ -346,6 +440,12 @@ absl::Status CurlOcrBackend::Loop::Init() {
   if (options_.credentials == nullptr) {
     return absl::InvalidArgumentError("no credential source");
   }
+  if (options_.completion_threads < 0) {
+    return absl::InvalidArgumentError("completion_threads must not be negative");
+  }
+  completion_threads_ = options_.completion_threads > 0
+                            ? options_.completion_threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   multi_ = curl_multi_init();
   if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
   if (options_.max_connections > 0) {
@@ -361,9 +461,24 @@ const std::string& CurlOcrBackend::Loop::UrlFor(backend::Endpoint endpoint,
   return urls_[endpoint == backend::Endpoint::kRead ? 0 : 1][bits];
 }
 
-void CurlOcrBackend::Loop::Push(Command::Kind kind, std::shared_ptr<CurlCall> call) {
-  commands_.Push(new Command{kind, std::move(call)});
+void CurlOcrBackend::Loop::StartThreads() {
+  // Every thread exists before the first call: none is started per call, or later.
+  workers_.reserve(static_cast<size_t>(completion_threads_));
+  for (int i = 0; i < completion_threads_; ++i) workers_.emplace_back([this] { CompletionWorker(); });
+  thread_ = std::thread([this] { Run(); });
+  event_thread_id_ = thread_.get_id();
+}
+
+bool CurlOcrBackend::Loop::Push(Command::Kind kind, std::shared_ptr<CurlCall> call) {
+  auto* command = new Command{kind, std::move(call)};
+  if (!commands_.Push(command)) {
+    delete command;
+    return false;
+  }
+  // The Loop outlives this call (the backend or a call's weak_ptr holds it), so
+  // multi_ is valid even when Stop is closing the list meanwhile.
   curl_multi_wakeup(multi_);
+  return true;
 }
 
 namespace {
@@ -376,8 +491,7 @@ class CompletedCall final : public backend::OcrCall {
 
 std::shared_ptr<backend::OcrCall> CurlOcrBackend::Loop::Start(backend::OcrRequest request, backend::OcrCallback done) {
   if (stopping_.load(std::memory_order_acquire)) {
-    std::move(done)(MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
-                              "the gateway is shutting down"));
+    std::move(done)(ShuttingDown());
     return std::make_shared<CompletedCall>();
   }
   if (request.deadline <= absl::Now()) {
@@ -392,7 +506,14 @@ std::shared_ptr<backend::OcrCall> CurlOcrBackend::Loop::Start(backend::OcrReques
   auto call = std::make_shared<CurlCall>(weak_from_this(), std::move(request), std::move(done),
                                          *std::move(credentials));
   in_flight_.fetch_add(1, std::memory_order_relaxed);
-  Push(Command::Kind::kStart, call);
+  if (!Push(Command::Kind::kStart, call)) {
+    // Stop closed the list after the check above: nothing will ever read this
+    // command, so the call completes here, as if the check had seen it.
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    backend::OcrCallback callback = std::move(call->done_);
+    std::move(callback)(ShuttingDown());
+    return std::make_shared<CompletedCall>();
+  }
   return call;
 }
 
@@ -417,8 +538,7 @@ void CurlOcrBackend::Loop::Begin(const std::shared_ptr<CurlCall>& call) {
     easy = curl_easy_init();
   }
   if (easy == nullptr) {
-    Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_easy_init failed"), 0,
-           "internal");
+    Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_easy_init failed"), "internal");
     return;
   }
   call->easy_ = easy;
@@ -472,7 +592,7 @@ void CurlOcrBackend::Loop::Begin(const std::shared_ptr<CurlCall>& call) {
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, call.get());
 
   if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
-    Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_multi_add_handle failed"), 0,
+    Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_multi_add_handle failed"),
            "internal");
     return;
   }
@@ -500,34 +620,63 @@ void CurlOcrBackend::Loop::Release(CurlCall& call) {
   }
 }
 
-void CurlOcrBackend::Loop::Finish(const std::shared_ptr<CurlCall>& call,
-                                  absl::StatusOr<backend::OcrResult> result, long http_status,
+void CurlOcrBackend::Loop::Finish(const std::shared_ptr<CurlCall>& call, absl::Status error,
                                   const char* failure_cause) {
   if (call->finished_) return;
   call->finished_ = true;
-  // Before the caller completes, so metrics already count the request it sees.
-  if (options_.observer != nullptr && failure_cause != nullptr) {
-    options_.observer->OnUpstreamRequestDone(call->request_.endpoint, http_status, failure_cause,
-                                             absl::Now() - call->begun_);
-  }
+  call->error_ = std::move(error);
+  call->failure_cause_ = failure_cause;
+  if (failure_cause != nullptr) call->elapsed_ = absl::Now() - call->begun_;
   Release(*call);
   active_.erase(call.get());
   // Drop the image and credentials now: the caller may hold the handle longer.
   call->request_.image.Clear();
   call->credentials_.reset();
+  // The body travels inside the call: handing over the pointer copies no byte.
+  completions_.Push(call);
+}
+
+void CurlOcrBackend::Loop::CompletionWorker() {
+  while (std::shared_ptr<CurlCall> call = completions_.Pop()) Complete(*call);
+}
+
+void CurlOcrBackend::Loop::Complete(CurlCall& call) {
+  absl::StatusOr<backend::OcrResult> result;
+  long http_status = 0;
+  const char* cause = call.failure_cause_;
+  if (call.error_.ok()) {
+    http_status = call.answer_.http_status;
+    result = MapHttpAnswer(std::move(call.answer_), absl::Now());
+    // A 200 that maps to an error is an unusable body, unless it is the
+    // upstream saying the upload was bad (INVALID_ARGUMENT: not its failure).
+    cause = http_status == 200 && !result.ok() &&
+                    result.status().code() != absl::StatusCode::kInvalidArgument
+                ? "bad_response"
+                : "";
+  } else {
+    result = std::move(call.error_);
+  }
+  // Before the caller completes, so metrics already count the request it sees.
+  if (options_.observer != nullptr && cause != nullptr) {
+    options_.observer->OnUpstreamRequestDone(call.request_.endpoint, http_status, cause, call.elapsed_);
+  }
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  backend::OcrCallback done = std::move(call->done_);
+  backend::OcrCallback done = std::move(call.done_);
   std::move(done)(std::move(result));
 }
 
-void CurlOcrBackend::Loop::ProcessCommands() {
+void CurlOcrBackend::Loop::ProcessCommands(bool begin) {
   Command* command = commands_.TakeAll();
   while (command != nullptr) {
     Command* next = command->next;
     if (command->kind == Command::Kind::kStart) {
-      Begin(command->call);
+      if (begin) {
+        Begin(command->call);
+      } else {
+        Finish(command->call, ShuttingDown());
+      }
     } else if (!command->call->finished_ && command->call->easy_ != nullptr) {
-      Finish(command->call, MapTransportFailure(TransportFailure::kCancelled, ""), 0, "cancelled");
+      Finish(command->call, MapTransportFailure(TransportFailure::kCancelled, ""), "cancelled");
     }
     delete command;
     command = next;
@@ -548,28 +697,21 @@ void CurlOcrBackend::Loop::ReapFinished() {
       long http_status = 0;
       curl_easy_getinfo(call->easy_, CURLINFO_RESPONSE_CODE, &http_status);
       call->answer_.http_status = http_status;
-      absl::StatusOr<backend::OcrResult> result = MapHttpAnswer(std::move(call->answer_), absl::Now());
-      // A 200 that maps to an error is an unusable body, unless it is the
-      // upstream saying the upload was bad (INVALID_ARGUMENT: not its failure).
-      const char* cause = http_status == 200 && !result.ok() &&
-                                  result.status().code() != absl::StatusCode::kInvalidArgument
-                              ? "bad_response"
-                              : "";
-      Finish(call, std::move(result), http_status, cause);
+      // Mapped on a completion thread, which also settles the failure cause.
+      Finish(call, absl::OkStatus(), "");
     } else {
       curl_off_t connect_time = 0;
       curl_easy_getinfo(call->easy_, CURLINFO_CONNECT_TIME_T, &connect_time);
       const TransportFailure failure =
           ClassifyCurlError(code, call->response_too_large_, connect_time > 0);
-      Finish(call, MapTransportFailure(failure, curl_easy_strerror(code)), 0,
-             TransportCauseName(failure));
+      Finish(call, MapTransportFailure(failure, curl_easy_strerror(code)), TransportCauseName(failure));
     }
   }
 }
 
 void CurlOcrBackend::Loop::Run() {
   while (!stopping_.load(std::memory_order_acquire)) {
-    ProcessCommands();
+    ProcessCommands(/*begin=*/true);
     int running = 0;
     curl_multi_perform(multi_, &running);
     ReapFinished();
@@ -577,42 +719,44 @@ void CurlOcrBackend::Loop::Run() {
     curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
   }
   // Shutting down: fail whatever is left so no caller waits forever.
-  ProcessCommands();
+  ProcessCommands(/*begin=*/false);
   std::vector<std::shared_ptr<CurlCall>> left;
   left.reserve(active_.size());
   for (auto& [raw, call] : active_) left.push_back(call);
-  for (auto& call : left) {
-    Finish(call,
-           MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
-                     "the gateway is shutting down"),
-           0, "cancelled");
-  }
+  for (auto& call : left) Finish(call, ShuttingDown(), "cancelled");
 }
 
 void CurlOcrBackend::Loop::Stop() {
-  if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
+  std::call_once(stop_once_, [this] { DoStop(); });
+}
+
+void CurlOcrBackend::Loop::DoStop() {
+  // New Starts now complete inline; the loop leaves at its next wake-up.
+  stopping_.store(true, std::memory_order_release);
   if (multi_ != nullptr) curl_multi_wakeup(multi_);
   if (thread_.joinable()) thread_.join();
-  // Commands pushed after the loop's last drain (a racing Start) still complete.
-  Command* command = commands_.TakeAll();
+  // The event thread is gone. A Start that passed its stopping_ check before
+  // the store above may have pushed after the loop's last look: closing the
+  // list hands over those commands, and makes every later push fail (that
+  // Start then completes inline). Either way, each call completes once.
+  Command* command = commands_.Close();
   while (command != nullptr) {
     Command* next = command->next;
-    if (command->kind == Command::Kind::kStart && !command->call->finished_) {
-      command->call->finished_ = true;
-      in_flight_.fetch_sub(1, std::memory_order_relaxed);
-      backend::OcrCallback done = std::move(command->call->done_);
-      std::move(done)(MakeError(absl::StatusCode::kUnavailable, "GATEWAY_SHUTTING_DOWN",
-                                "the gateway is shutting down"));
-    }
+    if (command->kind == Command::Kind::kStart) Finish(command->call, ShuttingDown());
     delete command;
     command = next;
   }
+  // Every call has reached the completion queue by now (Finish runs only on
+  // the joined event thread and just above): the workers drain it and leave.
+  completions_.Close();
+  for (std::thread& worker : workers_) worker.join();
+  workers_.clear();
 }
 
 absl::StatusOr<std::unique_ptr<CurlOcrBackend>> CurlOcrBackend::Create(CurlClientOptions options) {
   auto loop = std::make_shared<Loop>(std::move(options));
   if (absl::Status s = loop->Init(); !s.ok()) return s;
-  loop->StartThread();
+  loop->StartThreads();
   return std::unique_ptr<CurlOcrBackend>(new CurlOcrBackend(std::move(loop)));
 }
 
@@ -620,10 +764,16 @@ CurlOcrBackend::CurlOcrBackend(std::shared_ptr<Loop> loop) : loop_(std::move(loo
 
 CurlOcrBackend::~CurlOcrBackend() { loop_->Stop(); }
 
+void CurlOcrBackend::Shutdown() { loop_->Stop(); }
+
 std::shared_ptr<backend::OcrCall> CurlOcrBackend::Start(backend::OcrRequest request, backend::OcrCallback done) {
   return loop_->Start(std::move(request), std::move(done));
 }
 
 int CurlOcrBackend::in_flight() const { return loop_->in_flight(); }
+
+std::thread::id CurlOcrBackend::event_thread_id() const { return loop_->event_thread_id(); }
+
+int CurlOcrBackend::completion_threads() const { return loop_->completion_threads(); }
 
 }  // namespace ktp::upstream

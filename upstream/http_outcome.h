@@ -45,7 +45,9 @@ absl::StatusOr<backend::OcrResult> MapHttpAnswer(HttpAnswer answer, absl::Time n
 // text: it names hosts, never credentials).
 absl::Status MapTransportFailure(TransportFailure failure, absl::string_view detail);
 
-// Parses Retry-After: delta-seconds or an HTTP-date. nullopt when unparseable.
+// Parses Retry-After: delta-seconds, or an HTTP-date in any of RFC 9110's three
+// formats (IMF-fixdate, RFC 850, asctime) taken relative to `now`. The delay is
+// clamped to [0, 24h]; nullopt when unparseable.
 std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now);
 
 }  // namespace ktp::upstream

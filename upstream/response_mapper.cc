@@ -7,8 +7,9 @@
 // - the body is parsed in situ in one padded copy, with RapidJSON's SSE2 string
 //   scanning: the two ~20 KB base64 images are neither copied again nor walked
 //   byte by byte (40x faster than a copying parse); see ParsedJson;
-// - text that lands in proto `string` fields is checked to be UTF-8 (proto3
-//   requires it; checking only those few strings beats validating the images);
+// - text that lands in proto `string` fields is checked to be UTF-8 by
+//   RapidJSON's validator (proto3 requires it; checking only those few strings
+//   beats validating the images; see IsUtf8);
 // - the walk below only ever descends the fixed shape of the answer, never
 //   recursively into arbitrary JSON;
 // - every value is type-checked before use (RapidJSON asserts otherwise);
@@ -33,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/error_details.h"
+#include "common/error_reasons.h"
 
 // RapidJSON 1.1.0 (Debian's) computes `nullptr + n` in internal::Stack before
 // its first allocation: harmless in practice, fixed upstream after 1.1.0, but
@@ -47,7 +49,9 @@
 #define RAPIDJSON_SSE2
 #endif
 #include "rapidjson/document.h"
+#include "rapidjson/encodings.h"
 #include "rapidjson/error/en.h"
+#include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
 #if defined(__clang__)
 #pragma clang attribute pop
@@ -58,8 +62,6 @@ namespace {
 
 using JsonValue = rapidjson::Value;
 using JsonDocument = rapidjson::Document;
-
-constexpr absl::string_view kBadResponse = "UPSTREAM_BAD_RESPONSE";
 
 // The real answer is at most 6 levels deep (root/read/field/polygon/polygon/vertex);
 // 64 leaves room for unknown keys without letting hostile input grow the parser stack.
@@ -79,7 +81,7 @@ constexpr size_t kMaxBodyBytes = size_t{64} << 20;
 constexpr size_t kParsePadding = 16;
 
 absl::Status BadResponse(absl::string_view message) {
-  return MakeError(absl::StatusCode::kInternal, kBadResponse, message);
+  return MakeError(absl::StatusCode::kInternal, reasons::kUpstreamBadResponse, message);
 }
 
 // Forwards SAX events to the document being built and stops the parse once
@@ -231,37 +233,23 @@ int32_t ToInt32(const JsonValue& number) {
   return static_cast<int32_t>(std::lround(d));
 }
 
-// Well-formed UTF-8 (Unicode 15, table 3-7): no overlongs, surrogates (which a
-// lone "\udc00" escape produces) or code points past U+10FFFF.
-bool IsValidUtf8(absl::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* const end = p + text.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int continuation = 0;
-    unsigned char low = 0x80, high = 0xBF;  // range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      continuation = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      continuation = 2;
-      if (c == 0xE0) low = 0xA0;
-      if (c == 0xED) high = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      continuation = 3;
-      if (c == 0xF0) low = 0x90;
-      if (c == 0xF4) high = 0x8F;
-    } else {
-      return false;
-    }
-    if (end - p <= continuation || p[1] < low || p[1] > high) return false;
-    for (int i = 2; i <= continuation; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-    }
-    p += continuation + 1;
+// Well-formed UTF-8 (Unicode table 3-7: no overlongs, surrogates or code
+// points past U+10FFFF), checked by RapidJSON's own validator: the check its
+// kParseValidateEncodingFlag parse runs on every string. That flag is not used
+// on the body itself, because
+// - only text that reaches a proto string must be UTF-8: bytes in ignored keys
+//   are ignored like the keys (golden case invalid_utf8_ignored_key);
+// - it checks the raw bytes, not what escapes decode to, and RapidJSON 1.1.0
+//   decodes a lone low surrogate ("\udc00") to bytes that are not UTF-8;
+// - it turns off the SSE2 string scan for the whole body, base64 images included.
+// So the same validator runs on each decoded string that lands in the result.
+bool IsUtf8(absl::string_view text) {
+  struct Discard {
+    void Put(char) {}
+  } discard;
+  rapidjson::MemoryStream in(text.data(), text.size());
+  while (in.Tell() < text.size()) {
+    if (!rapidjson::UTF8<>::Validate(in, discard)) return false;
   }
   return true;
 }
@@ -273,7 +261,7 @@ enum class Text { kCopied, kWrongType, kInvalidUtf8 };
 Text CopyText(const JsonValue& value, std::string* out) {
   if (value.IsString()) {
     const absl::string_view text = View(value);
-    if (!IsValidUtf8(text)) return Text::kInvalidUtf8;
+    if (!IsUtf8(text)) return Text::kInvalidUtf8;
     out->assign(text.data(), text.size());
     return Text::kCopied;
   }
@@ -551,7 +539,7 @@ v1::ReadStatus MapDocumentStatus(absl::string_view status) {
   for (const Entry& entry : kStatuses) {
     if (absl::EqualsIgnoreCase(status, entry.name)) return entry.value;
   }
-  return v1::READ_STATUS_UNSPECIFIED;
+  return v1::READ_STATUS_UNKNOWN;
 }
 
 absl::StatusOr<backend::OcrResult> MapResponseBody(absl::string_view json) {
@@ -561,11 +549,13 @@ absl::StatusOr<backend::OcrResult> MapResponseBody(absl::string_view json) {
   if (!doc.IsObject()) return BadResponse("response body is not a JSON object");
 
   backend::OcrResult result;
+  // A missing or non-string status is one this version does not know either.
+  result.status = v1::READ_STATUS_UNKNOWN;
   if (const JsonValue* status = Member(doc, "status"); status && status->IsString()) {
     result.status = MapDocumentStatus(View(*status));
   }
   if (const JsonValue* reason = Member(doc, "reason"); reason && reason->IsString()) {
-    if (!IsValidUtf8(View(*reason))) return BadResponse("reason is not valid UTF-8");
+    if (!IsUtf8(View(*reason))) return BadResponse("reason is not valid UTF-8");
     result.reason.assign(reason->GetString(), reason->GetStringLength());
   }
   // Container keys of the wrong type are ignored like missing ones: only an
@@ -592,7 +582,7 @@ std::string ExtractStatusString(absl::string_view json) {
   ParsedJson parsed;
   if (!parsed.Parse(json).ok() || !parsed.doc().IsObject()) return std::string();
   const JsonValue* status = Member(parsed.doc(), "status");
-  if (status == nullptr || !status->IsString() || !IsValidUtf8(View(*status))) {
+  if (status == nullptr || !status->IsString() || !IsUtf8(View(*status))) {
     return std::string();
   }
   return std::string(View(*status));

@@ -21,7 +21,8 @@ namespace ktp::upstream {
 absl::StatusOr<backend::OcrResult> MapResponseBody(absl::string_view json);
 
 // Maps an upstream `status` string ("SUCCESS", ...) to the enum;
-// READ_STATUS_UNSPECIFIED when unknown.
+// READ_STATUS_UNKNOWN when this version does not know it (UNSPECIFIED is never
+// an answer).
 v1::ReadStatus MapDocumentStatus(absl::string_view status);
 
 // Best effort: the `status` string of an error body (400/415 answers carry

@@ -345,9 +345,69 @@ TEST(ParseRetryAfterTest, PastHttpDateIsZero) {
   EXPECT_EQ(ParseRetryAfter("Thu, 01 Jan 1970 00:00:00 GMT", kNow), absl::ZeroDuration());
 }
 
+// RFC 9110 5.6.7: a recipient must accept all three HTTP-date formats.
+TEST(ParseRetryAfterTest, ImfFixdate) {
+  EXPECT_EQ(ParseRetryAfter("Tue, 14 Nov 2023 22:13:50 GMT", kNow), absl::Seconds(30));
+  EXPECT_EQ(ParseRetryAfter("Tue, 14 Nov 2023 22:14:20 GMT", kNow), absl::Minutes(1));
+}
+
+TEST(ParseRetryAfterTest, Rfc850Date) {
+  EXPECT_EQ(ParseRetryAfter("Tuesday, 14-Nov-23 22:13:50 GMT", kNow), absl::Seconds(30));
+  EXPECT_EQ(ParseRetryAfter("Tuesday, 14-Nov-23 23:13:20 GMT", kNow), absl::Hours(1));
+  // Two-digit years from the last century still read as the past.
+  EXPECT_EQ(ParseRetryAfter("Sunday, 06-Nov-94 08:49:37 GMT", kNow), absl::ZeroDuration());
+}
+
+TEST(ParseRetryAfterTest, AsctimeDate) {
+  EXPECT_EQ(ParseRetryAfter("Tue Nov 14 22:13:50 2023", kNow), absl::Seconds(30));
+  // A one-digit day is padded with a space, not a zero.
+  EXPECT_EQ(ParseRetryAfter("Sat Nov  4 22:13:20 2023", kNow), absl::ZeroDuration());
+  EXPECT_EQ(ParseRetryAfter("Wed Nov 15 22:13:19 2023", kNow), absl::Hours(24) - absl::Seconds(1));
+}
+
+TEST(ParseRetryAfterTest, AllThreeFormatsOfOneInstantAgree) {
+  // RFC 9110's own example, 784111777 seconds after the epoch, read 7 seconds before.
+  const absl::Time before = absl::FromUnixSeconds(784111777 - 7);
+  for (const char* v : {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+                        "Sun Nov  6 08:49:37 1994"}) {
+    EXPECT_EQ(ParseRetryAfter(v, before), absl::Seconds(7)) << "'" << v << "'";
+  }
+}
+
+TEST(ParseRetryAfterTest, MalformedHttpDatesAreRejected) {
+  for (const char* v : {
+           "Tue, 14 Nov 2023 25:13:50 GMT",      // no hour 25
+           "Tue, 32 Nov 2023 22:13:50 GMT",      // no day 32
+           "Tue, 14 Foo 2023 22:13:50 GMT",      // no such month
+           "Tue, 14 Nov 2023 22:13:50 PST",      // HTTP-dates are GMT
+           "Tue, 14 Nov 2023 22:13:50 +0000",    // likewise
+           "Tue, 14 Nov 2023 22:13:50 GMT junk",  // trailing text
+           "Tue, 14 Nov 2023 GMT",               // no time
+           "14 Nov 2023",                        // no format at all
+           "Tuesday, 14-Nov-23 22:13:50",        // RFC 850 without its zone
+           "Tue Nov 14 22:13:50",                // asctime without its year
+           "Tue Nov 14 22:13:50 2023 x",         // asctime with trailing text
+           " GMT",
+           "GMT",
+           "xxxxxxxxxxxxxxxxxxxxxxxx",           // 24 characters of nothing
+       }) {
+    EXPECT_EQ(ParseRetryAfter(v, kNow), std::nullopt) << "'" << v << "'";
+  }
+}
+
 TEST(ParseRetryAfterTest, FarFutureHttpDateClampsToOneDay) {
   EXPECT_EQ(ParseRetryAfter("Wed, 15 Nov 2023 22:13:21 GMT", kNow), absl::Hours(24));
   EXPECT_EQ(ParseRetryAfter("Fri, 01 Jan 2100 00:00:00 GMT", kNow), absl::Hours(24));
+  EXPECT_EQ(ParseRetryAfter("Friday, 01-Jan-38 00:00:00 GMT", kNow), absl::Hours(24));
+  EXPECT_EQ(ParseRetryAfter("Fri Jan  1 00:00:00 2100", kNow), absl::Hours(24));
+}
+
+TEST(MapHttpAnswerTest, ServiceUnavailableWithAsctimeRetryAfterCarriesRetryInfo) {
+  const absl::Status s = MapError(Answer(503, "", "", "Tue Nov 14 22:14:20 2023"));
+  ExpectCodeAndReason(s, absl::StatusCode::kUnavailable, "UPSTREAM_UNAVAILABLE");
+  const auto retry = GetRetryInfo(s);
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(retry->retry_delay().seconds(), 60);
 }
 
 // ---------------------------------------------------------------------------

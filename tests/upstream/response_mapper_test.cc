@@ -73,12 +73,12 @@ TEST(MapDocumentStatusTest, CaseInsensitiveAndTrimmed) {
 }
 
 TEST(MapDocumentStatusTest, UnknownIsUnspecified) {
-  EXPECT_EQ(MapDocumentStatus(""), v1::READ_STATUS_UNSPECIFIED);
-  EXPECT_EQ(MapDocumentStatus("OK"), v1::READ_STATUS_UNSPECIFIED);
-  EXPECT_EQ(MapDocumentStatus("SUCCESSFUL"), v1::READ_STATUS_UNSPECIFIED);
-  EXPECT_EQ(MapDocumentStatus("SUCCES"), v1::READ_STATUS_UNSPECIFIED);
-  EXPECT_EQ(MapDocumentStatus("READ_STATUS_SUCCESS"), v1::READ_STATUS_UNSPECIFIED);
-  EXPECT_EQ(MapDocumentStatus(absl::string_view("SUCCESS\0", 8)), v1::READ_STATUS_UNSPECIFIED);
+  EXPECT_EQ(MapDocumentStatus(""), v1::READ_STATUS_UNKNOWN);
+  EXPECT_EQ(MapDocumentStatus("OK"), v1::READ_STATUS_UNKNOWN);
+  EXPECT_EQ(MapDocumentStatus("SUCCESSFUL"), v1::READ_STATUS_UNKNOWN);
+  EXPECT_EQ(MapDocumentStatus("SUCCES"), v1::READ_STATUS_UNKNOWN);
+  EXPECT_EQ(MapDocumentStatus("READ_STATUS_SUCCESS"), v1::READ_STATUS_UNKNOWN);
+  EXPECT_EQ(MapDocumentStatus(absl::string_view("SUCCESS\0", 8)), v1::READ_STATUS_UNKNOWN);
 }
 
 TEST(MapResponseBodyTest, StatusAndReason) {
@@ -91,7 +91,7 @@ TEST(MapResponseBodyTest, StatusAndReason) {
 
   result = MapResponseBody(R"({"status":7,"reason":["x"]})");
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->status, v1::READ_STATUS_UNSPECIFIED);
+  EXPECT_EQ(result->status, v1::READ_STATUS_UNKNOWN);
   EXPECT_EQ(result->reason, "");
 }
 
@@ -507,6 +507,15 @@ TEST(Utf8Test, TextFieldsMustBeUtf8) {
        "read.nik.value is not valid UTF-8"},
       // A lone low surrogate escape decodes to bytes that are not UTF-8.
       {R"({"read":{"nik":{"value":"\udc00"}}})", "read.nik.value is not valid UTF-8"},
+      {R"({"read":{"nik":{"value":"a\udfffb"}}})", "read.nik.value is not valid UTF-8"},
+      // Overlong 3- and 4-byte forms, a stray continuation byte, a sequence cut
+      // short by the end of the string, bytes that never occur in UTF-8.
+      {"{\"read\":{\"nik\":{\"value\":\"\xE0\x9F\xBF\"}}}", "read.nik.value is not valid UTF-8"},
+      {"{\"read\":{\"nik\":{\"value\":\"\xF0\x8F\xBF\xBF\"}}}", "read.nik.value is not valid UTF-8"},
+      {"{\"read\":{\"nik\":{\"value\":\"\x80\"}}}", "read.nik.value is not valid UTF-8"},
+      {"{\"read\":{\"nik\":{\"value\":\"\xF0\x9D\x84\"}}}", "read.nik.value is not valid UTF-8"},
+      {"{\"read\":{\"nik\":{\"value\":\"\xC1\xBF\"}}}", "read.nik.value is not valid UTF-8"},
+      {"{\"read\":{\"nik\":{\"value\":\"\xFE\xFF\"}}}", "read.nik.value is not valid UTF-8"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.message);
@@ -522,6 +531,18 @@ TEST(Utf8Test, ValidMultiByteKept) {
       "alamat", "{\"value\":\"\xC3\x89 \xE2\x82\xAC \xF0\x9D\x84\x9E\",\"raw_text\":\"\\u00c9 \\ud834\\udd1e\"}");
   EXPECT_EQ(result.card.address().value(), "\xC3\x89 \xE2\x82\xAC \xF0\x9D\x84\x9E");
   EXPECT_EQ(result.card.address().raw_text(), "\xC3\x89 \xF0\x9D\x84\x9E");
+}
+
+TEST(Utf8Test, BoundaryCodePointsKept) {
+  // U+0080, U+07FF, U+0800, U+D7FF (last before the surrogates), U+E000 (first
+  // after), U+FFFF, U+10000, U+10FFFF; and an escaped NUL, which is UTF-8 too.
+  const std::string text =
+      "\xC2\x80 \xDF\xBF \xE0\xA0\x80 \xED\x9F\xBF \xEE\x80\x80 \xEF\xBF\xBF "
+      "\xF0\x90\x80\x80 \xF4\x8F\xBF\xBF";
+  const backend::OcrResult result = MapOneField(
+      "alamat", absl::StrCat("{\"value\":\"", text, "\",\"raw_text\":\"a\\u0000b\"}"));
+  EXPECT_EQ(result.card.address().value(), text);
+  EXPECT_EQ(result.card.address().raw_text(), std::string("a\0b", 3));
 }
 
 TEST(Utf8Test, IgnoredTextIsNotChecked) {
