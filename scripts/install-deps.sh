@@ -43,3 +43,9 @@ if [ ! -x node_modules/.bin/buf ]; then
   npm ci --no-audit --no-fund --loglevel=error ||
     echo "install-deps: WARNING: could not install buf from the npm registry; proto lint will be skipped" >&2
 fi
+
+# Kubernetes schemas for the manifest checks (tests/deploy), pinned by its own lock file.
+if [ ! -d tests/deploy/node_modules ]; then
+  npm ci --prefix tests/deploy --no-audit --no-fund --loglevel=error ||
+    echo "install-deps: WARNING: could not install the manifest schema validator; deploy_schema will be skipped" >&2
+fi

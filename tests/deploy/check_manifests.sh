@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Checks of deploy/ (Kubernetes manifests, monitoring, Dockerfile), one named check per CTest
 # test (tests/deploy/CMakeLists.txt). Tools come from scripts/install-deps.sh: kubectl (its
-# built-in kustomize), yamllint, promtool (package prometheus), python3 + python3-yaml.
+# built-in kustomize), yamllint, promtool (package prometheus), python3 + python3-yaml; for the
+# schema check node and the packages of tests/deploy/package.json.
 #
 #   tests/deploy/check_manifests.sh CHECK      CHECK is one of:
-#     render          kubectl kustomize renders the base and every overlay
-#     manifests       rendered overlays satisfy the rules in check_manifests.py (probes, Secret
-#                     mount, securityContext, shutdown timing, Service/HPA/PDB/NetworkPolicy/...)
+#     render          kubectl kustomize renders the base and every overlay (dev, prod, istio at least)
+#     manifests       the base and every rendered overlay satisfy the rules in check_manifests.py
+#                     (probes, Secret mounts, securityContext, shutdown timing, Service/HPA/PDB,
+#                     NetworkPolicies, XFCC trust and the mesh, reflection, secrets, memory bounds)
 #     selftest        every manifest and Dockerfile rule fails on a deliberately broken input
+#     schema          rendered objects match the Kubernetes / Istio / Prometheus Operator schemas and
+#                     have no unknown fields (validate_schema.cjs; offline, from the npm packages in
+#                     tests/deploy/package.json: `npm ci --prefix tests/deploy`; exit 77 = skipped
+#                     when they are not installed)
 #     yamllint        yamllint -c deploy/.yamllint deploy/
 #     promtool_check  promtool check rules deploy/monitoring/alerts.yaml (+ known metric names)
 #     promtool_test   promtool test rules deploy/monitoring/alerts_test.yaml
@@ -64,41 +70,87 @@ render() {
   fi
 }
 
-check_render() {
-  need "$KUBECTL"
-  local o n=0
+# render_all: the base and every overlay into $TMP/NAME.yaml, their names into $TMP/renders.
+render_all() {
+  local o
   render "$DEPLOY/kustomize/base" "$TMP/base.yaml"
-  echo "ok: base ($(grep -c '^kind:' "$TMP/base.yaml") objects)"
+  echo base >"$TMP/renders"
   for o in $(overlays); do
     render "$DEPLOY/kustomize/overlays/$o" "$TMP/$o.yaml"
-    echo "ok: overlay $o ($(grep -c '^kind:' "$TMP/$o.yaml") objects)"
-    n=$((n + 1))
+    echo "$o" >>"$TMP/renders"
   done
-  [ "$n" -ge 2 ] || { echo "FAIL: expected overlays dev and prod, found $n"; return 1; }
+}
+
+need_overlays() {
+  local o
+  for o in dev prod istio; do
+    [ -f "$DEPLOY/kustomize/overlays/$o/kustomization.yaml" ] || { echo "FAIL: overlay $o is missing"; return 1; }
+  done
+}
+
+check_render() {
+  need "$KUBECTL"
+  need_overlays
+  local o
+  render_all
+  while read -r o; do
+    echo "ok: $o ($(grep -c '^kind:' "$TMP/$o.yaml") objects)"
+  done <"$TMP/renders"
   "$KUBECTL" version --client 2>/dev/null | head -2 || true
 }
 
 check_manifests() {
   need "$KUBECTL"
+  need_overlays
   local o
-  for o in $(overlays); do
-    render "$DEPLOY/kustomize/overlays/$o" "$TMP/$o.yaml"
-    python "$CHECKER" manifests "$TMP/$o.yaml" "$o" "$DEPLOY/Dockerfile"
-  done
+  render_all
+  while read -r o; do
+    python "$CHECKER" manifests "$TMP/$o.yaml" "$o" "$DEPLOY/Dockerfile" </dev/null
+  done <"$TMP/renders"
   # Overlay-specific expectations.
-  render "$DEPLOY/kustomize/overlays/dev" "$TMP/dev.yaml"
-  render "$DEPLOY/kustomize/overlays/prod" "$TMP/prod.yaml"
   grep -q '^  name: ktp-redis$' "$TMP/dev.yaml" || { echo "FAIL: dev overlay has no in-cluster Redis"; return 1; }
   if grep -q '^  name: ktp-redis$' "$TMP/prod.yaml"; then
     echo "FAIL: prod overlay deploys the dev Redis (it uses a managed Redis)"
     return 1
   fi
+  for o in base dev prod; do
+    if grep -q '^kind: PeerAuthentication$' "$TMP/$o.yaml"; then
+      echo "FAIL: $o has a PeerAuthentication (the mesh belongs to overlays/istio)"
+      return 1
+    fi
+  done
+  grep -q '^kind: PeerAuthentication$' "$TMP/istio.yaml" || {
+    echo "FAIL: istio overlay has no PeerAuthentication"
+    return 1
+  }
+  python "$CHECKER" same-policy "$TMP/prod.yaml" "$TMP/istio.yaml"
 }
 
 check_selftest() {
   need "$KUBECTL"
-  render "$DEPLOY/kustomize/overlays/dev" "$TMP/dev.yaml"
-  python "$CHECKER" selftest "$TMP/dev.yaml" "$DEPLOY/Dockerfile"
+  need_overlays
+  render_all
+  python "$CHECKER" selftest "$DEPLOY/Dockerfile" dev="$TMP/dev.yaml" prod="$TMP/prod.yaml" istio="$TMP/istio.yaml"
+}
+
+check_schema() {
+  need "$KUBECTL"
+  need_overlays
+  if ! command -v node >/dev/null 2>&1 || [ ! -d "$ROOT/tests/deploy/node_modules/kubernetes-models" ]; then
+    echo "SKIP: node or the schema packages are missing (npm ci --prefix tests/deploy)"
+    return 77
+  fi
+  local o files=()
+  render_all
+  while read -r o; do
+    python -c 'import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(open(sys.argv[1])) if d], sys.stdout)' \
+      "$TMP/$o.yaml" >"$TMP/$o.json" </dev/null
+    files+=("$TMP/$o.json")
+  done <"$TMP/renders"
+  local rc=0
+  node "$ROOT/tests/deploy/validate_schema.cjs" "${files[@]}" || rc=$?
+  [ "$rc" -eq 0 ] || return "$rc"
+  node "$ROOT/tests/deploy/validate_schema.cjs" --selftest "$TMP/istio.json"
 }
 
 check_yamllint() {
@@ -171,18 +223,25 @@ check_dockerfile() {
   done
 }
 
-CHECKS="render manifests selftest yamllint promtool_check promtool_test dashboard dockerfile"
+CHECKS="render manifests selftest schema yamllint promtool_check promtool_test dashboard dockerfile"
 case " $CHECKS all " in
   *" ${1:-none} "*) ;;
   *)
-    sed -n '2,20p' "$0"
+    sed -n '2,26p' "$0"
     exit 2
     ;;
 esac
 if [ "$1" = all ]; then
   for c in $CHECKS; do
     echo "== $c"
-    "check_$c"
+    set +e
+    (
+      set -e
+      "check_$c"
+    )
+    rc=$?
+    set -e
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || exit "$rc"
   done
 else
   "check_$1"
