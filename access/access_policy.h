@@ -1,5 +1,5 @@
 // The access policy: the validated, indexed form of the configuration file
-// (proto/ktp/config/v1/gateway_config.proto) — tenants, clients and limits —
+// (config/proto/ktp/config/v1/gateway_config.proto) — tenants, clients and limits —
 // and the store that reloads it when the file changes, keeping the last good
 // policy when a new version is invalid.
 #ifndef KTP_ACCESS_ACCESS_POLICY_H_

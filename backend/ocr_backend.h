@@ -61,6 +61,11 @@ struct OcrResult {
   std::string fallback_reason;
 };
 
+// The typed verdict on the document of a successful read: from the quality
+// check when the engine ran one, else from GLAIR's reason wording (Read says
+// "not a KTP" only in prose); UNSPECIFIED when the answer does not tell.
+v1::DocumentVerdict DocumentVerdictOf(const OcrResult& result);
+
 // Completion of a read: runs exactly once, on a backend thread (or inline when
 // the read fails before it starts). Must not block.
 using OcrCallback = absl::AnyInvocable<void(absl::StatusOr<OcrResult>) &&>;

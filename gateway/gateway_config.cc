@@ -261,7 +261,7 @@ std::vector<FlagSpec> OperationsFlags() {
      "a whole upload, first message to last chunk, may take this long; slower uploads end with "
      "DEADLINE_EXCEEDED (UPLOAD_TOO_SLOW); 0 removes the limit",
      [](GatewayConfig& c, absl::string_view v) { return SetDuration(c.max_upload_duration, v); }},
-    {"max-streams-per-connection", "KTP_MAX_STREAMS_PER_CONNECTION", "100",
+    {"max-streams-per-connection", "KTP_MAX_STREAMS_PER_CONNECTION", "256",
      "HTTP/2 streams (calls) one client connection may have open at once",
      [](GatewayConfig& c, absl::string_view v) { return SetInt(c.max_streams_per_connection, v, 1, 100000); }},
     {"grpc-memory-bytes", "KTP_GRPC_MEMORY_BYTES", "20% of the cgroup memory limit, else unbounded",

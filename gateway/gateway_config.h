@@ -70,7 +70,7 @@ struct GatewayConfig {
   // A whole upload (first message to last chunk) may take this long; 0 = no limit.
   absl::Duration max_upload_duration = absl::Seconds(60);
   // HTTP/2 streams one connection may have open at once.
-  int64_t max_streams_per_connection = 100;
+  int64_t max_streams_per_connection = 256;
   // Memory gRPC may use for connections and their buffers (its ResourceQuota);
   // default 20 % of the cgroup memory limit when there is one, else unbounded (0).
   int64_t grpc_memory_bytes = 0;
@@ -88,7 +88,7 @@ struct GatewayConfig {
   int64_t breaker_min_requests = 20;
   absl::Duration breaker_window = absl::Seconds(30);
   absl::Duration breaker_open_interval = absl::Seconds(10);
-  // Access policy (clients, tenants, limits): see proto/ktp/config/v1/gateway_config.proto.
+  // Access policy (clients, tenants, limits): see config/proto/ktp/config/v1/gateway_config.proto.
   std::string config_file;
   absl::Duration config_reload_interval = absl::Seconds(2);
   // Without a config file, admit everyone as tenant "default" (development only).

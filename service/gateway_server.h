@@ -69,7 +69,7 @@ struct GatewayServerOptions {
   // it DEADLINE_EXCEEDED UPLOAD_TOO_SLOW. 0 = no limit.
   absl::Duration max_upload_duration = absl::Seconds(60);
   // HTTP/2 streams (calls) one connection may have open at once.
-  int max_streams_per_connection = 100;
+  int max_streams_per_connection = 256;
   // Memory gRPC itself may use for connections and their buffers (its
   // ResourceQuota); 0 = gRPC's default (unbounded).
   int64_t grpc_memory_bytes = 0;

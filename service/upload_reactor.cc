@@ -309,6 +309,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     if (!r.upstream_request_id.empty()) {
       context_->AddInitialMetadata("x-upstream-request-id", r.upstream_request_id);
     }
+    response_->set_document(backend::DocumentVerdictOf(r));  // before r's fields move out
     response_->set_status(r.status);
     response_->set_reason(std::move(r.reason));
     *response_->mutable_card() = std::move(r.card);

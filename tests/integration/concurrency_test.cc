@@ -70,6 +70,9 @@ TEST(ConcurrencyTest, ThousandSlowCallsNeedNoThreadPerCall) {
 
   HarnessOptions options;
   options.config.upstream_url = upstream.base_url();
+  // All calls share the harness's one connection: let it carry them all
+  // (--max-streams-per-connection is per connection; its default is 100).
+  options.config.max_streams_per_connection = 2 * kCalls;
   GatewayHarness h(options);
   const std::string image = ReadRepoFile("samples/ktp-synthetic.png").substr(0, 4096);
 

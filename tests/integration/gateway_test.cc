@@ -66,6 +66,7 @@ TEST_F(GatewayTest, ReadReturnsTypedFieldsFromTheUpstream) {
   const SyntheticIdentity id = SyntheticIdentity::Default();
   EXPECT_EQ(response.status(), v1::READ_STATUS_SUCCESS);
   EXPECT_EQ(response.reason(), "File Successfully Read");
+  EXPECT_EQ(response.document(), v1::DOCUMENT_VERDICT_KTP);
   EXPECT_EQ(response.card().nik().value(), id.nik);
   EXPECT_EQ(response.card().name().value(), id.nama);
   EXPECT_EQ(response.card().birth_date().value(), id.tanggal_lahir);
@@ -118,6 +119,18 @@ TEST_F(GatewayTest, UpstreamReceivesTheContractedMultipartRequest) {
   EXPECT_EQ(r.query.at("withPolygon"), "false");
 }
 
+TEST_F(GatewayTest, ANonKtpOnReadIsATypedVerdictNotJustASentence) {
+  // GLAIR's Read says "not a KTP" only in prose: the gateway types it once.
+  ScriptedResponse not_ktp;
+  not_ktp.body = R"({"status":"SUCCESS","reason":"File successfully read. Some fields are invalid.","read":{}})";
+  h_.fake().Enqueue(not_ktp);
+  grpc::ClientContext context;
+  v1::ReadResponse response;
+  ASSERT_TRUE(UploadRead(h_.stub(), context, SampleUpload(), &response).ok());
+  EXPECT_EQ(response.status(), v1::READ_STATUS_SUCCESS);
+  EXPECT_EQ(response.document(), v1::DOCUMENT_VERDICT_NOT_KTP);
+}
+
 TEST_F(GatewayTest, ReadWithQualitiesHonoursEveryOption) {
   grpc::ClientContext context;
   UploadSpec spec = SampleUpload();
@@ -136,6 +149,7 @@ TEST_F(GatewayTest, ReadWithQualitiesHonoursEveryOption) {
 
   ASSERT_TRUE(response.has_qualities());
   EXPECT_TRUE(response.qualities().ktp());
+  EXPECT_EQ(response.document(), v1::DOCUMENT_VERDICT_KTP);
   EXPECT_FALSE(response.qualities().blurred());
   const v1::KtpField& nik = response.card().nik();
   EXPECT_TRUE(nik.has_raw_text());
