@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <functional>
 
 #include <map>
@@ -614,6 +615,23 @@ TEST(GatewayConfigTlsTest, CertificateKeyAndClientCaGoTogether) {
   EXPECT_EQ(mtls->tls_client_ca_file, "/ca.pem");
   EXPECT_FALSE(mtls->reflection);
   EXPECT_FALSE(gateway::ParseGatewayConfig({"--reflection=maybe"}, gateway::EnvLookup()).ok());
+}
+
+TEST(GatewayConfigDocsTest, TheReadmeDocumentsEveryFlagAndItsVariable) {
+  std::ifstream in(std::string(KTP_SOURCE_DIR) + "/README.md");
+  std::stringstream readme;
+  readme << in.rdbuf();
+  const std::string usage = gateway::GatewayUsage();
+  size_t flags = 0;
+  for (size_t at = usage.find("  --"); at != std::string::npos; at = usage.find("\n  --", at + 1)) {
+    const size_t start = usage.find("--", at);
+    const size_t end = usage.find_first_of(" =\n", start);
+    const std::string flag = usage.substr(start, end - start);
+    if (flag == "--help") continue;
+    ++flags;
+    EXPECT_NE(readme.str().find("| `" + flag + "` |"), std::string::npos) << "'" << flag << "' (at " << at << ") is missing from README's table";
+  }
+  EXPECT_GT(flags, 40u);
 }
 
 }  // namespace
