@@ -241,8 +241,10 @@ absl::Status Gateway::BuildAccess() {
   telemetry::GatewayMetrics* metrics = metrics_.get();
   if (!config_.config_file.empty()) {
     auto store = access::AccessPolicyStore::Open(
-        config_.config_file, config_.config_reload_interval,
-        [metrics](bool ok, const std::string&) { metrics->OnPolicyReload(ok); });
+        config_.config_file, config_.config_reload_interval, [this, metrics](bool ok, const std::string&) {
+          metrics->OnPolicyReload(ok);
+          if (ok && policies_) RegisterTenants();  // tenants the new version added get their series
+        });
     if (!store.ok()) return Prefixed("config file", store.status());
     policies_ = *std::move(store);
   } else if (config_.allow_anonymous) {
@@ -253,10 +255,7 @@ absl::Status Gateway::BuildAccess() {
         "no access policy: set --config-file (see README, Access control) or, for development, "
         "--allow-anonymous");
   }
-  std::vector<std::string> tenants;
-  for (const auto& tenant : policies_->Current()->config().tenants()) tenants.push_back(tenant.name());
-  tenants.emplace_back("global");
-  metrics->RegisterTenants(tenants);
+  RegisterTenants();
 
   // In-process limits, or limits shared by every replica through Redis.
   if (config_.redis_url.empty()) {
@@ -345,6 +344,13 @@ absl::Status Gateway::BuildServer() {
                                     {"fallback", config_.fallback},
                                     {"upstream", UsesUpstream(config_) ? config_.upstream_url : std::string()}});
   return absl::OkStatus();
+}
+
+void Gateway::RegisterTenants() {
+  std::vector<std::string> tenants;
+  for (const auto& tenant : policies_->Current()->config().tenants()) tenants.push_back(tenant.name());
+  tenants.emplace_back("global");  // the upstream-wide limit
+  metrics_->RegisterTenants(tenants);
 }
 
 int Gateway::port() const { return server_ ? server_->port() : 0; }

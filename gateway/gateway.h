@@ -103,6 +103,8 @@ class Gateway {
   absl::Status BuildEngines(GatewaySeams& seams);
   absl::Status BuildAccess();
   absl::Status BuildServer();
+  // The current policy's tenants get their rate-limit series.
+  void RegisterTenants();
 
   const GatewayConfig config_;
   // Declaration order is teardown order in reverse: the server goes first (in

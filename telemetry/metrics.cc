@@ -320,52 +320,39 @@ absl::string_view GatewayMetrics::TenantLabel(absl::string_view tenant) {
   return tenant;
 }
 
-GatewayMetrics::TenantEntry GatewayMetrics::MakeTenantEntry(const std::string& label) {
-  TenantEntry entry;
-  entry.label = label;
+GatewayMetrics::TenantCounters GatewayMetrics::MakeTenantCounters(const std::string& label) {
+  TenantCounters counters{};
   for (size_t i = 0; i < kRateLimitOutcomes.size(); ++i) {
-    entry.outcomes[i] = &rate_limit_family_->Add({{"tenant", label}, {"outcome", kRateLimitOutcomes[i]}});
+    counters[i] = &rate_limit_family_->Add({{"tenant", label}, {"outcome", kRateLimitOutcomes[i]}});
   }
-  return entry;
-}
-
-const GatewayMetrics::TenantEntry* GatewayMetrics::FindTenant(absl::string_view label) const {
-  size_t slot = absl::Hash<absl::string_view>{}(label) % kTenantSlots;
-  for (size_t probes = 0; probes < kTenantSlots; ++probes, slot = (slot + 1) % kTenantSlots) {
-    const TenantEntry* entry = tenant_slots_[slot].load(std::memory_order_acquire);
-    if (entry == nullptr) return nullptr;
-    if (entry->label == label) return entry;
-  }
-  return nullptr;
-}
-
-const GatewayMetrics::TenantEntry* GatewayMetrics::AddTenant(const std::string& label) {
-  absl::MutexLock lock(&tenant_mu_);
-  if (const TenantEntry* entry = FindTenant(label)) return entry;  // raced with another thread
-  if (tenants_.size() >= kMaxTenants) {
-    if (overflow_tenant_ == nullptr) overflow_tenant_ = std::make_unique<TenantEntry>(MakeTenantEntry("other"));
-    return overflow_tenant_.get();
-  }
-  tenants_.push_back(std::make_unique<TenantEntry>(MakeTenantEntry(label)));
-  const TenantEntry* entry = tenants_.back().get();
-  size_t slot = absl::Hash<absl::string_view>{}(label) % kTenantSlots;
-  while (tenant_slots_[slot].load(std::memory_order_relaxed) != nullptr) slot = (slot + 1) % kTenantSlots;
-  // Publish after the entry is complete: readers see it whole or not at all.
-  tenant_slots_[slot].store(entry, std::memory_order_release);
-  return entry;
+  return counters;
 }
 
 void GatewayMetrics::RegisterTenants(const std::vector<std::string>& tenants) {
-  for (const std::string& tenant : tenants) AddTenant(std::string(TenantLabel(tenant)));
+  absl::MutexLock lock(&tenant_mu_);
+  const TenantTable* current = tenant_table_.load(std::memory_order_acquire);
+  auto table = std::make_unique<TenantTable>(current ? *current : TenantTable());
+  for (const char* always : {"none", "other"}) {
+    if (!table->contains(always)) table->emplace(always, MakeTenantCounters(always));
+  }
+  for (const std::string& tenant : tenants) {
+    const std::string label(TenantLabel(tenant));
+    if (table->contains(label)) continue;
+    if (table->size() >= kMaxTenants + 2) break;  // the rest fold into "other"
+    table->emplace(label, MakeTenantCounters(label));
+  }
+  tenant_table_.store(table.get(), std::memory_order_release);
+  tenant_tables_.push_back(std::move(table));
 }
 
 void GatewayMetrics::OnRateLimitDecision(absl::string_view tenant, absl::string_view outcome) {
   const int i = IndexOf(kRateLimitOutcomes, outcome);
   if (i < 0) return;  // not a decision this gateway makes
-  const absl::string_view label = TenantLabel(tenant);  // no allocation on the hot path
-  const TenantEntry* entry = FindTenant(label);
-  if (entry == nullptr) entry = AddTenant(std::string(label));
-  entry->outcomes[i]->Increment();
+  const TenantTable* table = tenant_table_.load(std::memory_order_acquire);
+  if (table == nullptr) return;  // no tenant registered: nothing is limited
+  auto it = table->find(TenantLabel(tenant));  // no allocation, no lock
+  if (it == table->end()) it = table->find("other");
+  it->second[i]->Increment();
 }
 
 // ---------------------------------------------------------------------------

@@ -76,10 +76,12 @@ class GatewayMetrics final : public service::CallObserver, public backend::Upstr
   void OnUpstreamRetry(backend::Endpoint endpoint, absl::string_view cause) override;
 
   // Rate limiting: `tenant` is a configured tenant name, `outcome` one of
-  // kRateLimitOutcomes (others are ignored). Lock-free once the tenant is known.
+  // kRateLimitOutcomes (others are ignored); a tenant never registered counts
+  // as "other". Lock-free: a pointer load and a lookup in an immutable map.
   void OnRateLimitDecision(absl::string_view tenant, absl::string_view outcome);
-  // Creates the series of configured tenants up front (optional; also makes
-  // them visible at 0 before their first call).
+  // The configured tenants (at start and after each policy reload; adds to
+  // what is registered): their series exist from now on, at 0. At most
+  // kMaxTenants; later ones fold into "other".
   void RegisterTenants(const std::vector<std::string>& tenants);
 
   // Credential vault: one reload attempt, and the generation a set now serves
@@ -112,19 +114,17 @@ class GatewayMetrics final : public service::CallObserver, public backend::Upstr
   static constexpr int kMethods = 2;
   static constexpr int kCodes = 17;  // absl::StatusCode 0..16
   static constexpr int kEndpoints = 2;
-  static constexpr size_t kTenantSlots = 2 * kMaxTenants;  // open addressing, load ≤ 1/2
 
-  struct TenantEntry {
-    std::string label;
-    std::array<prometheus::Counter*, kRateLimitOutcomes.size()> outcomes{};
-  };
+  // The rate-limit counters of one tenant label, by outcome.
+  using TenantCounters = std::array<prometheus::Counter*, kRateLimitOutcomes.size()>;
+  // Immutable once published: tenant label → its counters ("none" and "other"
+  // always present). Built by RegisterTenants, never on the hot path.
+  using TenantTable = absl::flat_hash_map<std::string, TenantCounters>;
 
   void BuildCallSeries();
   void BuildUpstreamSeries();
   void BuildGatewaySeries();
-  const TenantEntry* FindTenant(absl::string_view label) const;
-  const TenantEntry* AddTenant(const std::string& label) ABSL_LOCKS_EXCLUDED(tenant_mu_);
-  TenantEntry MakeTenantEntry(const std::string& label);
+  TenantCounters MakeTenantCounters(const std::string& label);
 
   std::shared_ptr<prometheus::Registry> registry_;
 
@@ -160,12 +160,12 @@ class GatewayMetrics final : public service::CallObserver, public backend::Upstr
   prometheus::Family<prometheus::Counter>* rate_limit_family_ = nullptr;
   prometheus::Family<prometheus::Gauge>* generation_family_ = nullptr;
 
-  // Tenants: readers probe the slots without a lock; inserts (first sight of a
-  // tenant) take tenant_mu_ and publish an immutable entry with a release store.
-  std::array<std::atomic<const TenantEntry*>, kTenantSlots> tenant_slots_{};
+  // Tenants: a map built once per (re)registration and published whole; the
+  // hot path only loads the pointer and looks up. Every table published stays
+  // alive (registrations are rare: start and policy reloads).
+  std::atomic<const TenantTable*> tenant_table_{nullptr};
   absl::Mutex tenant_mu_;
-  std::vector<std::unique_ptr<TenantEntry>> tenants_ ABSL_GUARDED_BY(tenant_mu_);
-  std::unique_ptr<TenantEntry> overflow_tenant_ ABSL_GUARDED_BY(tenant_mu_);
+  std::vector<std::unique_ptr<const TenantTable>> tenant_tables_ ABSL_GUARDED_BY(tenant_mu_);
 
   absl::Mutex generation_mu_;
   absl::flat_hash_map<std::string, prometheus::Gauge*> generations_ ABSL_GUARDED_BY(generation_mu_);

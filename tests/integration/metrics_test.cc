@@ -501,7 +501,7 @@ TEST(MetricsLabelsTest, RateLimitDecisionsByTenant) {
   metrics.RegisterTenants({"team-a", "team-b"});
   for (int i = 0; i < 3; ++i) metrics.OnRateLimitDecision("team-a", "allowed");
   metrics.OnRateLimitDecision("team-a", "rejected");
-  metrics.OnRateLimitDecision("team-c", "fail_open");  // first seen at runtime
+  metrics.OnRateLimitDecision("team-c", "fail_open");  // never registered: "other"
   metrics.OnRateLimitDecision("", "waited");
   metrics.OnRateLimitDecision("team-a", "not-an-outcome");  // ignored
   metrics.OnRateLimitDecision("bad tenant\n", "fail_closed");
@@ -510,9 +510,15 @@ TEST(MetricsLabelsTest, RateLimitDecisionsByTenant) {
   EXPECT_EQ(s.Value(name, {{"tenant", "team-a"}, {"outcome", "allowed"}}), 3);
   EXPECT_EQ(s.Value(name, {{"tenant", "team-a"}, {"outcome", "rejected"}}), 1);
   EXPECT_EQ(s.Value(name, {{"tenant", "team-b"}, {"outcome", "allowed"}}), 0);  // pre-registered
-  EXPECT_EQ(s.Value(name, {{"tenant", "team-c"}, {"outcome", "fail_open"}}), 1);
+  EXPECT_EQ(s.Value(name, {{"tenant", "other"}, {"outcome", "fail_open"}}), 1);
   EXPECT_EQ(s.Value(name, {{"tenant", "none"}, {"outcome", "waited"}}), 1);
   EXPECT_EQ(s.Value(name, {{"tenant", "other"}, {"outcome", "fail_closed"}}), 1);
+  // A later registration (a policy reload) adds its tenants; counts stay.
+  metrics.RegisterTenants({"team-c"});
+  metrics.OnRateLimitDecision("team-c", "allowed");
+  const Scrape after = Render(metrics);
+  EXPECT_EQ(after.Value(name, {{"tenant", "team-c"}, {"outcome", "allowed"}}), 1);
+  EXPECT_EQ(after.Value(name, {{"tenant", "team-a"}, {"outcome", "allowed"}}), 3);
   EXPECT_EQ(s.Sum(name), 7);
 }
 
@@ -520,19 +526,30 @@ TEST(MetricsLabelsTest, TenantTableIsSafeUnderConcurrencyAndBounded) {
   GatewayMetrics metrics;
   constexpr int kThreads = 8;
   constexpr int kTenants = 300;  // more than kMaxTenants: the rest fold into "other"
+  std::vector<std::string> names;
+  for (int i = 0; i < kTenants; ++i) names.push_back(absl::StrCat("tenant-", i));
+  metrics.RegisterTenants({names.begin(), names.begin() + 100});
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&metrics] {
-      for (int i = 0; i < kTenants; ++i) metrics.OnRateLimitDecision(absl::StrCat("tenant-", i), "allowed");
+    threads.emplace_back([&metrics, &names, t] {
+      // One thread re-registers (a policy reload) while the others count.
+      if (t == 0) metrics.RegisterTenants(names);
+      for (int i = 0; i < kTenants; ++i) metrics.OnRateLimitDecision(names[i], "allowed");
     });
   }
   for (auto& thread : threads) thread.join();
+  metrics.RegisterTenants(names);
+  for (int i = 0; i < kTenants; ++i) metrics.OnRateLimitDecision(names[i], "allowed");
   const Scrape s = Render(metrics);
   const std::string name = "ktp_gateway_rate_limit_decisions_total";
-  EXPECT_EQ(s.Sum(name), kThreads * kTenants);
-  EXPECT_EQ(s.Count(name), (GatewayMetrics::kMaxTenants + 1) * GatewayMetrics::kRateLimitOutcomes.size());
-  EXPECT_EQ(s.Value(name, {{"tenant", "other"}, {"outcome", "allowed"}}),
-            kThreads * (kTenants - static_cast<double>(GatewayMetrics::kMaxTenants)));
+  EXPECT_EQ(s.Sum(name), (kThreads + 1) * kTenants);
+  // kMaxTenants labels plus "none" and "other", nothing more.
+  EXPECT_EQ(s.Count(name), (GatewayMetrics::kMaxTenants + 2) * GatewayMetrics::kRateLimitOutcomes.size());
+  // Registered from the start: every count is its own. Tenants past the bound
+  // (and, during the reload, not yet registered ones) count as "other".
+  EXPECT_EQ(s.Value(name, {{"tenant", "tenant-0"}, {"outcome", "allowed"}}), kThreads + 1);
+  EXPECT_GE(s.Value(name, {{"tenant", "other"}, {"outcome", "allowed"}}),
+            (kThreads + 1) * (kTenants - static_cast<double>(GatewayMetrics::kMaxTenants)));
 }
 
 TEST(MetricsLabelsTest, CredentialReloadsAndGenerations) {

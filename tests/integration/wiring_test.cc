@@ -141,6 +141,8 @@ TEST(WiringTest, PolicyReloadsAreCounted) {
   dir.Write("policy.json", R"({"tenants":[{"name":"team-a"},{"name":"team-b"}],
                                "auth":{"allowAnonymous":true,"anonymousTenant":"team-b"}})");
   EXPECT_EQ(WaitForSeries(h, R"(ktp_gateway_policy_reloads_total{result="success"})", 1), 1);
+  // The tenant the new version added has its rate-limit series.
+  EXPECT_EQ(SeriesValue(h.ScrapeMetrics(), R"(ktp_gateway_rate_limit_decisions_total{outcome="allowed",tenant="team-b"})"), 0);
   dir.Write("policy.json", "{not json");
   EXPECT_EQ(WaitForSeries(h, R"(ktp_gateway_policy_reloads_total{result="failure"})", 1), 1);
   EXPECT_TRUE(ReadSample(h).ok());  // the last good policy still serves
