@@ -18,6 +18,13 @@ PACKAGES=(
   # OpenCV (core + imgproc only), poppler for PDFs, cairo + an Arial-metric font.
   libtesseract-dev tesseract-ocr-ind libleptonica-dev libopencv-core-dev
   libopencv-imgproc-dev libpoppler-cpp-dev libcairo2-dev fonts-liberation
+  # The example clients (examples/), built and run against the gateway by CTest:
+  # Go (GOPATH mode), Python, Java from Debian; Node from npm below.
+  golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev
+  golang-github-golang-protobuf-1-5-dev golang-google-genproto-dev
+  python3-grpcio python3-protobuf
+  default-jdk-headless protobuf-compiler-grpc-java-plugin libprotobuf-java libgrpc-java
+  libnetty-java libperfmark-java libguava-java libgeronimo-annotation-1.3-spec-java
 )
 
 missing=()
@@ -42,6 +49,12 @@ if [ ! -x node_modules/.bin/buf ]; then
   # (the proto_lint test then reports itself skipped, with this reason).
   npm ci --no-audit --no-fund --loglevel=error ||
     echo "install-deps: WARNING: could not install buf from the npm registry; proto lint will be skipped" >&2
+fi
+
+# The Node example client's gRPC libraries, pinned by examples/node/package-lock.json.
+if [ ! -d examples/node/node_modules ]; then
+  npm ci --prefix examples/node --no-audit --no-fund --loglevel=error ||
+    echo "install-deps: WARNING: could not install @grpc/grpc-js from the npm registry; examples_node will be skipped" >&2
 fi
 
 # Kubernetes schemas for the manifest checks (tests/deploy), pinned by its own lock file.
