@@ -165,7 +165,10 @@ absl::StatusOr<std::shared_ptr<const Credentials>> CredentialVault::Current(
   }
   auto it = snap->sets.find(set_name);
   if (it == snap->sets.end()) {
-    return CredentialsError(absl::StrCat("upstream credential set '", set_name, "' is not loaded"));
+    // The caller sees that its tenant's upstream credentials are missing, never
+    // which set that is (configuration detail); the operator's log names it.
+    log::Warn("upstream credential set not loaded", {{"set", std::string(set_name)}});
+    return CredentialsError("the upstream credentials of this tenant are not loaded");
   }
   return it->second.credentials;
 }

@@ -16,6 +16,8 @@
 
 #include <curl/curl.h>
 
+#include <cstring>
+
 #include <algorithm>
 #include <atomic>
 #include <deque>
@@ -615,6 +617,11 @@ void CurlOcrBackend::Loop::Release(CurlCall& call) {
     call.mime_ = nullptr;
   }
   if (call.headers_ != nullptr) {
+    // The list holds copies of the Authorization and x-api-key headers: wipe
+    // them before the allocator hands the memory to someone else.
+    for (curl_slist* node = call.headers_; node != nullptr; node = node->next) {
+      if (node->data != nullptr) explicit_bzero(node->data, std::strlen(node->data));
+    }
     curl_slist_free_all(call.headers_);
     call.headers_ = nullptr;
   }
