@@ -132,6 +132,7 @@ std::shared_ptr<service::PendingAdmission> GatewayAdmission::Admit(const service
     pending->identity.client_id = pending->caller.client_id;
     pending->identity.tenant = pending->caller.tenant->name();
     pending->identity.credential_set = pending->caller.tenant->credential_set();
+    pending->identity.reject_inconsistent = pending->caller.tenant->reject_inconsistent();
   }
 
   const auto& global = pending->policy->config().global_limits();
@@ -220,7 +221,7 @@ void GatewayAdmission::Decide(std::shared_ptr<Pending> pending, int stage) {
       if (pending->answered) return;  // cancelled meanwhile
       pending->wait = timers_->Schedule(retry_at, [this, pending, stage](TimerOutcome outcome) mutable {
         {
-          absl::MutexLock lock(&pending->mu);
+          absl::MutexLock wait_lock(&pending->mu);
           pending->wait.reset();
         }
         if (outcome == TimerOutcome::kShutDown) {

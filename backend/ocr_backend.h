@@ -41,6 +41,9 @@ struct OcrRequest {
   absl::Time deadline = absl::InfiniteFuture();
   // Extra headers to forward verbatim (e.g. W3C traceparent); names lower-case.
   std::vector<std::pair<std::string, std::string>> forward_headers;
+  // The tenant's policy: answer FAILED_PRECONDITION instead of a card whose
+  // identity checks fail (ValidatingBackend).
+  bool reject_inconsistent = false;
 };
 
 // A successful exchange with the OCR engine: the document outcome and what was read.
@@ -51,6 +54,9 @@ struct OcrResult {
   v1::CardImages images;
   bool has_qualities = false;
   v1::ImageQualities qualities;
+  // The identity checks (ValidatingBackend sets them on READ_STATUS_SUCCESS).
+  bool has_validation = false;
+  v1::IdentityValidation validation;
   // The upstream's `Request-Id` response header ("" when absent).
   std::string upstream_request_id;
   // Upstream attempts this answer took (RetryingBackend counts its retries).

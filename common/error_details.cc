@@ -66,6 +66,18 @@ void AddQuotaViolation(absl::Status& status, absl::string_view subject,
   SetDetail(status, kQuotaFailureType, quota);
 }
 
+void AddPreconditionViolation(absl::Status& status, absl::string_view type, absl::string_view subject,
+                              absl::string_view description) {
+  google::rpc::PreconditionFailure failure =
+      GetDetail<google::rpc::PreconditionFailure>(status, kPreconditionFailureType)
+          .value_or(google::rpc::PreconditionFailure());
+  auto* violation = failure.add_violations();
+  violation->set_type(std::string(type));
+  violation->set_subject(std::string(subject));
+  violation->set_description(std::string(description));
+  SetDetail(status, kPreconditionFailureType, failure);
+}
+
 std::optional<google::rpc::ErrorInfo> GetErrorInfo(const absl::Status& status) {
   return GetDetail<google::rpc::ErrorInfo>(status, kErrorInfoType);
 }
@@ -77,6 +89,10 @@ std::optional<google::rpc::BadRequest> GetBadRequest(const absl::Status& status)
 }
 std::optional<google::rpc::QuotaFailure> GetQuotaFailure(const absl::Status& status) {
   return GetDetail<google::rpc::QuotaFailure>(status, kQuotaFailureType);
+}
+
+std::optional<google::rpc::PreconditionFailure> GetPreconditionFailure(const absl::Status& status) {
+  return GetDetail<google::rpc::PreconditionFailure>(status, kPreconditionFailureType);
 }
 
 std::string ErrorReason(const absl::Status& status) {

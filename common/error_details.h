@@ -1,7 +1,7 @@
 // Typed errors: absl::Status values that carry google.rpc details (ErrorInfo,
-// RetryInfo, BadRequest, QuotaFailure) as payloads keyed by their type URL, so
-// the service layer can turn them into a google.rpc.Status without knowing
-// where they came from. Every error the gateway returns is built here.
+// RetryInfo, BadRequest, QuotaFailure, PreconditionFailure) as payloads keyed
+// by their type URL, so the service layer can turn them into a
+// google.rpc.Status without knowing where they came from. Every error the gateway returns is built here.
 #ifndef KTP_COMMON_ERROR_DETAILS_H_
 #define KTP_COMMON_ERROR_DETAILS_H_
 
@@ -29,6 +29,8 @@ inline constexpr absl::string_view kBadRequestType =
     "type.googleapis.com/google.rpc.BadRequest";
 inline constexpr absl::string_view kQuotaFailureType =
     "type.googleapis.com/google.rpc.QuotaFailure";
+inline constexpr absl::string_view kPreconditionFailureType =
+    "type.googleapis.com/google.rpc.PreconditionFailure";
 
 // Payload key of the plain ErrorInfo reason MakeError carries beside the detail
 // (for ErrorReason); never sent to clients (ToRpcStatus skips it).
@@ -50,11 +52,15 @@ void AddFieldViolation(absl::Status& status, absl::string_view field,
 void AddQuotaViolation(absl::Status& status, absl::string_view subject,
                        absl::string_view description);
 
+// Attaches (or extends) a PreconditionFailure with one violation.
+void AddPreconditionViolation(absl::Status& status, absl::string_view type, absl::string_view subject,
+                              absl::string_view description);
 // Reads a detail back (tests and the logger use these).
 std::optional<google::rpc::ErrorInfo> GetErrorInfo(const absl::Status& status);
 std::optional<google::rpc::RetryInfo> GetRetryInfo(const absl::Status& status);
 std::optional<google::rpc::BadRequest> GetBadRequest(const absl::Status& status);
 std::optional<google::rpc::QuotaFailure> GetQuotaFailure(const absl::Status& status);
+std::optional<google::rpc::PreconditionFailure> GetPreconditionFailure(const absl::Status& status);
 
 // The ErrorInfo reason, or "" when there is none. Cheap for errors built by
 // MakeError (a payload read, no proto parse).

@@ -31,6 +31,9 @@ inline constexpr char kTenantConcurrencyLimit[] = "TENANT_CONCURRENCY_LIMIT";
 inline constexpr char kTooManyConcurrentCalls[] = "TOO_MANY_CONCURRENT_CALLS";
 inline constexpr char kGatewayOverloaded[] = "GATEWAY_OVERLOADED";
 
+// The card read contradicts itself and the tenant asked for reject_inconsistent.
+inline constexpr char kIdentityInconsistent[] = "IDENTITY_INCONSISTENT";
+
 // The gateway itself.
 inline constexpr char kGatewayShuttingDown[] = "GATEWAY_SHUTTING_DOWN";
 inline constexpr char kGatewayInternal[] = "GATEWAY_INTERNAL";

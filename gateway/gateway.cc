@@ -28,7 +28,10 @@
 #include "backend/circuit_breaker.h"
 #include "backend/fallback_backend.h"
 #include "backend/retrying_backend.h"
+#include "backend/validating_backend.h"
+#include "common/clock.h"
 #include "common/timer_queue.h"
+#include "identity/region_directory.h"
 #include "reader/local_ocr_backend.h"
 #include "service/gateway_server.h"
 #include "telemetry/log.h"
@@ -94,6 +97,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Build(const GatewayConfig& con
   std::unique_ptr<Gateway> gateway(new Gateway(config));
   if (absl::Status s = gateway->BuildTelemetry(); !s.ok()) return s;
   if (absl::Status s = gateway->BuildEngines(seams); !s.ok()) return s;
+  gateway->BuildValidation(seams);
   if (absl::Status s = gateway->BuildAccess(); !s.ok()) return s;
   if (absl::Status s = gateway->BuildServer(); !s.ok()) return s;
   return gateway;
@@ -236,6 +240,18 @@ absl::Status Gateway::BuildEngines(GatewaySeams& seams) {
   return absl::OkStatus();
 }
 
+// Outermost, over either engine: every successful read leaves with its identity
+// checked and its closed-vocabulary fields typed. The region table is parsed
+// now, not on the first call.
+void Gateway::BuildValidation(const GatewaySeams& seams) {
+  (void)identity::RegionDirectory::Embedded();
+  telemetry::GatewayMetrics* metrics = metrics_.get();
+  validating_ = std::make_unique<backend::ValidatingBackend>(
+      serving_backend_, seams.clock != nullptr ? seams.clock : RealClock::Default(),
+      [metrics](const v1::IdentityValidation& v) { metrics->OnIdentityValidated(v); });
+  serving_backend_ = validating_.get();
+}
+
 // Who may call, as which tenant, within which limits.
 absl::Status Gateway::BuildAccess() {
   telemetry::GatewayMetrics* metrics = metrics_.get();
@@ -366,6 +382,7 @@ void Gateway::Shutdown(absl::Duration grace) {
   server_.reset();
   timers_.reset();
   admission_.reset();
+  validating_.reset();
   fallback_.reset();
   retrying_.reset();
   breaking_.reset();

@@ -20,6 +20,7 @@ class Exposer;
 }  // namespace prometheus
 
 namespace ktp {
+class Clock;
 class TimerQueue;
 }  // namespace ktp
 
@@ -34,6 +35,7 @@ class OcrBackend;
 class CircuitBreakingBackend;
 class RetryingBackend;
 class FallbackBackend;
+class ValidatingBackend;
 class TimerQueueScheduler;
 }  // namespace ktp::backend
 
@@ -62,6 +64,9 @@ struct GatewaySeams {
   // Replaces the credentials from --credentials-dir / KTP_UPSTREAM_* (e.g. a
   // fixed set matching a fake upstream, or a vault the test rotates).
   std::shared_ptr<const upstream::CredentialSource> credentials;
+  // The clock that dates reads for the identity checks (age, expiry); must
+  // outlive the gateway. Null = the real clock.
+  const Clock* clock = nullptr;
 };
 
 class Gateway {
@@ -101,6 +106,7 @@ class Gateway {
   explicit Gateway(const GatewayConfig& config);
   absl::Status BuildTelemetry();
   absl::Status BuildEngines(GatewaySeams& seams);
+  void BuildValidation(const GatewaySeams& seams);
   absl::Status BuildAccess();
   absl::Status BuildServer();
   // The current policy's tenants get their rate-limit series.
@@ -121,6 +127,7 @@ class Gateway {
   std::unique_ptr<backend::CircuitBreakingBackend> breaking_;
   std::unique_ptr<backend::RetryingBackend> retrying_;
   std::unique_ptr<backend::FallbackBackend> fallback_;
+  std::unique_ptr<backend::ValidatingBackend> validating_;
   backend::OcrBackend* serving_backend_ = nullptr;
   std::unique_ptr<access::AccessPolicyStore> policies_;
   std::unique_ptr<access::RateLimiter> limiter_;

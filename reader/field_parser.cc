@@ -28,9 +28,12 @@
 #include <utility>
 
 #include "absl/time/civil_time.h"
-#include "reader/ktp_vocabulary.h"
+#include "identity/identity_validation.h"
+#include "identity/ktp_vocabulary.h"
 
 namespace ktp::reader {
+
+using namespace ::ktp::identity;  // NOLINT(google-build-using-namespace): the vocabularies and key folding
 namespace {
 
 // Bounds that keep garbage input cheap; a real card has ~17 lines of < 60 chars.
@@ -1053,6 +1056,136 @@ FieldOut ExtractNik(const CardLayout& layout) {
   return nik_out;
 }
 
+// Digits Tesseract confuses with each other on the card's bold NIK face,
+// commonest first.
+std::string_view ConfusableDigits(char d) {
+  switch (d) {
+    case '0': return "869";
+    case '1': return "74";
+    case '2': return "7";
+    case '3': return "859";
+    case '4': return "1";
+    case '5': return "638";
+    case '6': return "850";
+    case '7': return "12";
+    case '8': return "3609";
+    case '9': return "80";
+    default: return "";
+  }
+}
+
+// One reading of the NIK and what it cost to get there from the digits read.
+struct NikCandidate {
+  std::string digits;
+  double cost = 0;
+};
+
+// Every reading within the edit budget: the digits as read (when 16), one
+// dropped digit for 17 (one at either end, e.g. the colon after "NIK" read as
+// 1, is the cheapest), two for 18, each with at most one confusable-digit substitution.
+// Substitutions go where the structure can check them: the region digits
+// (0–5) always, the date digits (6–11) only when they are no date as read (a
+// date that is one but disagrees with the printed one could be either
+// misread), the serial never.
+std::vector<NikCandidate> NikCandidates(const std::string& read) {
+  std::vector<NikCandidate> bases;
+  // Noise at either end (the colon, a border) is commoner than inside.
+  const auto drop_cost = [&read](size_t i) { return i == 0 || i + 1 == read.size() ? 0.5 : 1.5; };
+  if (read.size() == 16) {
+    bases.push_back({read, 0});
+  } else if (read.size() == 17) {
+    for (size_t i = 0; i < read.size(); ++i) {
+      bases.push_back({read.substr(0, i) + read.substr(i + 1), drop_cost(i)});
+    }
+  } else if (read.size() == 18) {
+    for (size_t i = 0; i < read.size(); ++i) {
+      for (size_t j = i + 1; j < read.size(); ++j) {
+        std::string s = read;
+        s.erase(j, 1);
+        s.erase(i, 1);
+        bases.push_back({s, drop_cost(i) + drop_cost(j)});
+      }
+    }
+  }
+  std::vector<NikCandidate> out;
+  out.reserve(bases.size() * 40);
+  for (const NikCandidate& base : bases) {
+    out.push_back(base);
+    const std::optional<NikParts> parts = SplitNik(base.digits);
+    const bool date_ok = parts && NikDateIsValid(*parts);
+    const size_t editable = date_ok ? 6 : 12;
+    for (size_t i = 0; i < editable && i < base.digits.size(); ++i) {
+      const std::string_view alternatives = ConfusableDigits(base.digits[i]);
+      for (size_t k = 0; k < alternatives.size(); ++k) {
+        NikCandidate c = base;
+        c.digits[i] = alternatives[k];
+        c.cost += 2.5 + 0.1 * static_cast<double>(k);
+        out.push_back(std::move(c));
+      }
+    }
+  }
+  return out;
+}
+
+// What the card's structure says for a reading: an existing district and a
+// birth date equal to the printed one carry most; the printed sex and region
+// names confirm or contradict.
+double NikSupport(const NikScore& s) {
+  double v = 0;
+  if (s.district_exists) v += 4;
+  if (s.date_valid) v += 1;
+  if (s.date_agrees) v += 4;
+  if (s.date_disagrees) v -= 1;
+  if (s.sex_agrees) v += 1;
+  if (s.sex_disagrees) v -= 2;
+  v += 2.0 * s.regions_agreeing - 1.0 * s.regions_disagreeing;
+  return v;
+}
+
+// The NIK as a constrained search (identity::ScoreNik): among the readings
+// within the edit budget, the one the rest of the card supports best. The
+// digits as read win ties; a corrected reading must be supported (district and
+// birth date) and unambiguous. Never a value that is not 16 digits: when no
+// reading can be trusted, the value is emptied (the digits stay in raw_text)
+// and the identity checks say `unreadable_nik`.
+void ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirectory& regions) {
+  if (nik.value.empty()) return;
+  const std::vector<NikCandidate> candidates = NikCandidates(nik.value);
+  const NikCandidate* best = nullptr;
+  double best_value = 0;
+  double runner_up = -1e9;
+  NikScore best_score;
+  for (const NikCandidate& c : candidates) {
+    const std::optional<NikParts> parts = SplitNik(c.digits);
+    if (!parts) continue;
+    const NikScore score = ScoreNik(*parts, evidence, regions);
+    const double value = NikSupport(score) - c.cost;
+    if (best == nullptr || value > best_value) {
+      if (best != nullptr && best->digits != c.digits) runner_up = best_value;
+      best = &c;
+      best_value = value;
+      best_score = score;
+    } else if (c.digits != best->digits && value > runner_up) {
+      runner_up = value;
+    }
+  }
+  const bool as_read = best != nullptr && best->digits == nik.value;
+  const bool supported = best != nullptr && best_score.district_exists && best_score.date_valid &&
+                         (best_score.date_agrees || (!evidence.birth_date && best_score.regions_agreeing >= 2));
+  const bool clear = best_value - runner_up >= 1.0;
+  if (as_read) {
+    return;  // 16 digits as read, and nothing reads better
+  }
+  if (best != nullptr && supported && clear) {
+    nik.value = best->digits;
+    nik.factor = 0.85;
+    return;
+  }
+  if (nik.value.size() == 16 && (best == nullptr || !clear)) return;  // ambiguous: keep what was read, as read
+  nik.value.clear();
+  nik.factor = 0;
+}
+
 // Names hold no digits: any digit read is a misread letter.
 void EmitName(const CardLayout& layout, v1::KtpCard& card) {
   if (!layout.reads[kNama].found) return;
@@ -1265,20 +1398,20 @@ struct NikAgreement {
   bool Corroborated() const { return date && sex && date_checked && sex_checked; }
 };
 
+// The NIK's own structure (identity/identity_validation) against what was
+// read elsewhere on the card.
 NikAgreement CheckNik(const std::string& nik, const absl::CivilDay* birth, const std::string& sex) {
   NikAgreement a;
-  if (nik.size() != 16) return a;
-  int dd = ToInt(nik.substr(6, 2));
-  const bool female = dd > 40;
-  if (female) dd -= 40;
+  const std::optional<NikParts> parts = SplitNik(nik);
+  if (!parts) return a;
   if (birth != nullptr) {
     a.date_checked = true;
-    a.date = dd == birth->day() && ToInt(nik.substr(8, 2)) == birth->month() &&
-             ToInt(nik.substr(10, 2)) == birth->year() % 100;
+    a.date = NikDateAgrees(*parts, *birth);
   }
-  if (sex == "PEREMPUAN" || sex == "LAKI-LAKI") {
+  const v1::Sex printed = SexOf(sex);
+  if (printed != v1::SEX_UNSPECIFIED && parts->day_valid()) {
     a.sex_checked = true;
-    a.sex = (sex == "PEREMPUAN") == female;
+    a.sex = (printed == v1::SEX_FEMALE) == parts->female();
   }
   return a;
 }
@@ -1298,7 +1431,9 @@ void EmitNikBirthDateAndSex(FieldOut nik, BirthDate birth, FieldOut sex, const R
     nik.factor *= 0.9;
     sex.factor *= 0.9;
   }
-  if (!nik.value.empty()) Emit(nik, card.mutable_nik());
+  // An untrusted NIK is still reported (empty value, raw text kept) so the
+  // identity checks can say `unreadable_nik`.
+  if (!nik.value.empty() || !nik.raw.empty()) Emit(nik, card.mutable_nik());
   // Tesseract's per-character confidence on the large bold NIK digits is low
   // even when they are right. A NIK whose district exists and whose date and
   // sex agree with what was read independently elsewhere on the card is very
@@ -1385,6 +1520,18 @@ void EmitRegions(const CardLayout& layout, const std::string& nik, const RegionD
   }
 }
 
+// What the card says besides the NIK, for ResolveNik: the printed birth
+// date and sex, and the region names as read (before any snapping to the NIK).
+NikEvidence NikEvidenceOf(const CardLayout& layout, const BirthDate& birth, const FieldOut& sex) {
+  NikEvidence e;
+  e.birth_date = birth.day;
+  e.sex = SexOf(sex.value);
+  if (layout.province.found()) e.province = HeaderField(layout, layout.province).value;
+  if (layout.city.found()) e.city_regency = HeaderField(layout, layout.city).value;
+  if (layout.reads[kKecamatan].found) e.district = DigitsToLetters(BasicField(layout, kKecamatan).value);
+  return e;
+}
+
 }  // namespace
 
 ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory& regions) {
@@ -1395,7 +1542,6 @@ ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory
   // NIK, birth date and sex vouch for each other: they are emitted together,
   // after the cross-check; the regions then snap against the NIK's district.
   FieldOut nik = ExtractNik(layout);
-  const std::string nik_digits = nik.value;
   EmitName(layout, card);
   BirthDate birth = ExtractBirth(layout, regions, card);
   FieldOut sex = ExtractSex(layout);
@@ -1405,6 +1551,8 @@ ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory
   EmitClosedVocabularies(layout, card);
   EmitOccupation(layout, card);
   EmitValidUntil(layout, card);
+  ResolveNik(nik, NikEvidenceOf(layout, birth, sex), regions);
+  const std::string nik_digits = nik.value;
   EmitNikBirthDateAndSex(std::move(nik), std::move(birth), std::move(sex), regions, card);
   EmitRegions(layout, nik_digits, regions, card);
   return out;

@@ -11,9 +11,12 @@
 
 #include "ktp/v1/ktp_ocr.pb.h"
 #include "reader/ocr_text.h"
-#include "reader/region_directory.h"
+#include "identity/region_directory.h"
 
 namespace ktp::reader {
+
+using identity::Region;
+using identity::RegionDirectory;
 
 struct ParsedCard {
   // Every field found gets value, confidence (0–100), confidence_field (how

@@ -25,10 +25,12 @@
 #include "reader/field_parser.h"
 #include "reader/image_decoder.h"
 #include "reader/image_quality.h"
-#include "reader/region_directory.h"
+#include "identity/region_directory.h"
 #include "reader/tesseract_pool.h"
 
 namespace ktp::reader {
+
+using identity::RegionDirectory;
 namespace {
 
 using backend::Endpoint;

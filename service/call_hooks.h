@@ -54,6 +54,8 @@ struct CallerIdentity {
   std::string client_id;       // e.g. the key's name or a SPIFFE ID; never a secret
   std::string tenant;          // bounded set, from configuration
   std::string credential_set;  // which upstream credential set the tenant uses ("" = default)
+  // The tenant answers inconsistent cards with FAILED_PRECONDITION (see ValidatingBackend).
+  bool reject_inconsistent = false;
   // Response headers for the caller (e.g. x-ratelimit-limit / -remaining).
   std::vector<std::pair<std::string, std::string>> response_metadata;
   // Released when the call ends (e.g. a concurrency slot); may be null.

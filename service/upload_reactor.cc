@@ -273,6 +273,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     request.endpoint = method_ == Method::kRead ? backend::Endpoint::kRead
                                                 : backend::Endpoint::kReadWithQualities;
     request.credential_set = identity_.credential_set;
+    request.reject_inconsistent = identity_.reject_inconsistent;
     request.image = std::move(upload.image);
     request.file_name = std::move(upload.file_name);
     request.mime_type = std::move(upload.mime_type);
@@ -318,6 +319,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     response_->set_upstream_request_id(std::move(r.upstream_request_id));
     response_->set_engine(r.engine);
     response_->set_fallback_reason(r.fallback_reason);
+    if (r.has_validation) *response_->mutable_validation() = std::move(r.validation);
     engine_ = r.engine;
     fallback_reason_ = std::move(r.fallback_reason);
     if constexpr (std::is_same_v<Response, v1::ReadWithQualitiesResponse>) {

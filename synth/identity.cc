@@ -204,7 +204,7 @@ const std::vector<std::string>& Occupations() {
   return *v;
 }
 
-absl::StatusOr<Identity> MakeIdentity(Rng& rng, const reader::RegionDirectory& regions,
+absl::StatusOr<Identity> MakeIdentity(Rng& rng, const identity::RegionDirectory& regions,
                                       const FitsFn& fits) {
   const auto& districts = regions.Level(3);
   if (districts.empty()) return absl::FailedPreconditionError("region table has no districts");
@@ -213,11 +213,11 @@ absl::StatusOr<Identity> MakeIdentity(Rng& rng, const reader::RegionDirectory& r
   // Region chain; redraw when a name does not fit its line or a level is missing.
   bool found = false;
   for (int attempt = 0; attempt < 200 && !found; ++attempt) {
-    const reader::Region* district = rng.Pick(districts);
+    const identity::Region* district = rng.Pick(districts);
     const std::string& dc = district->code;  // "32.04.12"
     if (dc.size() != 8) continue;
-    const reader::Region* province = regions.Find(dc.substr(0, 2));
-    const reader::Region* regency = regions.Find(dc.substr(0, 5));
+    const identity::Region* province = regions.Find(dc.substr(0, 2));
+    const identity::Region* regency = regions.Find(dc.substr(0, 5));
     const auto& villages = regions.Children(dc);
     if (province == nullptr || regency == nullptr || villages.empty()) continue;
     const std::string header2 =
@@ -226,9 +226,9 @@ absl::StatusOr<Identity> MakeIdentity(Rng& rng, const reader::RegionDirectory& r
         !fits("value", district->ktp_name) || !fits("issue", regency->ktp_name)) {
       continue;
     }
-    const reader::Region* village = nullptr;
+    const identity::Region* village = nullptr;
     for (int v = 0; v < 10; ++v) {
-      const reader::Region* cand = rng.Pick(villages);
+      const identity::Region* cand = rng.Pick(villages);
       if (fits("value", cand->ktp_name)) {
         village = cand;
         break;

@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "synth/random.h"
-#include "reader/region_directory.h"
+#include "identity/region_directory.h"
 
 namespace ktp::synth {
 
@@ -49,7 +49,7 @@ using FitsFn = std::function<bool(const std::string& slot, const std::string& te
 
 // Draws one identity. Region or value strings that do not fit are redrawn.
 // Fails only when the region table is empty or unusable.
-absl::StatusOr<Identity> MakeIdentity(Rng& rng, const reader::RegionDirectory& regions,
+absl::StatusOr<Identity> MakeIdentity(Rng& rng, const identity::RegionDirectory& regions,
                                       const FitsFn& fits);
 
 }  // namespace ktp::synth

@@ -9,7 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "synth/card_renderer.h"
 #include "synth/identity.h"
-#include "reader/region_directory.h"
+#include "identity/region_directory.h"
 
 namespace ktp::synth {
 namespace {
@@ -120,7 +120,7 @@ std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
 
 absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level, Format format) {
   Rng rng(seed, static_cast<uint64_t>(index), static_cast<uint64_t>(level) + 1);
-  absl::StatusOr<Identity> id = MakeIdentity(rng, reader::RegionDirectory::Embedded(), TextFits);
+  absl::StatusOr<Identity> id = MakeIdentity(rng, identity::RegionDirectory::Embedded(), TextFits);
   if (!id.ok()) return id.status();
   const cv::Mat card = RenderCard(*id, rng);
   AugmentParams params = ChooseAugment(rng, level, /*allow_png=*/true);

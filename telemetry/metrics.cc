@@ -2,6 +2,7 @@
 // label combination, and the lock-free tenant table.
 #include "telemetry/metrics.h"
 #include "common/error_reasons.h"
+#include "identity/identity_validation.h"
 
 #include <grpcpp/grpcpp.h>
 #include <prometheus/counter.h>
@@ -217,6 +218,17 @@ void GatewayMetrics::BuildGatewaySeries() {
                              reasons::kUpstreamAuthenticationFailed, reasons::kUpstreamAccessDenied, "other"}) {
     fallbacks_.emplace_back(reason, &fallbacks.Add({{"reason", reason}}));
   }
+  auto& identity_checks = prometheus::BuildCounter()
+                              .Name("ktp_gateway_identity_checks_total")
+                              .Help("Identity checks run on successful reads, by check kind and outcome.")
+                              .Register(r);
+  for (int kind = v1::CHECK_KIND_NIK_FORMAT; kind <= v1::CHECK_KIND_AGE; ++kind) {
+    for (int outcome = v1::CHECK_OUTCOME_PASS; outcome <= v1::CHECK_OUTCOME_NOT_CHECKED; ++outcome) {
+      identity_checks_[kind][outcome] = &identity_checks.Add(
+          {{"kind", identity::CheckKindLabel(static_cast<v1::CheckKind>(kind))},
+           {"outcome", identity::CheckOutcomeLabel(static_cast<v1::CheckOutcome>(outcome))}});
+    }
+  }
   generation_family_ = &prometheus::BuildGauge()
                             .Name("ktp_gateway_credential_generation")
                             .Help("Generation of the upstream credentials each credential set serves.")
@@ -375,6 +387,17 @@ void GatewayMetrics::OnCircuitStateChange(backend::Endpoint endpoint, backend::C
 }
 
 void GatewayMetrics::OnCredentialReload(bool ok) { (ok ? reload_success_ : reload_failure_)->Increment(); }
+
+void GatewayMetrics::OnIdentityValidated(const v1::IdentityValidation& validation) {
+  for (const v1::IdentityCheck& check : validation.checks()) {
+    const auto kind = static_cast<size_t>(check.kind());
+    const auto outcome = static_cast<size_t>(check.outcome());
+    if (kind < identity_checks_.size() && outcome < identity_checks_[kind].size() &&
+        identity_checks_[kind][outcome] != nullptr) {
+      identity_checks_[kind][outcome]->Increment();
+    }
+  }
+}
 
 void GatewayMetrics::OnLocalFallback(absl::string_view reason) {
   for (auto& [label, counter] : fallbacks_) {

@@ -101,6 +101,10 @@ class GatewayMetrics final : public service::CallObserver, public backend::Upstr
   // upstream error's ErrorInfo reason (unknown reasons count as "other").
   void OnLocalFallback(absl::string_view reason);
 
+  // A successful read's identity checks: one ktp_gateway_identity_checks_total
+  // increment per check, by kind and outcome (all series exist from the start).
+  void OnIdentityValidated(const v1::IdentityValidation& validation);
+
   // The http_status label for an upstream answer (0 = no answer → "none").
   static absl::string_view HttpStatusLabel(long http_status);
   // The failures_total cause of a finished upstream request, "" when it is not
@@ -150,6 +154,9 @@ class GatewayMetrics final : public service::CallObserver, public backend::Upstr
   prometheus::Counter* reload_failure_ = nullptr;
   // ktp_gateway_local_fallbacks_total by reason; the last entry is "other".
   std::vector<std::pair<std::string, prometheus::Counter*>> fallbacks_;
+
+  // ktp_gateway_identity_checks_total[CheckKind][CheckOutcome]; index 0 unused.
+  std::array<std::array<prometheus::Counter*, 4>, 9> identity_checks_{};
 
   prometheus::Counter* policy_reload_success_ = nullptr;
   prometheus::Counter* policy_reload_failure_ = nullptr;

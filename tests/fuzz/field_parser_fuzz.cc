@@ -57,7 +57,7 @@ bool Printable(const std::string& s) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   const ktp::reader::ParsedCard parsed =
-      ktp::reader::ParseKtpText(Lines(text), ktp::reader::RegionDirectory::Embedded());
+      ktp::reader::ParseKtpText(Lines(text), ktp::identity::RegionDirectory::Embedded());
   FUZZ_CHECK(parsed.labels_found >= 0 && parsed.labels_found <= 15);
   const auto* desc = parsed.card.GetDescriptor();
   const auto* reflection = parsed.card.GetReflection();

@@ -1,15 +1,26 @@
 // Harness implementation.
 #include "tests/integration/gateway_harness.h"
 
-#include <condition_variable>
-#include <mutex>
 #include <grpcpp/generic/generic_stub.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "upstream/credentials.h"
 
 namespace ktp::testing {
@@ -43,6 +54,7 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   if (!fake_.Start().ok()) std::abort();
   if (options.config.upstream_url.empty()) options.config.upstream_url = fake_.base_url();
   gateway::GatewaySeams seams;
+  seams.clock = options.clock;
   // With --credentials-dir the production vault loads them (and reports to metrics).
   if (options.config.credentials_dir.empty()) seams.credentials = options.credentials
                           ? options.credentials
@@ -172,6 +184,56 @@ std::string InitialMetadata(const grpc::ClientContext& context, const std::strin
   auto it = md.find(key);
   if (it == md.end()) return "";
   return std::string(it->second.data(), it->second.size());
+}
+
+namespace {
+// `name{a="x",b="y"}` as its name and its labels in a canonical (sorted) order,
+// so series compare whatever order the exposition prints labels in. Label
+// values here never hold commas or quotes.
+std::string CanonicalSeries(absl::string_view series) {
+  const size_t brace = series.find('{');
+  if (brace == absl::string_view::npos || series.back() != '}') return std::string(series);
+  std::vector<std::string> labels =
+      absl::StrSplit(series.substr(brace + 1, series.size() - brace - 2), ',', absl::SkipEmpty());
+  std::sort(labels.begin(), labels.end());
+  return absl::StrCat(series.substr(0, brace), "{", absl::StrJoin(labels, ","), "}");
+}
+}  // namespace
+
+double SeriesValue(const std::string& exposition, const std::string& series) {
+  const std::string want = CanonicalSeries(series);
+  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    if (space == absl::string_view::npos || CanonicalSeries(line.substr(0, space)) != want) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(space + 1), &value)) return value;
+  }
+  return -1;
+}
+
+double WaitForSeries(GatewayHarness& h, const std::string& series, double want) {
+  double value = -1;
+  const absl::Time end = absl::Now() + absl::Seconds(5);
+  do {
+    value = SeriesValue(h.ScrapeMetrics(), series);
+    if (value == want) return value;
+    absl::SleepFor(absl::Milliseconds(50));
+  } while (absl::Now() < end);
+  return value;
+}
+
+TempDir::TempDir() {
+  char pattern[] = "/tmp/ktp-test-XXXXXX";
+  path_ = mkdtemp(pattern);
+}
+
+TempDir::~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+
+void TempDir::Write(const std::string& name, const std::string& content) const {
+  const std::string tmp = path_ + "/." + name + ".tmp";
+  std::ofstream(tmp, std::ios::trunc) << content;
+  ASSERT_EQ(std::rename(tmp.c_str(), (path_ + "/" + name).c_str()), 0);
 }
 
 }  // namespace ktp::testing

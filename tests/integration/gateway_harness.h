@@ -39,6 +39,8 @@ struct HarnessOptions {
   gateway::GatewayConfig config = TestGatewayConfig();
   // Upstream credentials; null: one fixed set matching the fake's defaults.
   std::shared_ptr<const upstream::CredentialSource> credentials;
+  // The gateway's clock for the identity checks (GatewaySeams::clock); null = real.
+  const Clock* clock = nullptr;
 };
 
 class GatewayHarness {
@@ -89,6 +91,25 @@ google::rpc::Status RpcStatusOf(const grpc::Status& status);
 std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const grpc::Status& status);
 std::optional<google::rpc::RetryInfo> RetryInfoOf(const grpc::Status& status);
 std::optional<google::rpc::BadRequest> BadRequestOf(const grpc::Status& status);
+
+// The value of the series `name{labels}` in a Prometheus text exposition (labels
+// in any order); -1 when absent.
+double SeriesValue(const std::string& exposition, const std::string& series);
+// Polls the harness's /metrics until `series` has `want` (or 5 s pass); returns the last value.
+double WaitForSeries(GatewayHarness& h, const std::string& series, double want);
+
+// A temporary directory, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  // Writes `content` atomically (a rename, as the kubelet swaps Secrets).
+  void Write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
 
 // grpc.health.v1.Health/Check for `service`: 1 SERVING, 2 NOT_SERVING, 0 UNKNOWN, -1 on error.
 int HealthStatus(const std::shared_ptr<grpc::Channel>& channel, const std::string& service);

@@ -80,6 +80,21 @@ TEST(LocalBackendTest, ReadsASyntheticCardWithoutUpstreamOrCredentials) {
   EXPECT_EQ(response.card().birth_date().value(), card.fields.at("birth_date"));
   EXPECT_TRUE(response.card().birth_date().has_date_value());
   EXPECT_GT(response.card().nik().confidence(), 50);
+  // Validated identity, from the same module as the upstream's answers (identity_test).
+  const std::string& nik = card.fields.at("nik");
+  ASSERT_EQ(response.validation().checks_size(), 8);
+  for (int i = 0; i < 4; ++i) {  // NIK format, region, birth date and sex
+    EXPECT_EQ(response.validation().checks(i).outcome(), v1::CHECK_OUTCOME_PASS)
+        << v1::CheckKind_Name(response.validation().checks(i).kind()) << " "
+        << response.validation().checks(i).detail();
+  }
+  EXPECT_EQ(response.validation().nik().district().code(),
+            absl::StrCat(nik.substr(0, 2), ".", nik.substr(2, 2), ".", nik.substr(4, 2)));
+  EXPECT_FALSE(response.validation().nik().district().name().empty());
+  EXPECT_EQ(response.validation().nik().serial(), nik.substr(12));
+  EXPECT_EQ(response.card().normalized().sex(),
+            card.fields.at("sex") == "PEREMPUAN" ? v1::SEX_FEMALE : v1::SEX_MALE);
+  EXPECT_EQ(response.card().normalized().valid_for_life(), card.fields.at("valid_until") == "SEUMUR HIDUP");
   // Options not asked for are not returned.
   EXPECT_FALSE(response.card().nik().has_raw_text());
   EXPECT_FALSE(response.card().nik().has_confidence_field());

@@ -485,7 +485,7 @@ TEST(MetricsLabelsTest, MetricNamesAreTheDocumentedOnes) {
                          "ktp_gateway_inflight_calls", "ktp_gateway_rate_limit_decisions_total",
                          "ktp_gateway_credential_reloads_total", "ktp_gateway_credential_generation",
                          "ktp_gateway_policy_reloads_total", "ktp_gateway_circuit_breaker_state",
-                         "ktp_gateway_build_info"));
+                         "ktp_gateway_identity_checks_total", "ktp_gateway_build_info"));
   const Scrape s = Render(metrics);
   // Histogram buckets as documented.
   EXPECT_EQ(s.Count("grpc_server_handling_seconds_bucket"), 2u * 13u);  // 12 bounds + Inf
@@ -493,6 +493,7 @@ TEST(MetricsLabelsTest, MetricNamesAreTheDocumentedOnes) {
   EXPECT_EQ(s.Value("ktp_gateway_image_bytes_bucket", {{"grpc_method", "Read"}, {"le", "16777216"}}), 0);
   EXPECT_EQ(s.Count("ktp_gateway_upstream_request_duration_seconds_count"), 2u * 14u);
   EXPECT_EQ(s.Count("ktp_gateway_upstream_failures_total"), 2u * 12u);
+  EXPECT_EQ(s.Count("ktp_gateway_identity_checks_total"), 8u * 3u);  // every kind × outcome from the start
   EXPECT_THAT(s.text, HasSubstr("grpc_version=\""));
 }
 

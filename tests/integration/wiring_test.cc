@@ -27,62 +27,6 @@
 namespace ktp::testing {
 namespace {
 
-// `name{a="x",b="y"}` as its name and its labels in a canonical (sorted) order,
-// so series compare whatever order the exposition prints labels in. Label
-// values here never hold commas or quotes.
-std::string CanonicalSeries(absl::string_view series) {
-  const size_t brace = series.find('{');
-  if (brace == absl::string_view::npos || series.back() != '}') return std::string(series);
-  std::vector<std::string> labels =
-      absl::StrSplit(series.substr(brace + 1, series.size() - brace - 2), ',', absl::SkipEmpty());
-  std::sort(labels.begin(), labels.end());
-  return absl::StrCat(series.substr(0, brace), "{", absl::StrJoin(labels, ","), "}");
-}
-
-// The value of the series `name{labels}` in a text exposition; -1 when absent.
-double SeriesValue(const std::string& exposition, const std::string& series) {
-  const std::string want = CanonicalSeries(series);
-  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t space = line.rfind(' ');
-    if (space == absl::string_view::npos || CanonicalSeries(line.substr(0, space)) != want) continue;
-    double value = 0;
-    if (absl::SimpleAtod(line.substr(space + 1), &value)) return value;
-  }
-  return -1;
-}
-
-// Polls /metrics until `series` has `want` (or 5 s pass); returns the last value.
-double WaitForSeries(GatewayHarness& h, const std::string& series, double want) {
-  double value = -1;
-  const absl::Time end = absl::Now() + absl::Seconds(5);
-  do {
-    value = SeriesValue(h.ScrapeMetrics(), series);
-    if (value == want) return value;
-    absl::SleepFor(absl::Milliseconds(50));
-  } while (absl::Now() < end);
-  return value;
-}
-
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/ktp-wiring-XXXXXX";
-    path_ = mkdtemp(pattern);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  const std::string& path() const { return path_; }
-  // Writes `content` atomically (a rename, as the kubelet swaps Secrets).
-  void Write(const std::string& name, const std::string& content) const {
-    const std::string tmp = path_ + "/." + name + ".tmp";
-    std::ofstream(tmp, std::ios::trunc) << content;
-    ASSERT_EQ(std::rename(tmp.c_str(), (path_ + "/" + name).c_str()), 0);
-  }
-
- private:
-  std::string path_;
-};
-
 grpc::Status ReadSample(GatewayHarness& h) {
   UploadSpec spec;
   spec.image = ReadRepoFile("samples/ktp-synthetic.png");

@@ -13,12 +13,12 @@
 #include "synth/card_renderer.h"
 #include "synth/identity.h"
 #include "synth/synth_set.h"
-#include "reader/region_directory.h"
+#include "identity/region_directory.h"
 
 namespace ktp::synth {
 namespace {
 
-using reader::RegionDirectory;
+using identity::RegionDirectory;
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -60,18 +60,18 @@ void CheckIdentity(const std::map<std::string, std::string>& f) {
   EXPECT_TRUE(std::all_of(nik.begin(), nik.end(), [](char c) { return c >= '0' && c <= '9'; }));
 
   const std::string district_code = RegionDirectory::DistrictCodeOfNik(nik);
-  const reader::Region* district = dir.Find(district_code);
+  const identity::Region* district = dir.Find(district_code);
   ASSERT_NE(district, nullptr) << nik;
   EXPECT_EQ(district->level, 3);
   EXPECT_EQ(district->ktp_name, f.at("district"));
-  const reader::Region* regency = dir.Find(district_code.substr(0, 5));
-  const reader::Region* province = dir.Find(district_code.substr(0, 2));
+  const identity::Region* regency = dir.Find(district_code.substr(0, 5));
+  const identity::Region* province = dir.Find(district_code.substr(0, 2));
   ASSERT_TRUE(regency != nullptr && province != nullptr);
   EXPECT_EQ(regency->ktp_name, f.at("city_regency"));
   EXPECT_EQ(province->ktp_name, f.at("province"));
 
   bool village_found = false;
-  for (const reader::Region* v : dir.Children(district_code)) {
+  for (const identity::Region* v : dir.Children(district_code)) {
     village_found |= v->level == 4 && v->ktp_name == f.at("village");
   }
   EXPECT_TRUE(village_found) << f.at("village") << " not in " << district_code;

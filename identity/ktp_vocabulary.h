@@ -2,15 +2,15 @@
 // nationality, blood type, occupation) and the OCR-tolerant string comparison
 // the field parser snaps values with: a folded key (letters and digits only,
 // lower case, common Tesseract confusions merged) and edit distance on it.
-#ifndef KTP_READER_KTP_VOCABULARY_H_
-#define KTP_READER_KTP_VOCABULARY_H_
+#ifndef KTP_IDENTITY_KTP_VOCABULARY_H_
+#define KTP_IDENTITY_KTP_VOCABULARY_H_
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace ktp::reader {
+namespace ktp::identity {
 
 // Appends the comparison key of `text` to `key`: only letters and digits,
 // lower case, with glyphs Tesseract confuses folded together (l/1→i, 0→o,
@@ -39,6 +39,6 @@ const std::vector<std::string_view>& NationalityVocabulary();
 // The Dukcapil occupation list (the values printed under "Pekerjaan").
 const std::vector<std::string_view>& OccupationVocabulary();
 
-}  // namespace ktp::reader
+}  // namespace ktp::identity
 
-#endif  // KTP_READER_KTP_VOCABULARY_H_
+#endif  // KTP_IDENTITY_KTP_VOCABULARY_H_

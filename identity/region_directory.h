@@ -3,8 +3,8 @@
 // The local reader snaps OCR'd region names to this list and cross-checks them
 // with the NIK; ktp-synth draws invented identities from it. The table is
 // compiled into the binary (no data files to ship) and parsed once.
-#ifndef KTP_READER_REGION_DIRECTORY_H_
-#define KTP_READER_REGION_DIRECTORY_H_
+#ifndef KTP_IDENTITY_REGION_DIRECTORY_H_
+#define KTP_IDENTITY_REGION_DIRECTORY_H_
 
 #include <string>
 #include <string_view>
@@ -13,7 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 
-namespace ktp::reader {
+namespace ktp::identity {
 
 // One region. `code` is dotted ("32", "32.04", "32.04.12", "32.04.12.2001").
 struct Region {
@@ -59,6 +59,6 @@ class RegionDirectory {
   std::vector<const Region*> empty_;
 };
 
-}  // namespace ktp::reader
+}  // namespace ktp::identity
 
-#endif  // KTP_READER_REGION_DIRECTORY_H_
+#endif  // KTP_IDENTITY_REGION_DIRECTORY_H_

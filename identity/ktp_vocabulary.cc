@@ -1,9 +1,9 @@
 // KTP closed vocabularies and the folded-key comparison (see ktp_vocabulary.h).
-#include "reader/ktp_vocabulary.h"
+#include "identity/ktp_vocabulary.h"
 
 #include <algorithm>
 
-namespace ktp::reader {
+namespace ktp::identity {
 namespace {
 
 bool IsAsciiAlnum(char c) {
@@ -208,4 +208,4 @@ const std::vector<std::string_view>& OccupationVocabulary() {
   return v;
 }
 
-}  // namespace ktp::reader
+}  // namespace ktp::identity

@@ -1,5 +1,5 @@
 // Parses the Kemendagri region table (see region_directory.h).
-#include "reader/region_directory.h"
+#include "identity/region_directory.h"
 
 #include <cctype>
 #include <utility>
@@ -10,7 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace ktp::reader {
+namespace ktp::identity {
 
 std::string_view EmbeddedRegionsTsv();   // wilayah_data.cc
 std::string_view EmbeddedVillagesTsv();  // wilayah_data.cc
@@ -129,4 +129,4 @@ std::string RegionDirectory::DistrictCodeOfNik(std::string_view nik) {
   return absl::StrCat(Absl(nik.substr(0, 2)), ".", Absl(nik.substr(2, 2)), ".", Absl(nik.substr(4, 2)));
 }
 
-}  // namespace ktp::reader
+}  // namespace ktp::identity

@@ -26,7 +26,7 @@ extern "C" const char ktp_wilayah_regions_end[];
 extern "C" const char ktp_wilayah_villages_begin[];
 extern "C" const char ktp_wilayah_villages_end[];
 
-namespace ktp::reader {
+namespace ktp::identity {
 
 std::string_view EmbeddedRegionsTsv() {
   return std::string_view(ktp_wilayah_regions_begin,
@@ -38,4 +38,4 @@ std::string_view EmbeddedVillagesTsv() {
                           static_cast<size_t>(ktp_wilayah_villages_end - ktp_wilayah_villages_begin));
 }
 
-}  // namespace ktp::reader
+}  // namespace ktp::identity
