@@ -116,8 +116,8 @@ TEST(IdentityValidationTest, ScoreNikWeighsTheRestOfTheCard) {
   identity::NikScore s = identity::ScoreNik(*identity::SplitNik("1871010907930009"), e);
   EXPECT_TRUE(s.district_exists && s.date_valid && s.date_agrees && s.sex_agrees);
   EXPECT_EQ(s.regions_agreeing, 3);
-  s = identity::ScoreNik(*identity::SplitNik("1371014907930009"), e);  // 13.71.01, a woman
-  EXPECT_FALSE(s.date_agrees);
+  s = identity::ScoreNik(*identity::SplitNik("1371014907930009"), e);  // 13.71.01, a woman born the 9th
+  EXPECT_TRUE(s.date_agrees);  // day + 40 is still the 9th
   EXPECT_TRUE(s.sex_disagrees);
   EXPECT_GE(s.regions_disagreeing, 2);
 }
