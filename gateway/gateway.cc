@@ -67,6 +67,17 @@ absl::Status CheckUpstreamUrl(const GatewayConfig& config) {
   if (!url || curl_url_set(url.get(), CURLUPART_URL, config.upstream_url.c_str(), 0) != CURLUE_OK) {
     return absl::InvalidArgumentError("--upstream-url is not a URL");
   }
+  // Credentials in the URL would be logged and shown in every `ps`: they belong
+  // in --credentials-dir (user:password@ is not how GLAIR authenticates anyway).
+  for (CURLUPart part : {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_QUERY}) {
+    char* value = nullptr;
+    const bool present = curl_url_get(url.get(), part, &value, 0) == CURLUE_OK && value != nullptr;
+    curl_free(value);
+    if (present) {
+      return absl::InvalidArgumentError(
+          "--upstream-url must not carry user:password@ or a ?query: credentials go in --credentials-dir");
+    }
+  }
   char* scheme = nullptr;
   char* host = nullptr;
   curl_url_get(url.get(), CURLUPART_SCHEME, &scheme, 0);

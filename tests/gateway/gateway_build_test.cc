@@ -50,6 +50,19 @@ TEST(GatewayBuildTest, PlainHttpUpstreamOnlyOnLoopbackUnlessAllowed) {
   }
 }
 
+TEST(GatewayBuildTest, UpstreamUrlCarryingCredentialsIsRefused) {
+  // A URL is logged at start and visible in `ps`: no secret may ride in it.
+  for (const char* url : {"https://user:secret@api.example.com", "https://user@api.example.com",
+                          "https://api.example.com/?api_key=secret"}) {
+    GatewayConfig config = LoopbackConfig();
+    config.upstream_url = url;
+    auto refused = Gateway::Build(config, FixedCredentials());
+    ASSERT_FALSE(refused.ok()) << url;
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(refused.status().message().find("secret"), absl::string_view::npos);
+  }
+}
+
 TEST(GatewayBuildTest, TlsNeedsReadableFiles) {
   GatewayConfig config = LoopbackConfig();
   config.tls_cert_file = "/nonexistent/tls.crt";
