@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "gateway/gateway.h"
 #include "gateway/gateway_config.h"
 #include "telemetry/log.h"
@@ -48,6 +49,12 @@ bool TakeAllowCoreDumps(std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef NDEBUG
+  // Debian's abseil checks every Mutex acquisition for lock-order cycles (a global
+  // graph, GraphCycles), in release builds too: a few % of the CPU per call (issue 14).
+  // Debug builds and the sanitizer presets keep the check.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
   std::vector<std::string> args(argv + 1, argv + argc);
   // Before any secret is in memory: no core dumps, no ptrace/proc-mem access by
   // other processes of the same user, so neither can lift the upstream secrets.
