@@ -75,6 +75,9 @@ METRICS = {
     "ktp_gateway_credential_reloads_total": {"result"},
     "ktp_gateway_credential_generation": {"set"},
     "ktp_gateway_local_fallbacks_total": {"reason"},
+    "ktp_gateway_policy_reloads_total": {"result"},
+    "ktp_gateway_circuit_breaker_state": {"endpoint"},
+    "ktp_gateway_identity_checks_total": {"kind", "outcome"},
     "ktp_gateway_build_info": {"version", "grpc_version"},
 }
 HISTOGRAMS = {"grpc_server_handling_seconds", "ktp_gateway_upstream_request_duration_seconds",
