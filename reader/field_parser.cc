@@ -103,6 +103,7 @@ struct Word {
 struct Line {
   std::string text;  // the words joined by single spaces
   std::vector<Word> words;
+  std::vector<float> char_confidence;  // per byte of `text`: its symbol's confidence
   std::string key;              // folded key of the words
   std::vector<size_t> key_end;  // per key char: Line::text offset just past it
   std::vector<int> key_word;    // per key char: index into words
@@ -112,20 +113,30 @@ float Clamp100(double v) { return static_cast<float>(std::clamp(v, 0.0, 100.0));
 
 // Tesseract can hand over any bytes; keep printable ASCII (a KTP prints
 // nothing else), so every value is valid UTF-8 for the proto.
-std::vector<std::string> SanitisedTokens(std::string_view raw) {
+// With `sources`, each token's bytes' indices in `raw` too.
+std::vector<std::string> SanitisedTokens(std::string_view raw,
+                                         std::vector<std::vector<size_t>>* sources = nullptr) {
   std::vector<std::string> tokens;
   std::string current;
-  for (char ch : raw) {
-    const auto c = static_cast<unsigned char>(ch);
+  std::vector<size_t> current_source;
+  const auto flush = [&] {
+    if (current.empty()) return;
+    tokens.push_back(std::move(current));
+    if (sources) sources->push_back(std::move(current_source));
+    current.clear();
+    current_source.clear();
+  };
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
     if (c >= 0x80) continue;
     if (c <= 0x20 || c == 0x7f) {
-      if (!current.empty()) tokens.push_back(std::move(current));
-      current.clear();
+      flush();
       continue;
     }
-    current.push_back(ch);
+    current.push_back(raw[i]);
+    current_source.push_back(i);
   }
-  if (!current.empty()) tokens.push_back(std::move(current));
+  flush();
   return tokens;
 }
 
@@ -142,10 +153,21 @@ Line PrepareLine(const OcrLine& in) {
   Line line;
   for (const OcrWord& w : source) {
     if (line.words.size() >= kMaxWordsPerLine || line.text.size() >= kMaxLineChars) break;
-    for (std::string& token : SanitisedTokens(w.text)) {
+    std::vector<std::vector<size_t>> sources;
+    std::vector<std::string> tokens = SanitisedTokens(w.text, &sources);
+    for (size_t k = 0; k < tokens.size(); ++k) {
+      std::string& token = tokens[k];
       if (line.words.size() >= kMaxWordsPerLine || line.text.size() >= kMaxLineChars) break;
       if (token.size() > kMaxLineChars) token.resize(kMaxLineChars);
-      if (!line.text.empty()) line.text.push_back(' ');
+      if (!line.text.empty()) {
+        line.text.push_back(' ');
+        line.char_confidence.push_back(100);
+      }
+      for (size_t b = 0; b < token.size(); ++b) {
+        const size_t from = sources[k][b];
+        line.char_confidence.push_back(
+            Clamp100(from < w.symbol_confidence.size() ? w.symbol_confidence[from] : w.confidence));
+      }
       Word word;
       word.begin = line.text.size();
       line.text += token;
@@ -544,6 +566,7 @@ struct FieldOut {
   double factor = 1.0;       // confidence multiplier for repairs and snaps
   float label_confidence = 0;
   std::optional<absl::CivilDay> date;  // set for a value that is a real date
+  std::vector<float> digit_confidence;  // NIK only: per digit of `value`, its symbol's confidence
 };
 
 void Emit(const FieldOut& f, v1::KtpField* field) {
@@ -1023,19 +1046,35 @@ FieldOut ExtractNik(const CardLayout& layout) {
   if (!layout.reads[kNik].found) return nik_out;
   const Traced t = TracedValue(layout, kNik);
   nik_out = Basic(layout.lines, t, LabelConfidence(layout.reads[kNik]));
-  // Per word: the digits it yields, and whether it held a real digit.
+  // Per word: the digits it yields, their symbols' confidences (a letter read
+  // for a digit counts half), and whether it held a real digit.
   std::vector<std::string> parts;
+  std::vector<std::vector<float>> part_confidence;
   std::vector<bool> genuine;
-  for (const std::string& token : SanitisedTokens(t.text)) {
-    std::string digits;
-    bool real = false;
-    for (char c : token) {
-      const char d = DigitForConfusable(c);
-      if (d == '\0') continue;
-      real = real || IsDigit(c);
-      digits.push_back(d);
+  std::string digits;
+  std::vector<float> confidence;
+  bool real = false;
+  for (size_t i = 0; i <= t.text.size(); ++i) {
+    if (i == t.text.size() || t.text[i] == ' ') {
+      if (!digits.empty()) {
+        parts.push_back(std::move(digits));
+        part_confidence.push_back(std::move(confidence));
+        genuine.push_back(real);
+      }
+      digits.clear();
+      confidence.clear();
+      real = false;
+      continue;
     }
-    if (!digits.empty()) parts.push_back(digits), genuine.push_back(real);
+    const char c = t.text[i];
+    const char d = DigitForConfusable(c);
+    if (d == '\0') continue;
+    real = real || IsDigit(c);
+    digits.push_back(d);
+    const auto [li, pos] = t.origin[i];
+    const std::vector<float>& line_confidence = layout.lines[li].char_confidence;
+    const float symbol = pos < line_confidence.size() ? line_confidence[pos] : 0.0F;
+    confidence.push_back(IsDigit(c) ? symbol : symbol / 2);
   }
   size_t b = 0, e = parts.size();
   const auto joined = [&](size_t from, size_t to) {
@@ -1046,6 +1085,10 @@ FieldOut ExtractNik(const CardLayout& layout) {
   std::string nik = joined(b, e);
   while (nik.size() > 16 && b < e && !genuine[e - 1]) nik = joined(b, --e);
   while (nik.size() > 16 && b < e && !genuine[b]) nik = joined(++b, e);
+  for (size_t i = b; i < e; ++i) {
+    nik_out.digit_confidence.insert(nik_out.digit_confidence.end(), part_confidence[i].begin(),
+                                    part_confidence[i].end());
+  }
   int repairs = 0;
   for (char c : t.text) repairs += (!IsDigit(c) && DigitForConfusable(c) != '\0');
   double factor = 1;
@@ -1074,37 +1117,59 @@ std::string_view ConfusableDigits(char d) {
   }
 }
 
-// One reading of the NIK and what it cost to get there from the digits read.
+// One reading of the NIK, what it cost to get there from the digits read, and
+// the confidence of each of its digits.
 struct NikCandidate {
   std::string digits;
   double cost = 0;
+  std::vector<float> confidence;
 };
+
+// A digit is weak when Tesseract was clearly less sure of it than of the NIK's
+// other digits: a substitution there is cheap, and may touch the date digits
+// even when they read as a date. Relative, because its confidence on the large
+// bold NIK digits is low even when they are all right.
+constexpr float kWeakShareOfMedian = 0.75F;
+
+float MedianOf(std::vector<float> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
 
 // Every reading within the edit budget: the digits as read (when 16), one
 // dropped digit for 17 (one at either end, e.g. the colon after "NIK" read as
-// 1, is the cheapest), two for 18, each with at most one confusable-digit substitution.
+// 1, is the cheapest), two for 18, each with at most one confusable-digit
+// substitution, cheaper where Tesseract was less sure of the symbol.
 // Substitutions go where the structure can check them: the region digits
-// (0–5) always, the date digits (6–11) only when they are no date as read (a
-// date that is one but disagrees with the printed one could be either
-// misread), the serial never.
-std::vector<NikCandidate> NikCandidates(const std::string& read) {
+// (0–5) always; the date digits (6–11) when they are no date as read, or when
+// the symbol is weak (a confident date that disagrees with the printed one
+// could be the printed one misread); the serial never.
+std::vector<NikCandidate> NikCandidates(const std::string& read, const std::vector<float>& confidence) {
+  std::vector<float> conf = confidence;
+  conf.resize(read.size(), 100);
+  const float median = std::max(MedianOf(conf), 1.0F);
+  // Relative strength per digit, 0–1 (1 = as sure as the NIK's median digit).
+  for (float& c : conf) c = std::min(c / median, 1.0F);
+  const float kWeakDigit = kWeakShareOfMedian;
+  const auto drop = [&](const NikCandidate& from, size_t i, double cost) {
+    NikCandidate c = from;
+    c.digits.erase(i, 1);
+    c.confidence.erase(c.confidence.begin() + static_cast<std::ptrdiff_t>(i));
+    const bool at_end = i == 0 || i == from.digits.size() - 1;
+    c.cost += (at_end ? 0.5 : 1.5) + cost - (from.confidence[i] < kWeakDigit ? 0.3 : 0.0);
+    return c;
+  };
+  const NikCandidate as_read{read, 0, conf};
   std::vector<NikCandidate> bases;
-  // Noise at either end (the colon, a border) is commoner than inside.
-  const auto drop_cost = [&read](size_t i) { return i == 0 || i + 1 == read.size() ? 0.5 : 1.5; };
   if (read.size() == 16) {
-    bases.push_back({read, 0});
+    bases.push_back(as_read);
   } else if (read.size() == 17) {
-    for (size_t i = 0; i < read.size(); ++i) {
-      bases.push_back({read.substr(0, i) + read.substr(i + 1), drop_cost(i)});
-    }
+    for (size_t i = 0; i < read.size(); ++i) bases.push_back(drop(as_read, i, 0));
   } else if (read.size() == 18) {
     for (size_t i = 0; i < read.size(); ++i) {
-      for (size_t j = i + 1; j < read.size(); ++j) {
-        std::string s = read;
-        s.erase(j, 1);
-        s.erase(i, 1);
-        bases.push_back({s, drop_cost(i) + drop_cost(j)});
-      }
+      const NikCandidate one = drop(as_read, i, 0);
+      for (size_t j = i; j < one.digits.size(); ++j) bases.push_back(drop(one, j, 0));
     }
   }
   std::vector<NikCandidate> out;
@@ -1113,13 +1178,13 @@ std::vector<NikCandidate> NikCandidates(const std::string& read) {
     out.push_back(base);
     const std::optional<NikParts> parts = SplitNik(base.digits);
     const bool date_ok = parts && NikDateIsValid(*parts);
-    const size_t editable = date_ok ? 6 : 12;
-    for (size_t i = 0; i < editable && i < base.digits.size(); ++i) {
+    for (size_t i = 0; i < 12 && i < base.digits.size(); ++i) {
+      if (i >= 6 && date_ok && base.confidence[i] >= kWeakDigit) continue;
       const std::string_view alternatives = ConfusableDigits(base.digits[i]);
       for (size_t k = 0; k < alternatives.size(); ++k) {
         NikCandidate c = base;
         c.digits[i] = alternatives[k];
-        c.cost += 2.5 + 0.1 * static_cast<double>(k);
+        c.cost += 1.0 + 1.5 * base.confidence[i] + 0.1 * static_cast<double>(k);
         out.push_back(std::move(c));
       }
     }
@@ -1150,7 +1215,7 @@ double NikSupport(const NikScore& s) {
 // and the identity checks say `unreadable_nik`.
 void ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirectory& regions) {
   if (nik.value.empty()) return;
-  const std::vector<NikCandidate> candidates = NikCandidates(nik.value);
+  const std::vector<NikCandidate> candidates = NikCandidates(nik.value, nik.digit_confidence);
   const NikCandidate* best = nullptr;
   double best_value = 0;
   double runner_up = -1e9;

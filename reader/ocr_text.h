@@ -23,6 +23,9 @@ struct OcrWord {
   std::string text;
   float confidence = 0;
   PixelBox box;
+  // Per byte of `text`: the confidence of the symbol it belongs to (0–100).
+  // Empty when not known; the word's confidence stands in for every byte.
+  std::vector<float> symbol_confidence;
 };
 
 // One text line, top to bottom order; `text` is the words joined by spaces.

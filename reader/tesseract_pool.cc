@@ -6,6 +6,8 @@
 #include <tesseract/resultiterator.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 
 #include <opencv2/core/utility.hpp>
 #ifdef KTP_HAVE_OMP  // set by CMake when OpenMP is found
@@ -202,6 +204,23 @@ PixelBox ToCard(int x0, int y0, int x1, int y1, double scale, cv::Point offset) 
   return b;
 }
 
+// The confidence of each symbol of the word at `it`, repeated for each byte of
+// the symbol's UTF-8 text (so it lines up with the word's text); empty when the
+// symbols do not add up to the word. A copy of the iterator walks the symbols,
+// leaving `it` on the word.
+std::vector<float> SymbolConfidences(const tesseract::ResultIterator& it, size_t word_bytes) {
+  std::vector<float> out;
+  tesseract::LTRResultIterator symbol(it);
+  do {
+    std::unique_ptr<char[]> text(symbol.GetUTF8Text(tesseract::RIL_SYMBOL));
+    if (text == nullptr) continue;
+    out.insert(out.end(), std::strlen(text.get()), symbol.Confidence(tesseract::RIL_SYMBOL));
+  } while (out.size() < word_bytes && !symbol.IsAtFinalElement(tesseract::RIL_WORD, tesseract::RIL_SYMBOL) &&
+           symbol.Next(tesseract::RIL_SYMBOL));
+  if (out.size() != word_bytes) out.clear();
+  return out;
+}
+
 bool CancelThunk(void* should_stop, int /*words*/) {
   return (*static_cast<absl::FunctionRef<bool()>*>(should_stop))();
 }
@@ -246,6 +265,7 @@ absl::StatusOr<std::vector<OcrLine>> ReadTextLines(tesseract::TessBaseAPI& engin
         OcrWord word;
         word.text = text.get();
         word.confidence = it->Confidence(RIL_WORD);
+        word.symbol_confidence = SymbolConfidences(*it, word.text.size());
         if (it->BoundingBox(RIL_WORD, &x0, &y0, &x1, &y1)) {
           word.box = ToCard(x0, y0, x1, y1, scale, offset);
         }

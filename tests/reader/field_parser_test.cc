@@ -463,6 +463,24 @@ TEST(FieldParserTest, NikDigitConfusionsResolvedByTheCardsStructure) {
   EXPECT_EQ(Parse(CardWith(2, "NIK : 3204124708850008")).card.nik().value(), "3204124708850008");
 }
 
+TEST(FieldParserTest, NikDigitTesseractDoubtedIsTheOneCorrected) {
+  // 07-08-1935 reads as a date but disagrees with the printed 07-08-1985. With
+  // every digit as sure as the others, either could be the misread one: kept.
+  std::vector<reader::OcrLine> lines = MakeLines(CardWith(2, "NIK : 3204124708350003"));
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708350003");
+  // Tesseract doubted the "3" of "35" (its symbol confidence far below the
+  // NIK's other digits): that digit is the misread one.
+  reader::OcrWord& nik_word = lines[2].words.back();
+  ASSERT_EQ(nik_word.text, "3204124708350003");
+  nik_word.symbol_confidence.assign(nik_word.text.size(), 80);
+  nik_word.symbol_confidence[10] = 25;
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850003");
+  // A doubted serial digit is still never touched: nothing checks it.
+  nik_word.symbol_confidence.assign(nik_word.text.size(), 80);
+  nik_word.symbol_confidence[15] = 25;
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708350003");
+}
+
 TEST(FieldParserTest, NikIsNeverAValueThatIsNotSixteenDigits) {
   // 15 digits: nothing to choose from; the digits stay in raw_text only.
   reader::ParsedCard p = Parse(CardWith(2, "NIK : 320412470885000"));
