@@ -27,6 +27,11 @@ constexpr double kMinFill = 0.86;        // contour area / quad area (inside the
 // ID-1 is 1.585; perspective and cut-off extrapolation wander ±0.1. A
 // portrait photo box (≈ 1.27 the other way) must not pass.
 constexpr double kMinAspect = 1.38, kMaxAspect = 1.85;
+// Portrait shapes are cards turned by a quarter only when close to ID-1
+// (|log(aspect / 1.585)| below this: 1.45–1.73), so an A4 page (1.41) or a
+// portrait photo is never read sideways: a located outline standing upright,
+// or a portrait image taken whole as a card filling the frame.
+constexpr double kPortraitCardTolerance = 0.09;
 
 struct Line {
   cv::Point2f p;  // a point on the line
@@ -77,7 +82,8 @@ bool OnBorder(cv::Point2f a, cv::Point2f b, cv::Size size, float tol) {
 double PolyArea(const std::vector<cv::Point2f>& pts) { return std::abs(cv::contourArea(pts)); }
 
 // Orders four corners as the card reads: TL, TR, BR, BL, with the top side
-// one of the two long sides (the upper one). Good for rotations within ±45°.
+// one of the two long sides: the upper one when they lie within ±45° of the
+// horizontal, the right one (a card turned 90° clockwise) when they stand upright.
 std::array<cv::Point2f, 4> OrderCorners(std::array<cv::Point2f, 4> q) {
   cv::Point2f c(0, 0);
   for (const auto& p : q) c += p * 0.25f;
@@ -88,11 +94,15 @@ std::array<cv::Point2f, 4> OrderCorners(std::array<cv::Point2f, 4> q) {
   const double e0 = Len(q[1] - q[0]) + Len(q[3] - q[2]);
   const double e1 = Len(q[2] - q[1]) + Len(q[0] - q[3]);
   int start = 0;
-  if (e1 > e0) {
-    // Sides 1→2 and 3→0 are the long ones: the upper of them is the top.
-    start = (q[1].y + q[2].y < q[3].y + q[0].y) ? 1 : 3;
+  // The long sides are (a, a+1) and (a+2, a+3).
+  const int a = e1 > e0 ? 1 : 0;
+  const cv::Point2f along = q[(a + 1) % 4] - q[a];
+  if (std::abs(along.y) > std::abs(along.x)) {
+    // Upright long sides: the right one is the top (clockwise order runs down it).
+    start = (q[a].x + q[(a + 1) % 4].x > q[(a + 2) % 4].x + q[(a + 3) % 4].x) ? a : (a + 2) % 4;
   } else {
-    start = (q[0].y + q[1].y < q[2].y + q[3].y) ? 0 : 2;
+    // The upper of the two long sides is the top.
+    start = (q[a].y + q[(a + 1) % 4].y < q[(a + 2) % 4].y + q[(a + 3) % 4].y) ? a : (a + 2) % 4;
   }
   std::array<cv::Point2f, 4> out;
   for (int i = 0; i < 4; ++i) out[i] = q[(start + i) % 4];
@@ -229,10 +239,13 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* b
     c.area_fraction = PolyArea(qv) / img_area;
     if (c.fill < kMinFill || c.fill > 1.08) continue;
     if (c.aspect < kMinAspect || c.aspect > kMaxAspect) continue;
-    // Long side more vertical than horizontal: a portrait shape (or a card
-    // turned by 90°, which is not supported).
+    // Long sides upright: a card turned by 90° or 270° (ordered as 90°), if
+    // it has the card's proportions (not a page or a portrait photo).
     const cv::Point2f top = c.quad[1] - c.quad[0];
-    if (std::abs(top.y) > std::abs(top.x)) continue;
+    if (std::abs(top.y) > std::abs(top.x) &&
+        std::abs(std::log(c.aspect / layout::kAspect)) >= kPortraitCardTolerance) {
+      continue;
+    }
     // Cut-off cards extrapolate corners: keep that sane.
     if (in_area < 0.5 * PolyArea(qv)) continue;
     const double aspect_err = std::abs(std::log(c.aspect / layout::kAspect));
@@ -265,14 +278,33 @@ void OtsuBoth(const cv::Mat& channel, Candidate* best) {
   ConsiderMask(mask, best);
 }
 
+// The full-image fallback for an image that is (nearly) all card. A portrait
+// image with the card's proportions is a card filling the frame turned by a
+// quarter (ordered as 90° clockwise, like a located upright card).
 CardLocation FullImage(const cv::Mat& bgr) {
   CardLocation loc;
   const float w = static_cast<float>(bgr.cols), h = static_cast<float>(bgr.rows);
   loc.found = false;
   loc.quad = {cv::Point2f(0, 0), cv::Point2f(w, 0), cv::Point2f(w, h), cv::Point2f(0, h)};
   loc.area_fraction = 1;
-  loc.aspect = h > 0 ? std::max(w, h) / std::min(w, h) : 0;
+  loc.aspect = h > 0 && w > 0 ? std::max(w, h) / std::min(w, h) : 0;
+  if (h > w && loc.aspect > 0 && std::abs(std::log(loc.aspect / layout::kAspect)) < kPortraitCardTolerance) {
+    loc.quad = {cv::Point2f(w, 0), cv::Point2f(w, h), cv::Point2f(0, h), cv::Point2f(0, 0)};
+  }
   return loc;
+}
+
+// Homography and angles from the ordered quad.
+void FinishLocation(CardLocation& loc) {
+  const cv::Point2f canon[4] = {{0, 0},
+                                {float(layout::kCardWidth), 0},
+                                {float(layout::kCardWidth), float(layout::kCardHeight)},
+                                {0, float(layout::kCardHeight)}};
+  loc.card_to_image = cv::getPerspectiveTransform(canon, loc.quad.data());
+  loc.angle_deg = std::atan2(loc.quad[1].y - loc.quad[0].y, loc.quad[1].x - loc.quad[0].x) * 180.0 / CV_PI;
+  const double turns = std::round(loc.angle_deg / 90.0);  // -2 … 2
+  loc.tilt_deg = loc.angle_deg - 90.0 * turns;
+  loc.quarter_turns = (static_cast<int>(turns) + 4) % 4;
 }
 
 }  // namespace
@@ -354,12 +386,14 @@ CardLocation LocateCard(const cv::Mat& bgr) {
     }
     loc.cropped = best.cut_by_border || outside;
   }
-  const cv::Point2f canon[4] = {{0, 0},
-                                {float(layout::kCardWidth), 0},
-                                {float(layout::kCardWidth), float(layout::kCardHeight)},
-                                {0, float(layout::kCardHeight)}};
-  loc.card_to_image = cv::getPerspectiveTransform(canon, loc.quad.data());
-  loc.angle_deg = std::atan2(loc.quad[1].y - loc.quad[0].y, loc.quad[1].x - loc.quad[0].x) * 180.0 / CV_PI;
+  FinishLocation(loc);
+  return loc;
+}
+
+CardLocation Rotated180(const CardLocation& location) {
+  CardLocation loc = location;
+  for (int i = 0; i < 4; ++i) loc.quad[i] = location.quad[(i + 2) % 4];
+  FinishLocation(loc);
   return loc;
 }
 

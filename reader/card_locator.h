@@ -4,8 +4,10 @@
 // the canonical layout::kCardWidth × kCardHeight frame. Cards cut by the image
 // border get their hidden corners extrapolated from the visible sides. When
 // nothing card-like is found the whole image is taken as the card (scans and
-// photos filled by the card). Handles rotations within ±45°; a card turned by
-// 90° or 180° is not recognised as such (its text then fails to read).
+// photos filled by the card). A card turned by 90° or 270° (its long sides
+// upright) is found and ordered as if turned 90° clockwise; which of 90° / 270°
+// (and 0° / 180° for a landscape card) it really is cannot be told from the
+// outline: the caller decides from the content and calls Rotated180.
 #ifndef KTP_READER_CARD_LOCATOR_H_
 #define KTP_READER_CARD_LOCATOR_H_
 
@@ -24,8 +26,14 @@ struct CardLocation {
   // 3×3 CV_64F homography from canonical card pixels (kCardWidth × kCardHeight)
   // to original image pixels.
   cv::Mat card_to_image;
-  // Angle of the card's top edge against the horizontal, degrees, clockwise positive.
+  // Angle of the card's top edge against the horizontal, degrees, clockwise
+  // positive, in (-180, 180].
   double angle_deg = 0;
+  // The angle in whole quarter turns, clockwise (0 upright, 1 = 90°, 2 = 180°,
+  // 3 = 270°), and what is left of it: angle_deg = 90 × quarter_turns + tilt_deg
+  // (mod 360), tilt_deg in (-45, 45].
+  int quarter_turns = 0;
+  double tilt_deg = 0;
   // Part of the card lies outside the image (a corner beyond the border).
   bool cropped = false;
   // Card area / image area (1 for the full-image fallback).
@@ -36,6 +44,10 @@ struct CardLocation {
 
 // Locates the card in an 8-bit BGR image. Never fails: see CardLocation::found.
 CardLocation LocateCard(const cv::Mat& bgr);
+
+// The same card read the other way up: corners reordered by half a turn,
+// homography and angles recomputed.
+CardLocation Rotated180(const CardLocation& location);
 
 // Warps the located card to `size` (the canonical frame scaled; aspect kept).
 cv::Mat RectifyCard(const cv::Mat& bgr, const CardLocation& location, cv::Size size);

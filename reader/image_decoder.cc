@@ -13,6 +13,8 @@
 #include <memory>
 #include <mutex>
 
+#include <opencv2/core.hpp>
+
 #include <poppler-document.h>
 #include <poppler-global.h>
 #include <poppler-image.h>
@@ -152,9 +154,102 @@ absl::StatusOr<cv::Mat> DecodePdf(absl::string_view bytes, long max_pixels) {
   return bgr;
 }
 
+// Big- or little-endian reads inside the EXIF TIFF structure.
+uint32_t ReadUint(const uint8_t* p, int n, bool big_endian) {
+  uint32_t v = 0;
+  for (int i = 0; i < n; ++i) v |= static_cast<uint32_t>(p[big_endian ? i : n - 1 - i]) << (8 * (n - 1 - i));
+  return v;
+}
+
+// The orientation tag of an APP1 "Exif\0\0" payload (TIFF header + IFD0), 0 if none.
+int OrientationFromExif(const uint8_t* tiff, size_t n) {
+  if (n < 8) return 0;
+  bool big;
+  if (tiff[0] == 'M' && tiff[1] == 'M') {
+    big = true;
+  } else if (tiff[0] == 'I' && tiff[1] == 'I') {
+    big = false;
+  } else {
+    return 0;
+  }
+  if (ReadUint(tiff + 2, 2, big) != 42) return 0;
+  const uint32_t ifd = ReadUint(tiff + 4, 4, big);
+  if (ifd > n || n - ifd < 2) return 0;
+  const uint32_t entries = ReadUint(tiff + ifd, 2, big);
+  for (uint32_t i = 0; i < entries; ++i) {
+    const size_t e = ifd + 2 + 12 * static_cast<size_t>(i);
+    if (e + 12 > n) return 0;
+    if (ReadUint(tiff + e, 2, big) != 0x0112) continue;
+    // Type SHORT (3), count 1: the value sits in the first two bytes of the field.
+    if (ReadUint(tiff + e + 2, 2, big) != 3) return 0;
+    const uint32_t v = ReadUint(tiff + e + 8, 2, big);
+    return v >= 1 && v <= 8 ? static_cast<int>(v) : 0;
+  }
+  return 0;
+}
+
 }  // namespace
 
-absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels, absl::string_view mime_type) {
+int JpegExifOrientation(absl::string_view bytes) {
+  const auto* b = reinterpret_cast<const uint8_t*>(bytes.data());
+  const size_t n = bytes.size();
+  if (n < 4 || b[0] != 0xFF || b[1] != 0xD8) return 1;
+  size_t pos = 2;
+  // Marker segments up to the start of scan; APP1 "Exif" carries the tag.
+  while (pos + 4 <= n) {
+    if (b[pos] != 0xFF) return 1;
+    const uint8_t marker = b[pos + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xDA || marker == 0xD9) return 1;  // image data: no tag before it
+    const size_t len = (static_cast<size_t>(b[pos + 2]) << 8) | b[pos + 3];
+    if (len < 2 || pos + 2 + len > n) return 1;
+    const uint8_t* seg = b + pos + 4;
+    const size_t seg_len = len - 2;
+    if (marker == 0xE1 && seg_len >= 6 && std::memcmp(seg, "Exif\0\0", 6) == 0) {
+      const int o = OrientationFromExif(seg + 6, seg_len - 6);
+      return o == 0 ? 1 : o;
+    }
+    pos += 2 + len;
+  }
+  return 1;
+}
+
+cv::Mat ApplyExifOrientation(const cv::Mat& image, int orientation) {
+  cv::Mat out;
+  switch (orientation) {
+    case 2:  // mirrored left-right
+      cv::flip(image, out, 1);
+      return out;
+    case 3:  // upside down
+      cv::rotate(image, out, cv::ROTATE_180);
+      return out;
+    case 4:  // mirrored top-bottom
+      cv::flip(image, out, 0);
+      return out;
+    case 5:  // transposed
+      cv::transpose(image, out);
+      return out;
+    case 6:  // the camera was turned: view turned 90° clockwise
+      cv::rotate(image, out, cv::ROTATE_90_CLOCKWISE);
+      return out;
+    case 7:  // transverse
+      cv::transpose(image, out);
+      cv::rotate(out, out, cv::ROTATE_180);
+      return out;
+    case 8:
+      cv::rotate(image, out, cv::ROTATE_90_COUNTERCLOCKWISE);
+      return out;
+    default:
+      return image;
+  }
+}
+
+absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels, absl::string_view mime_type,
+                                    int* exif_orientation) {
+  if (exif_orientation != nullptr) *exif_orientation = 1;
   // poppler's C++ API and cv::Mat allocate and may throw (std::bad_alloc on a
   // page or header that asks for too much); the guard types it.
   return GuardEngine("decode", [&]() -> absl::StatusOr<cv::Mat> {
@@ -162,7 +257,12 @@ absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels, ab
     if (bytes.empty()) return InvalidFormat("no bytes");
     const bool pdf = mime_type.empty() ? IsPdf(bytes) : mime_type == "application/pdf";
     if (pdf) return IsPdf(bytes) ? DecodePdf(bytes, max_pixels) : InvalidFormat("not a pdf");
-    return DecodeRaster(bytes, max_pixels);
+    absl::StatusOr<cv::Mat> image = DecodeRaster(bytes, max_pixels);
+    if (!image.ok()) return image;
+    const int orientation = JpegExifOrientation(bytes);
+    if (exif_orientation != nullptr) *exif_orientation = orientation;
+    if (orientation != 1) *image = ApplyExifOrientation(*image, orientation);
+    return image;
   });
 }
 

@@ -32,7 +32,21 @@ inline constexpr double kPdfDpi = 200.0;
 // ("application/pdf", "image/png", ...): it picks the one decoder that may see
 // the bytes, so a PNG that merely contains "%PDF-" never reaches poppler. Empty:
 // the decoder is chosen from the bytes the same way.
-absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels, absl::string_view mime_type = "");
+//
+// A JPEG's EXIF orientation tag (1–8, APP1 "Exif" IFD0 tag 0x0112) is applied:
+// the image comes back as the camera meant it to be viewed (a phone held
+// sideways says so in the tag), and `exif_orientation`, when given, receives
+// the tag (1 when absent or not a JPEG). Leptonica ignores the tag, so this is
+// done here. TIFF orientation tags are not applied.
+absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, long max_pixels, absl::string_view mime_type = "",
+                                    int* exif_orientation = nullptr);
+
+// The EXIF orientation (1–8) of JPEG bytes; 1 when there is none or it cannot
+// be read. Only the headers before the image data are looked at.
+int JpegExifOrientation(absl::string_view bytes);
+
+// Turns/mirrors `image` as EXIF orientation `orientation` says (1 = as is).
+cv::Mat ApplyExifOrientation(const cv::Mat& image, int orientation);
 
 // Encodes an 8-bit BGR image as JPEG (for the photo and signature crops).
 // Any failure (not an 8-bit BGR image, the encoder failing or throwing) is

@@ -1,11 +1,13 @@
 // The local (offline) reader's OcrBackend: request plumbing (admission, cancel,
 // deadline, shutdown, exactly-once completion on a reader thread) and the
-// per-read pipeline run on a pool worker: decode → locate/rectify → quality →
-// OCR → parse → map back → crops, each engine stage behind GuardEngine and a
-// stop check between stages. See local_ocr_backend.h.
+// per-read pipeline run on a pool worker: decode (EXIF orientation applied) →
+// locate → orientation (a card turned by 90°/180°/270° is read upright) →
+// rectify → OCR → parse → quality → map back → crops, each engine stage
+// behind GuardEngine and a stop check between stages. See local_ocr_backend.h.
 #include "reader/local_ocr_backend.h"
 
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -216,6 +218,102 @@ KtpTextEvidence TextEvidence(const ParsedCard& parsed, const RegionDirectory& re
   return e;
 }
 
+// Orientation probe (see ReadJob::ProbeOrientation). A read with fewer labels
+// than this may be upside down; the flipped card wins with at least
+// kProbeMinLabels label words and more than the card as located.
+constexpr int kWeakReadLabels = 4;
+constexpr int kProbeMinLabels = 2;
+// The strip probed: the label column, below the header (fractions of the card).
+constexpr double kProbeStripWidth = 0.32;
+constexpr double kProbeStripTop = 0.17;
+
+struct ProbeImage {
+  cv::Mat grey;     // the label strip as located, white gap, the strip turned 180°
+  int split_y = 0;  // lines centred above this belong to the first strip
+};
+
+struct OrientationVotes {
+  int as_located = 0;  // distinct KTP label words read in the strip as located
+  int flipped = 0;     // ... in the strip of the card turned by half a turn
+};
+
+ProbeImage MakeProbeImage(const cv::Mat& grey) {
+  const cv::Rect strip(0, static_cast<int>(kProbeStripTop * grey.rows),
+                       static_cast<int>(kProbeStripWidth * grey.cols),
+                       grey.rows - static_cast<int>(kProbeStripTop * grey.rows));
+  cv::Mat turned;
+  cv::rotate(grey, turned, cv::ROTATE_180);
+  const int gap = 40;
+  ProbeImage p;
+  p.grey = cv::Mat(2 * strip.height + gap, strip.width, CV_8U, cv::Scalar(255));
+  grey(strip).copyTo(p.grey(cv::Rect(0, 0, strip.width, strip.height)));
+  turned(strip).copyTo(p.grey(cv::Rect(0, strip.height + gap, strip.width, strip.height)));
+  p.split_y = strip.height + gap / 2;
+  return p;
+}
+
+// Words of the printed labels (lower case): what an upright label column
+// reads as and an upside-down one never does.
+constexpr const char* kLabelWords[] = {"nik",    "nama",      "tempat",     "lahir",     "jenis",
+                                       "kelamin", "alamat",   "rt/rw",      "kel/desa",  "desa",
+                                       "kecamatan", "agama",  "status",     "perkawinan", "pekerjaan",
+                                       "kewarganegaraan", "berlaku", "hingga", "tgl",    "darah"};
+
+// Edit distance ≤ 1 (substitution, insertion or deletion).
+bool NearlyEqual(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  const size_t n = a.size(), m = b.size();
+  if (n + 1 < m || m + 1 < n) return false;
+  size_t i = 0, j = 0;
+  bool edited = false;
+  while (i < n && j < m) {
+    if (a[i] == b[j]) {
+      ++i;
+      ++j;
+      continue;
+    }
+    if (edited) return false;
+    edited = true;
+    if (n > m) {
+      ++i;
+    } else if (m > n) {
+      ++j;
+    } else {
+      ++i;
+      ++j;
+    }
+  }
+  return !edited || (i == n && j == m);
+}
+
+OrientationVotes CountProbeLabels(const std::vector<OcrLine>& lines, int split_y) {
+  constexpr size_t kWords = sizeof(kLabelWords) / sizeof(kLabelWords[0]);
+  bool seen[2][kWords] = {};
+  for (const OcrLine& line : lines) {
+    for (const OcrWord& w : line.words) {
+      const int side = w.box.y + w.box.h / 2 < split_y ? 0 : 1;
+      std::string t;
+      for (char c : w.text) {
+        if (std::isalpha(static_cast<unsigned char>(c)) || c == '/') {
+          t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+      }
+      if (t.size() < 3) continue;
+      for (size_t k = 0; k < kWords; ++k) {
+        const std::string label = kLabelWords[k];
+        // Short words must match exactly; longer ones may have one error.
+        if (t == label || (label.size() >= 5 && NearlyEqual(t, label))) seen[side][k] = true;
+      }
+    }
+  }
+  OrientationVotes v;
+  for (size_t k = 0; k < kWords; ++k) {
+    v.as_located += seen[0][k];
+    v.flipped += seen[1][k];
+  }
+  return v;
+}
+
 class ReadJob final : public PoolJob {
  public:
   ReadJob(std::shared_ptr<LocalCall> call, OcrRequest request, std::string bytes, long max_pixels)
@@ -272,52 +370,109 @@ class ReadJob final : public PoolJob {
     return shutting_down_ != nullptr && shutting_down_->load(std::memory_order_acquire);
   }
 
-  absl::StatusOr<OcrResult> Read(tesseract::TessBaseAPI& engine) {
-    absl::StatusOr<cv::Mat> image = DecodeImage(bytes_, max_pixels_, mime_type_);
-    std::string().swap(bytes_);  // the upload is no longer needed
-    if (!image.ok()) return image.status();
-    if (absl::Status s = Interruption(); !s.ok()) return s;
+  // Stopped on request (Tesseract gave up because MustStop): say whose.
+  absl::Status StopReason(const absl::Status& status) const {
+    if (!absl::IsCancelled(status)) return status;
+    absl::Status why = Interruption();
+    return why.ok() ? DeadlineExceeded() : why;
+  }
 
+  // One full read of the card as located: rectify, OCR, parse.
+  struct Attempt {
+    CardLocation loc;
+    cv::Mat card;  // canonical size, BGR
+    ParsedCard parsed;
+  };
+  absl::StatusOr<Attempt> ReadAs(tesseract::TessBaseAPI& engine, const cv::Mat& image,
+                                 const CardLocation& loc) {
     struct Rectified {
-      CardLocation loc;
       cv::Mat card, ocr_grey;
     };
     absl::StatusOr<Rectified> rectified = GuardEngine("rectify", [&]() -> absl::StatusOr<Rectified> {
       Rectified r;
-      r.loc = LocateCard(*image);
-      r.card = RectifyCard(*image, r.loc, cv::Size(layout::kCardWidth, layout::kCardHeight));
+      r.card = RectifyCard(image, loc, cv::Size(layout::kCardWidth, layout::kCardHeight));
       const cv::Mat ocr_card = RectifyCard(
-          *image, r.loc,
+          image, loc,
           cv::Size(static_cast<int>(layout::kCardWidth * kOcrScale),
                    static_cast<int>(layout::kCardHeight * kOcrScale)));
-      image->release();
       if (r.card.empty() || ocr_card.empty()) return EngineError("rectify");
       r.ocr_grey = TextOnly(PrepareForOcr(ocr_card));
       return r;
     });
     if (!rectified.ok()) return rectified.status();
     if (absl::Status s = Interruption(); !s.ok()) return s;
-    const CardLocation& loc = rectified->loc;
-    const cv::Mat& card = rectified->card;
-
     auto should_stop = [this] { return MustStop(); };
     absl::StatusOr<std::vector<OcrLine>> lines =
         ReadTextLines(engine, rectified->ocr_grey, kOcrScale, cv::Point(0, 0), should_stop);
     rectified->ocr_grey.release();
-    if (!lines.ok()) {
-      // Stopped on request: say whose.
-      if (absl::IsCancelled(lines.status())) {
-        absl::Status why = Interruption();
-        return why.ok() ? DeadlineExceeded() : why;
-      }
-      return lines.status();
-    }
-
+    if (!lines.ok()) return StopReason(lines.status());
     FixColonColumn(*lines);
-    ParsedCard parsed = ParseKtpText(*lines, RegionDirectory::Embedded());
+    Attempt a;
+    a.loc = loc;
+    a.card = std::move(rectified->card);
+    a.parsed = ParseKtpText(*lines, RegionDirectory::Embedded());
+    return a;
+  }
+
+  // The orientation probe: one OCR pass over the label column of the card as
+  // located and of the same card turned by half a turn (stacked in one image).
+  absl::StatusOr<OrientationVotes> ProbeOrientation(tesseract::TessBaseAPI& engine, const cv::Mat& image,
+                                                    const CardLocation& loc) {
+    absl::StatusOr<ProbeImage> probe = GuardEngine("probe", [&]() -> absl::StatusOr<ProbeImage> {
+      const cv::Mat card = RectifyCard(image, loc, cv::Size(layout::kCardWidth, layout::kCardHeight));
+      if (card.empty()) return EngineError("probe");
+      return MakeProbeImage(PrepareForOcr(card));
+    });
+    if (!probe.ok()) return probe.status();
+    if (absl::Status s = Interruption(); !s.ok()) return s;
+    auto should_stop = [this] { return MustStop(); };
+    absl::StatusOr<std::vector<OcrLine>> lines =
+        ReadTextLines(engine, probe->grey, 1.0, cv::Point(0, 0), should_stop);
+    if (!lines.ok()) return StopReason(lines.status());
+    return CountProbeLabels(*lines, probe->split_y);
+  }
+
+  absl::StatusOr<OcrResult> Read(tesseract::TessBaseAPI& engine) {
+    absl::StatusOr<cv::Mat> image = DecodeImage(bytes_, max_pixels_, mime_type_);
+    std::string().swap(bytes_);  // the upload is no longer needed
+    if (!image.ok()) return image.status();
+    if (absl::Status s = Interruption(); !s.ok()) return s;
+
+    // Orientation: the locator cannot tell a card from the same card turned
+    // by half a turn (nor 90° from 270°), so the text decides. A portrait
+    // card is probed before it is read; an upright-looking card is read and
+    // probed only when that read found almost no labels. At most one probe
+    // (one small OCR pass) and two full reads per image.
+    absl::StatusOr<CardLocation> located =
+        GuardEngine("locate", [&]() -> absl::StatusOr<CardLocation> { return LocateCard(*image); });
+    if (!located.ok()) return located.status();
+    if (absl::Status s = Interruption(); !s.ok()) return s;
+    CardLocation loc = *std::move(located);
+    bool probed = false;
+    if (loc.quarter_turns % 2 == 1) {
+      absl::StatusOr<OrientationVotes> votes = ProbeOrientation(engine, *image, loc);
+      if (!votes.ok()) return votes.status();
+      probed = true;
+      if (votes->flipped > votes->as_located) loc = Rotated180(loc);
+    }
+    absl::StatusOr<Attempt> attempt = ReadAs(engine, *image, loc);
+    if (!attempt.ok()) return attempt.status();
+    if (!probed && attempt->parsed.labels_found < kWeakReadLabels) {
+      absl::StatusOr<OrientationVotes> votes = ProbeOrientation(engine, *image, loc);
+      if (!votes.ok()) return votes.status();
+      if (votes->flipped >= kProbeMinLabels && votes->flipped > votes->as_located) {
+        absl::StatusOr<Attempt> flipped = ReadAs(engine, *image, Rotated180(loc));
+        if (!flipped.ok()) return flipped.status();
+        if (flipped->parsed.labels_found > attempt->parsed.labels_found) attempt = std::move(flipped);
+      }
+    }
+    image->release();
+    const CardLocation& final_loc = attempt->loc;
+    const cv::Mat& card = attempt->card;
+    ParsedCard& parsed = attempt->parsed;
     absl::StatusOr<v1::ImageQualities> qualities =
         GuardEngine("quality", [&]() -> absl::StatusOr<v1::ImageQualities> {
-          return JudgeQuality(MeasureQuality(card), loc,
+          return JudgeQuality(MeasureQuality(card), final_loc,
                               TextEvidence(parsed, RegionDirectory::Embedded()));
         });
     if (!qualities.ok()) return qualities.status();
@@ -328,7 +483,7 @@ class ReadJob final : public PoolJob {
     result.engine = v1::ENGINE_LOCAL;
     result.attempts = 1;
     result.card = std::move(parsed.card);
-    ShapeFields(result.card, options_, loc);
+    ShapeFields(result.card, options_, final_loc);
     if (endpoint_ == Endpoint::kReadWithQualities) {
       result.has_qualities = true;
       result.qualities = *std::move(qualities);

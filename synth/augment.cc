@@ -146,7 +146,9 @@ AugmentParams ChooseAugment(Rng& rng, Level level, bool allow_png) {
   }
   for (const std::string& d : p.defects) {
     if (d == "blurred") {
-      p.blur_sigma = rng.Real(2.5, 4.0);
+      // Varied strength: from clearly soft text that may still read (σ 1.8)
+      // to unreadable; moderate stays ≤ 1.
+      p.blur_sigma = rng.Real(1.8, 4.0);
     } else if (d == "dark") {
       p.brightness = rng.Real(0.25, 0.45);
     } else if (d == "bright") {
@@ -154,12 +156,19 @@ AugmentParams ChooseAugment(Rng& rng, Level level, bool allow_png) {
       p.lift = rng.Real(30, 70);
     } else if (d == "rotated") {
       p.rotation_deg = rng.SignedReal(12.0, 30.0);
+      // Half of them are turned by a quarter, half or three quarters instead
+      // (a phone held sideways or upside down), with a small tilt.
+      if (rng.Chance(0.5)) p.rotation_deg = 90.0 * rng.Int(1, 3) + rng.Real(-4.0, 4.0);
     } else if (d == "cropped") {
-      p.crop_fraction = rng.Real(0.10, 0.25);
+      p.crop_fraction = rng.Real(0.06, 0.28);
       p.crop_side = rng.Int(0, 3);
     } else if (d == "copy") {
       p.copy = true;
       p.noise_sigma = rng.Real(5.0, 9.0);
+      // Varied strength: a mild to harsh contrast gain, some copies keeping a
+      // trace of the card's colour (a low-saturation colour copy).
+      p.copy_contrast = rng.Real(1.15, 1.8);
+      p.copy_colour = rng.Chance(0.4) ? rng.Real(0.05, 0.2) : 0.0;
     } else if (d == "flash") {
       p.flashes = rng.Int(1, 2);
       p.flash_coverage = rng.Real(0.03, 0.10);
@@ -244,11 +253,12 @@ Augmented Apply(const cv::Mat& doc_rgba, const AugmentParams& p, Rng& rng) {
   }
 
   if (p.copy) {
-    // Photocopy: grey, steeper contrast, paper-white background.
-    cv::Mat grey;
+    // Photocopy: grey (or nearly), steeper contrast, paper-white background.
+    cv::Mat grey, grey3;
     cv::cvtColor(img, grey, cv::COLOR_RGB2GRAY);
-    grey = (grey - 128.0) * 1.6 + 165.0;
-    cv::cvtColor(grey, img, cv::COLOR_GRAY2RGB);
+    cv::cvtColor(grey, grey3, cv::COLOR_GRAY2RGB);
+    if (p.copy_colour > 0) grey3 = grey3 * (1 - p.copy_colour) + img * p.copy_colour;
+    img = (grey3 - cv::Scalar::all(128.0)) * p.copy_contrast + cv::Scalar::all(165.0);
   }
   img = img * p.brightness + cv::Scalar::all(p.lift);
   if (p.flashes > 0) {

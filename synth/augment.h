@@ -24,7 +24,7 @@ inline constexpr const char* kDefectNames[] = {"blurred", "dark", "bright", "rot
                                                "cropped", "copy", "flash"};
 
 struct AugmentParams {
-  double rotation_deg = 0;           // counter-clockwise positive
+  double rotation_deg = 0;           // counter-clockwise positive (hard: up to 270 + tilt)
   double scale = 1;                  // card pixels in the output per rendered pixel
   double perspective = 0;            // max corner jitter, fraction of the card width
   double canvas_factor = 1.3;        // canvas size relative to the scaled card
@@ -35,6 +35,8 @@ struct AugmentParams {
   double crop_fraction = 0;          // of the card's width/height cut off by the border
   int crop_side = 0;                 // 0 left, 1 right, 2 top, 3 bottom
   bool copy = false;                 // grey photocopy look
+  double copy_contrast = 1.6;        // the copy's contrast gain (varied strength)
+  double copy_colour = 0;            // colour kept by the copy, 0 (grey) – 1
   int flashes = 0;                   // glare blobs
   double flash_coverage = 0;         // fraction of the card under saturated glare
   bool full_frame = false;           // the document is the whole image (no desk)

@@ -109,5 +109,64 @@ TEST(CardLocatorTest, NoCrashOnTinyOrEmptyImages) {
   EXPECT_FALSE(reader::LocateCard(cv::Mat(300, 300, CV_8UC3, cv::Scalar(90, 90, 90))).found);
 }
 
+// A card turned by 90° or 270° is found; the outline cannot say which, so
+// both come back ordered as 90° (top edge on the right), and Rotated180 gives
+// the other reading.
+TEST(CardLocatorTest, CardTurnedByAQuarterIsFoundOrderedAsNinetyDegrees) {
+  for (float turn : {90.f, 270.f}) {
+    SCOPED_TRACE(turn);
+    for (float tilt : {-4.f, 0.f, 6.f}) {
+      SCOPED_TRACE(tilt);
+      cv::Mat canvas(1200, 900, CV_8UC3, cv::Scalar(45, 55, 70));
+      const auto truth = CardQuad({450, 600}, 700, turn + tilt);
+      PlaceCard(DrawTestCard(), truth, canvas);
+      const reader::CardLocation loc = reader::LocateCard(canvas);
+      ASSERT_TRUE(loc.found);
+      EXPECT_FALSE(loc.cropped);
+      EXPECT_NEAR(loc.aspect, layout::kAspect, 0.05);
+      EXPECT_EQ(loc.quarter_turns, 1);
+      EXPECT_NEAR(loc.tilt_deg, tilt, 1.0);
+      const reader::CardLocation other = reader::Rotated180(loc);
+      EXPECT_EQ(other.quarter_turns, 3);
+      EXPECT_NEAR(other.tilt_deg, tilt, 1.0);
+      EXPECT_LT(MaxCornerError(turn == 90.f ? loc.quad : other.quad, truth), 5.0);
+    }
+  }
+}
+
+TEST(CardLocatorTest, UpsideDownCardIsFoundUprightAndRotated180TurnsItOver) {
+  cv::Mat canvas(900, 1200, CV_8UC3, cv::Scalar(45, 55, 70));
+  const auto truth = CardQuad({600, 450}, 700, 183);
+  PlaceCard(DrawTestCard(), truth, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_EQ(loc.quarter_turns, 0);
+  const reader::CardLocation flipped = reader::Rotated180(loc);
+  EXPECT_EQ(flipped.quarter_turns, 2);
+  EXPECT_NEAR(flipped.tilt_deg, 3.0, 1.0);
+  EXPECT_LT(MaxCornerError(flipped.quad, truth), 5.0);
+  // Rectified the right way up: the photo box is where the layout puts it.
+  const cv::Mat card = DrawTestCard();
+  const cv::Mat rect = reader::RectifyCard(canvas, flipped, card.size());
+  const cv::Point photo_centre(int((layout::kPhoto.x0 + layout::kPhoto.x1) / 2 * card.cols),
+                               int((layout::kPhoto.y0 + layout::kPhoto.y1) / 2 * card.rows));
+  EXPECT_NEAR(rect.at<cv::Vec3b>(photo_centre)[0], 150, 10);
+  EXPECT_EQ(reader::Rotated180(flipped).quad, loc.quad);
+}
+
+TEST(CardLocatorTest, PortraitImageFilledByTheCardIsTakenAsTurned) {
+  cv::Mat card;
+  cv::rotate(DrawTestCard(), card, cv::ROTATE_90_CLOCKWISE);
+  const reader::CardLocation loc = reader::LocateCard(card);
+  EXPECT_FALSE(loc.found);
+  EXPECT_EQ(loc.quarter_turns, 1);
+  const cv::Mat rect = reader::RectifyCard(card, loc, cv::Size(layout::kCardWidth, layout::kCardHeight));
+  cv::Mat diff;
+  cv::absdiff(rect, DrawTestCard(), diff);
+  EXPECT_LT(cv::mean(diff)[0], 5.0);  // upright (sideways would differ by tens)
+  // A square or landscape fallback is not turned.
+  EXPECT_EQ(reader::LocateCard(cv::Mat(300, 300, CV_8UC3, cv::Scalar(90, 90, 90))).quarter_turns, 0);
+}
+
 }  // namespace
 }  // namespace ktp::reader

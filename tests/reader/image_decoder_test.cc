@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/error_details.h"
 #include "gtest/gtest.h"
+#include "tests/reader/exif_test_util.h"
 
 namespace ktp::reader {
 namespace {
@@ -251,6 +252,76 @@ TEST(ImageDecoderTest, JpegRoundTrip) {
   EXPECT_NEAR(p[1], 100, 6);
   EXPECT_NEAR(p[2], 50, 6);
   EXPECT_FALSE(reader::EncodeJpeg(cv::Mat(), 85).ok());
+}
+
+// A 60×40 JPEG, grey with a red block in its top-left corner: where the
+// block lands after decoding says how the image was turned.
+std::string CornerMarkedJpeg() {
+  PIX* pix = pixCreate(60, 40, 32);
+  for (int y = 0; y < 40; ++y) {
+    for (int x = 0; x < 60; ++x) {
+      if (x < 16 && y < 16) {
+        pixSetRGBPixel(pix, x, y, 230, 20, 20);
+      } else {
+        pixSetRGBPixel(pix, x, y, 120, 120, 120);
+      }
+    }
+  }
+  std::string jpeg = Encode(pix, IFF_JFIF_JPEG);
+  pixDestroy(&pix);
+  return jpeg;
+}
+
+bool RedAt(const cv::Mat& m, int x, int y) {
+  const cv::Vec3b p = m.at<cv::Vec3b>(y, x);
+  return p[2] > 180 && p[1] < 80 && p[0] < 80;
+}
+
+TEST(ImageDecoderTest, ExifOrientationIsAppliedAtDecode) {
+  const std::string jpeg = CornerMarkedJpeg();
+  struct Case {
+    int orientation;
+    int width, height;     // after decoding
+    int red_x, red_y;      // where the top-left block lands
+  };
+  const Case cases[] = {
+      {1, 60, 40, 4, 4},   {2, 60, 40, 55, 4},  {3, 60, 40, 55, 35}, {4, 60, 40, 4, 35},
+      {5, 40, 60, 4, 4},   {6, 40, 60, 35, 4},  {7, 40, 60, 35, 55}, {8, 40, 60, 4, 55},
+  };
+  for (bool big_endian : {true, false}) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(absl::StrCat("orientation ", c.orientation, big_endian ? " MM" : " II"));
+      const std::string tagged = testing::WithExifOrientation(jpeg, c.orientation, big_endian);
+      EXPECT_EQ(reader::JpegExifOrientation(tagged), c.orientation);
+      int reported = 0;
+      absl::StatusOr<cv::Mat> m = reader::DecodeImage(tagged, 1'000'000, "image/jpeg", &reported);
+      ASSERT_TRUE(m.ok()) << m.status();
+      EXPECT_EQ(reported, c.orientation);
+      ASSERT_EQ(m->cols, c.width);
+      ASSERT_EQ(m->rows, c.height);
+      EXPECT_TRUE(RedAt(*m, c.red_x, c.red_y));
+    }
+  }
+}
+
+TEST(ImageDecoderTest, NoOrMalformedExifLeavesTheImageAsIs) {
+  const std::string jpeg = CornerMarkedJpeg();
+  int reported = 0;
+  absl::StatusOr<cv::Mat> m = reader::DecodeImage(jpeg, 1'000'000, "", &reported);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(reported, 1);
+  EXPECT_EQ(m->cols, 60);
+  // Out-of-range tag values, a truncated segment, PNG bytes: 1.
+  EXPECT_EQ(reader::JpegExifOrientation(testing::WithExifOrientation(jpeg, 9)), 1);
+  EXPECT_EQ(reader::JpegExifOrientation(testing::WithExifOrientation(jpeg, 0)), 1);
+  EXPECT_EQ(reader::JpegExifOrientation(testing::WithExifOrientation(jpeg, 6).substr(0, 30)), 1);
+  PIX* pix = MakePattern();
+  EXPECT_EQ(reader::JpegExifOrientation(Encode(pix, IFF_PNG)), 1);
+  pixDestroy(&pix);
+  EXPECT_EQ(reader::JpegExifOrientation(""), 1);
+  // A tagged but truncated JPEG still decodes or fails cleanly, never crashes.
+  const std::string tagged = testing::WithExifOrientation(jpeg, 6);
+  (void)reader::DecodeImage(tagged.substr(0, tagged.size() / 2), 1'000'000);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ reader::CardLocation Found(double angle = 0, bool cropped = false) {
   reader::CardLocation loc;
   loc.found = true;
   loc.angle_deg = angle;
+  loc.tilt_deg = angle;
   loc.cropped = cropped;
   loc.aspect = layout::kAspect;
   return loc;
@@ -171,18 +172,34 @@ TEST(ImageQualityTest, NoFlagsWithoutKtpEvidence) {
   const v1::ImageQualities none = JudgeText(scene, Found(30, true), 0, false, false);
   EXPECT_FALSE(none.ktp());
   EXPECT_EQ(CountFlags(none), 0) << none.ShortDebugString();
-  // The same with one KTP label read: a failed KTP candidate says why.
+  // One KTP label read is not enough to make it a KTP: still no flag (a flag
+  // would describe a KTP the verdict denies).
   const v1::ImageQualities some = JudgeText(scene, Found(30, true), 1, false, false);
   EXPECT_FALSE(some.ktp());
-  EXPECT_TRUE(some.blurred());
-  EXPECT_TRUE(some.dark());
-  EXPECT_TRUE(some.rotated());
-  EXPECT_TRUE(some.cropped());
-  // Without an outline, ≥ 3 labels make it a candidate.
+  EXPECT_EQ(CountFlags(some), 0) << some.ShortDebugString();
   reader::CardLocation whole = Found();
   whole.found = false;
-  EXPECT_EQ(CountFlags(JudgeText(scene, whole, 2, false, false)), 0);
-  EXPECT_TRUE(JudgeText(scene, whole, 3, false, false).blurred());
+  EXPECT_EQ(CountFlags(JudgeText(scene, whole, 3, false, false)), 0);
+  // A white page (A4 outline, colourless) too blurred to read is not a card.
+  cv::Mat page(638, 451, CV_8UC3, cv::Scalar(240, 240, 240));
+  reader::CardLocation a4 = Found();
+  a4.aspect = 1.414;
+  const v1::ImageQualities blurred_page = JudgeText(Blur(page), a4, 0, false, false);
+  EXPECT_FALSE(blurred_page.ktp());
+  EXPECT_EQ(CountFlags(blurred_page), 0);
+}
+
+TEST(ImageQualityTest, BlurredGreyCopyWithoutReadableTextIsAKtp) {
+  // A greyscale copy of the card, too blurred to read: colourless ID-1 outline.
+  cv::Mat grey, card;
+  cv::cvtColor(testing::DrawTestCard(), grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, card, cv::COLOR_GRAY2BGR);
+  const v1::ImageQualities q = JudgeText(Blur(card), Found(), 0, false, false);
+  EXPECT_TRUE(q.ktp());
+  EXPECT_TRUE(q.blurred());
+  EXPECT_TRUE(q.copy());
+  // Sharp and without any KTP text, the same grey card is not a KTP.
+  EXPECT_FALSE(JudgeText(card, Found(), 0, false, false).ktp());
 }
 
 TEST(ImageQualityTest, LightCardAtModerateBrightnessIsNotWashedOut) {
@@ -196,6 +213,121 @@ TEST(ImageQualityTest, LightCardAtModerateBrightnessIsNotWashedOut) {
 TEST(ImageQualityTest, EmptyImageDoesNotCrash) {
   const reader::QualityMetrics m = reader::MeasureQuality(cv::Mat());
   EXPECT_EQ(m.mean_luma, 0);
+}
+
+cv::Mat BlurBy(const cv::Mat& card, double sigma) {
+  cv::Mat out;
+  if (sigma <= 0) return card.clone();
+  cv::GaussianBlur(card, out, cv::Size(), sigma);
+  return out;
+}
+
+TEST(ImageQualityTest, EdgeBlurGrowsWithTheBlurAndIgnoresContrast) {
+  const cv::Mat card = testing::DrawTestCard();
+  double previous = 0;
+  for (double sigma : {0.0, 1.0, 2.0, 3.0, 4.0}) {
+    const double eb = reader::MeasureQuality(BlurBy(card, sigma)).edge_blur_px;
+    EXPECT_GT(eb, previous) << sigma;
+    previous = eb;
+  }
+  // Darkening or fading does not read as blur; noise does not read as sharpness.
+  const double sharp = reader::MeasureQuality(card).edge_blur_px;
+  for (double gain : {0.3, 0.4, 0.6, 0.8}) {
+    EXPECT_NEAR(reader::MeasureQuality(card * gain).edge_blur_px, sharp, 0.1) << gain;
+  }
+  cv::Mat noisy;
+  BlurBy(card, 2.5).convertTo(noisy, CV_16SC3);
+  cv::Mat noise(card.size(), CV_16SC3);
+  cv::randn(noise, cv::Scalar::all(0), cv::Scalar::all(6));
+  noisy += noise;
+  noisy.convertTo(noisy, CV_8UC3);
+  EXPECT_TRUE(Judge(noisy).blurred()) << reader::MeasureQuality(noisy).edge_blur_px;
+}
+
+TEST(ImageQualityTest, BlurredAtVariedStrengths) {
+  const cv::Mat card = testing::DrawTestCard();
+  // Sharp and moderate blur (σ ≤ 1, reads well): not flagged.
+  for (double sigma : {0.0, 0.6, 1.0}) {
+    EXPECT_FALSE(Judge(BlurBy(card, sigma)).blurred()) << sigma;
+  }
+  // Clearly soft (σ 2, may still read) to unreadable: flagged.
+  for (double sigma : {2.0, 2.5, 3.5, 5.0}) {
+    EXPECT_TRUE(Judge(BlurBy(card, sigma)).blurred()) << sigma;
+  }
+}
+
+TEST(ImageQualityTest, BlurredEvenWhenNoTextCanBeRead) {
+  // No label, header or NIK read at all: the blue ID-1 card is judged from
+  // its shape and colour and says it is blurred.
+  for (double sigma : {2.2, 4.0}) {
+    const v1::ImageQualities q = JudgeText(BlurBy(testing::DrawTestCard(), sigma), Found(), 0, false, false);
+    EXPECT_TRUE(q.ktp()) << sigma;
+    EXPECT_TRUE(q.blurred()) << sigma;
+    EXPECT_FALSE(q.dark() || q.bright() || q.copy() || q.rotated() || q.cropped()) << q.ShortDebugString();
+  }
+}
+
+TEST(ImageQualityTest, DarkEvenWhenNoTextCanBeRead) {
+  const cv::Mat card = testing::DrawTestCard() * 0.3;
+  const v1::ImageQualities q = JudgeText(card, Found(), 0, false, false);
+  EXPECT_TRUE(q.ktp());
+  EXPECT_TRUE(q.dark());
+  EXPECT_FALSE(q.blurred());
+}
+
+TEST(ImageQualityTest, BrightWithTheBackgroundClipped) {
+  // Over-exposed ×1.7 with a lift: the background clips white and the print
+  // is lifted, whatever the mean.
+  cv::Mat card;
+  testing::DrawTestCard().convertTo(card, -1, 1.7, 45);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.bright()) << q.ShortDebugString();
+  EXPECT_FALSE(q.copy());
+  EXPECT_FALSE(q.dark());
+  // Moderately bright (×1.1, no lift): contrast kept, not washed out.
+  testing::DrawTestCard().convertTo(card, -1, 1.1, 0);
+  EXPECT_FALSE(Judge(card).bright()) << reader::MeasureQuality(card).luma_stddev;
+}
+
+TEST(ImageQualityTest, LowSaturationColourCopyIsACopy) {
+  // A copy that kept a tenth of the card's colour.
+  cv::Mat grey, grey3, card;
+  const cv::Mat colour = testing::DrawTestCard();
+  cv::cvtColor(colour, grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, grey3, cv::COLOR_GRAY2BGR);
+  cv::addWeighted(grey3, 0.9, colour, 0.1, 0, card);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.copy()) << reader::MeasureQuality(card).saturation;
+  EXPECT_FALSE(q.bright());
+  // The colour card itself is not a copy.
+  EXPECT_FALSE(Judge(colour).copy());
+}
+
+TEST(ImageQualityTest, QuarterTurnsAreRotatedWhateverTheTilt) {
+  const cv::Mat card = testing::DrawTestCard();
+  for (int turns : {1, 2, 3}) {
+    reader::CardLocation loc = Found();
+    loc.quarter_turns = turns;
+    loc.angle_deg = 90.0 * turns;
+    EXPECT_TRUE(Judge(card, loc).rotated()) << turns;
+    // Also for a card filling the frame (no outline found).
+    loc.found = false;
+    EXPECT_TRUE(Judge(card, loc).rotated()) << turns;
+  }
+  // Upright with a small tilt: not rotated; the tilt is what counts, not the angle.
+  reader::CardLocation loc = Found(3);
+  EXPECT_FALSE(Judge(card, loc).rotated());
+  loc.angle_deg = 93;
+  loc.quarter_turns = 1;
+  EXPECT_TRUE(Judge(card, loc).rotated());
+}
+
+TEST(ImageQualityTest, CroppedEvenWhenNoTextCanBeRead) {
+  const v1::ImageQualities q =
+      JudgeText(BlurBy(testing::DrawTestCard(), 3.0), Found(0, /*cropped=*/true), 0, false, false);
+  EXPECT_TRUE(q.ktp());
+  EXPECT_TRUE(q.cropped());
+  EXPECT_TRUE(q.blurred());
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include "reader/engine_guard.h"
 #include "reader/image_decoder.h"
 #include "reader/tesseract_pool.h"
+#include "tests/reader/exif_test_util.h"
 
 namespace ktp::reader {
 namespace {
@@ -200,6 +201,106 @@ TEST(LocalOcrBackendTest, SampleTooBlurredToReadIsStillAKtp) {
   EXPECT_TRUE(r->qualities.ktp()) << r->qualities.ShortDebugString();
   EXPECT_TRUE(r->qualities.blurred());
   EXPECT_EQ(r->reason, "File Successfully Read");
+}
+
+// The sample card photographed on a dark table (so its outline is found).
+cv::Mat SampleOnATable() {
+  absl::StatusOr<cv::Mat> sample = reader::DecodeImage(SamplePng(), 40'000'000);
+  EXPECT_TRUE(sample.ok()) << sample.status();
+  if (!sample.ok()) return cv::Mat();
+  cv::Mat photo(sample->rows * 3 / 2, sample->cols * 3 / 2, CV_8UC3, cv::Scalar(50, 60, 70));
+  sample->copyTo(photo(cv::Rect(sample->cols / 4, sample->rows / 4, sample->cols, sample->rows)));
+  return photo;
+}
+
+// Reads JPEG bytes with qualities.
+absl::StatusOr<OcrResult> ReadBytes(reader::LocalOcrBackend& backend, const std::string& jpeg) {
+  OcrRequest request = Request(jpeg, Endpoint::kReadWithQualities);
+  request.mime_type = "image/jpeg";
+  Outcome out;
+  backend.Start(std::move(request), out.Callback());
+  out.done.WaitForNotification();
+  return *out.result;
+}
+
+TEST(LocalOcrBackendTest, CardTurnedByAQuarterOrAHalfIsReadUprightAndFlaggedRotated) {
+  auto backend = MakeBackend(1, 1);
+  ASSERT_NE(backend, nullptr);
+  const cv::Mat photo = SampleOnATable();
+  ASSERT_FALSE(photo.empty());
+  for (cv::RotateFlags turn : {cv::ROTATE_90_CLOCKWISE, cv::ROTATE_180, cv::ROTATE_90_COUNTERCLOCKWISE}) {
+    SCOPED_TRACE(static_cast<int>(turn));
+    cv::Mat turned;
+    cv::rotate(photo, turned, turn);
+    absl::StatusOr<OcrResult> r = ReadImage(*backend, turned);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->card.nik().value(), "3174034508920003");
+    EXPECT_EQ(r->card.name().value(), "SITI RAHAYU CONTOH");
+    EXPECT_TRUE(r->qualities.ktp());
+    EXPECT_TRUE(r->qualities.rotated()) << r->qualities.ShortDebugString();
+    EXPECT_FALSE(r->qualities.cropped() || r->qualities.blurred() || r->qualities.dark());
+  }
+  // Upright: not rotated.
+  absl::StatusOr<OcrResult> upright = ReadImage(*backend, photo);
+  ASSERT_TRUE(upright.ok()) << upright.status();
+  EXPECT_EQ(upright->card.nik().value(), "3174034508920003");
+  EXPECT_FALSE(upright->qualities.rotated());
+}
+
+TEST(LocalOcrBackendTest, ExifOrientedJpegIsTurnedAtDecodeAndNotFlaggedRotated) {
+  auto backend = MakeBackend(1, 1);
+  ASSERT_NE(backend, nullptr);
+  const cv::Mat photo = SampleOnATable();
+  ASSERT_FALSE(photo.empty());
+  // The sensor's pixels are sideways; the tag says "turn 90° clockwise to view" (6)
+  // or "turn 90° counter-clockwise" (8), as a phone held sideways writes.
+  for (int orientation : {6, 8, 3}) {
+    SCOPED_TRACE(orientation);
+    cv::Mat stored;
+    cv::rotate(photo, stored,
+               orientation == 6   ? cv::ROTATE_90_COUNTERCLOCKWISE
+               : orientation == 8 ? cv::ROTATE_90_CLOCKWISE
+                                  : cv::ROTATE_180);
+    absl::StatusOr<std::string> jpeg = reader::EncodeJpeg(stored, 90);
+    ASSERT_TRUE(jpeg.ok());
+    absl::StatusOr<OcrResult> r = ReadBytes(*backend, testing::WithExifOrientation(*jpeg, orientation));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->card.nik().value(), "3174034508920003");
+    EXPECT_TRUE(r->qualities.ktp());
+    EXPECT_FALSE(r->qualities.rotated()) << r->qualities.ShortDebugString();
+  }
+}
+
+TEST(LocalOcrBackendTest, BlurredDarkAndCroppedCardsSayWhy) {
+  auto backend = MakeBackend(1, 1);
+  ASSERT_NE(backend, nullptr);
+  const cv::Mat photo = SampleOnATable();
+  ASSERT_FALSE(photo.empty());
+  {
+    // Clearly soft (σ 2): flagged, whether or not it still reads.
+    cv::Mat soft;
+    cv::GaussianBlur(photo, soft, cv::Size(), 2.0);
+    absl::StatusOr<OcrResult> r = ReadImage(*backend, soft);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->qualities.ktp());
+    EXPECT_TRUE(r->qualities.blurred()) << r->qualities.ShortDebugString();
+  }
+  {
+    absl::StatusOr<OcrResult> r = ReadImage(*backend, photo * 0.3);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->qualities.ktp());
+    EXPECT_TRUE(r->qualities.dark()) << r->qualities.ShortDebugString();
+    EXPECT_FALSE(r->qualities.blurred());
+  }
+  {
+    // The right fifth of the card cut off by the frame.
+    const int card_left = photo.cols / 6, card_width = photo.cols * 2 / 3;
+    const int cut = card_left + card_width * 4 / 5;
+    absl::StatusOr<OcrResult> r = ReadImage(*backend, photo(cv::Rect(0, 0, cut, photo.rows)).clone());
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->qualities.ktp());
+    EXPECT_TRUE(r->qualities.cropped()) << r->qualities.ShortDebugString();
+  }
 }
 
 TEST(LocalOcrBackendTest, ASceneIsNotAKtpAndGetsNoOtherFlag) {
