@@ -25,6 +25,9 @@ PACKAGES=(
   python3-grpcio python3-protobuf
   default-jdk-headless protobuf-compiler-grpc-java-plugin libprotobuf-java libgrpc-java
   libnetty-java libperfmark-java libguava-java libgeronimo-annotation-1.3-spec-java
+  # The independent evaluation corpus (tests/corpus/independent/make_corpus.py, run by
+  # reader_accuracy_test and reader_accuracy_bench): Pillow + NumPy and other fonts than ktp-synth's.
+  python3-pil python3-numpy fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf fonts-urw-base35
 )
 
 missing=()

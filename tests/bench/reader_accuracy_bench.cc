@@ -1,16 +1,85 @@
-// The local reader's accuracy and speed benchmark: prints per-field exact-match
-// accuracy by augmentation level, NIK accuracy, quality-flag precision/recall
-// and seconds per image on one worker, for a ktp-synth set from a seed.
-//   reader_accuracy_bench [--seed N] [--per-level N] [--non-ktp N] [--verbose]
+// The local reader's accuracy and speed benchmark, on two corpora one after
+// the other: ktp-synth (synth/, the corpus the reader is tuned on) and the
+// independent corpus (tests/corpus/independent/make_corpus.py, held out: never
+// tune on it). For each: per-field exact-match accuracy by level, NIK
+// accuracy, quality-flag precision/recall and seconds per image on one worker.
+//   reader_accuracy_bench [--corpus both|synth|independent]
+//       [--seed N] [--per-level N] [--non-ktp N]                    (ktp-synth)
+//       [--independent-dir DIR] [--independent-seed N]             (independent)
+//       [--independent-per-level N] [--independent-non-ktp N] [--independent-flags N]
+//       [--verbose]
+// --independent-dir reads DIR/manifest.json when it exists, else generates the
+// corpus into DIR and keeps it; without it the corpus goes to a temporary
+// directory that is removed at exit.
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
 #include "tests/reader/reader_accuracy.h"
 
+namespace {
+
+constexpr char kUsage[] =
+    "usage: reader_accuracy_bench [--corpus both|synth|independent] [--seed N] [--per-level N] [--non-ktp N]\n"
+    "         [--independent-dir DIR] [--independent-seed N] [--independent-per-level N]\n"
+    "         [--independent-non-ktp N] [--independent-flags N] [--verbose]\n";
+
+int RunSynth(const ktp::accuracy::AccuracyOptions& options) {
+  std::cout << "## ktp-synth (tuning corpus): seed " << options.seed << ", " << options.clean << " clean + "
+            << options.moderate << " moderate + " << options.hard << " hard cards, " << options.non_ktp
+            << " non-KTP images, 1 worker\n\n";
+  auto report = ktp::accuracy::MeasureLocalReader(options);
+  if (!report.ok()) {
+    std::cerr << "ktp-synth benchmark failed: " << report.status() << "\n";
+    return 1;
+  }
+  std::cout << report->Format() << std::flush;
+  return 0;
+}
+
+int RunIndependent(const ktp::accuracy::AccuracyOptions& options,
+                   const ktp::accuracy::IndependentCorpusOptions& corpus, const std::string& keep_dir) {
+  ktp::accuracy::TempDir temp;
+  std::string dir = keep_dir;
+  if (dir.empty()) {
+    if (temp.path().empty()) {
+      std::cerr << "cannot create a temporary directory\n";
+      return 1;
+    }
+    dir = temp.path();
+  }
+  if (!std::filesystem::exists(dir + "/manifest.json")) {
+    std::cerr << "generating the independent corpus in " << dir << " ...\n";
+    if (auto s = ktp::accuracy::GenerateIndependentCorpus(corpus, dir); !s.ok()) {
+      std::cerr << "independent corpus: " << s << "\n";
+      return 1;
+    }
+  }
+  auto description = ktp::accuracy::DescribeCorpusDirectory(dir);
+  if (!description.ok()) {
+    std::cerr << "independent corpus: " << description.status() << "\n";
+    return 1;
+  }
+  std::cout << "## independent corpus (held out, never tuned on): " << *description << " (" << dir
+            << (keep_dir.empty() ? ", temporary" : "") << "), 1 worker\n\n";
+  auto report = ktp::accuracy::MeasureCorpusDirectory(dir, options);
+  if (!report.ok()) {
+    std::cerr << "independent benchmark failed: " << report.status() << "\n";
+    return 1;
+  }
+  std::cout << report->Format() << std::flush;
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   ktp::accuracy::AccuracyOptions options;
+  ktp::accuracy::IndependentCorpusOptions corpus;
+  std::string which = "both";
+  std::string independent_dir;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() -> const char* {
@@ -20,27 +89,38 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (arg == "--seed") {
+    if (arg == "--corpus") {
+      which = next();
+      if (which != "both" && which != "synth" && which != "independent") {
+        std::cerr << kUsage;
+        return 2;
+      }
+    } else if (arg == "--seed") {
       options.seed = std::strtoull(next(), nullptr, 10);
     } else if (arg == "--per-level") {
       options.clean = options.moderate = options.hard = std::atoi(next());
     } else if (arg == "--non-ktp") {
       options.non_ktp = std::atoi(next());
+    } else if (arg == "--independent-dir") {
+      independent_dir = next();
+    } else if (arg == "--independent-seed") {
+      corpus.seed = std::strtoull(next(), nullptr, 10);
+    } else if (arg == "--independent-per-level") {
+      corpus.clean = corpus.moderate = corpus.hard = std::atoi(next());
+    } else if (arg == "--independent-non-ktp") {
+      corpus.non_ktp = std::atoi(next());
+    } else if (arg == "--independent-flags") {
+      corpus.flags_per_kind = std::atoi(next());
     } else if (arg == "--verbose") {
       options.verbose = true;
     } else {
-      std::cerr << "usage: reader_accuracy_bench [--seed N] [--per-level N] [--non-ktp N] [--verbose]\n";
+      std::cerr << kUsage;
       return 2;
     }
   }
-  std::cout << "local reader accuracy: seed " << options.seed << ", " << options.clean << " clean + "
-            << options.moderate << " moderate + " << options.hard << " hard cards, " << options.non_ktp
-            << " non-KTP images, 1 worker\n\n";
-  auto report = ktp::accuracy::MeasureLocalReader(options);
-  if (!report.ok()) {
-    std::cerr << "benchmark failed: " << report.status() << "\n";
-    return 1;
-  }
-  std::cout << report->Format();
-  return 0;
+  int rc = 0;
+  if (which != "independent") rc |= RunSynth(options);
+  if (which == "both") std::cout << "\n";
+  if (which != "synth") rc |= RunIndependent(options, corpus, independent_dir);
+  return rc;
 }
