@@ -83,10 +83,6 @@ std::vector<std::string_view> ProvinceAliases(std::string_view code) {
   return {};
 }
 
-// The region's name without its level prefix, upper case ("KABUPATEN BANDUNG"
-// → "BANDUNG"), and whether it had a city prefix.
-std::string BareName(const Region& region) { return region.ktp_name; }
-
 enum class Prefix { kNone, kRegency, kCity };
 
 // Splits a printed level-2 name into its prefix kind and the rest.
@@ -110,8 +106,9 @@ std::pair<Prefix, std::string> SplitRegencyPrefix(const std::string& words) {
   return {Prefix::kNone, words};
 }
 
+// `ktp_name` is the name without its level prefix ("KABUPATEN BANDUNG" → "BANDUNG").
 bool MatchesBareName(std::string_view printed_rest, const Region& region) {
-  if (NamesClose(printed_rest, BareName(region))) return true;
+  if (NamesClose(printed_rest, region.ktp_name)) return true;
   for (const auto& [code, former] : FormerNames()) {
     if (code == region.code && NamesClose(printed_rest, former)) return true;
   }
@@ -192,30 +189,40 @@ int64_t AgeOn(absl::CivilDay birth, absl::CivilDay today) {
   return age;
 }
 
+// The printed province, city/regency and district names against the regions
+// a NIK names, per level: 0 not compared (nothing printed, or no such region),
+// 1 agrees, -1 disagrees.
+std::array<int, 3> CompareRegionNames(const std::array<std::string_view, 3>& printed,
+                                      const std::array<const Region*, 3>& regions) {
+  std::array<int, 3> out{};
+  for (size_t i = 0; i < 3; ++i) {
+    if (printed[i].empty() || regions[i] == nullptr) continue;
+    out[i] = RegionNameMatches(printed[i], *regions[i]) ? 1 : -1;
+  }
+  return out;
+}
+
 void CheckRegionNames(const v1::KtpCard& card, const Region* province, const Region* city, const Region* district,
                       bool superseded, Checks& checks) {
-  struct Pair {
-    bool present;
-    std::string_view printed;
-    const Region* region;
-    std::string_view mismatch;
+  const auto printed = [&card](const v1::KtpField& (v1::KtpCard::*field)() const,
+                               bool (v1::KtpCard::*has)() const) -> std::string_view {
+    return Present(card, field, has) ? std::string_view((card.*field)().value()) : std::string_view();
   };
-  const Pair pairs[] = {
-      {Present(card, &v1::KtpCard::province, &v1::KtpCard::has_province), card.province().value(), province,
-       "province_mismatch"},
-      {Present(card, &v1::KtpCard::city_regency, &v1::KtpCard::has_city_regency), card.city_regency().value(),
-       city, "city_regency_mismatch"},
-      {Present(card, &v1::KtpCard::district, &v1::KtpCard::has_district), card.district().value(), district,
-       "district_mismatch"},
-  };
+  const std::array<int, 3> compared_levels = CompareRegionNames(
+      {printed(&v1::KtpCard::province, &v1::KtpCard::has_province),
+       printed(&v1::KtpCard::city_regency, &v1::KtpCard::has_city_regency),
+       printed(&v1::KtpCard::district, &v1::KtpCard::has_district)},
+      {province, city, district});
+  static constexpr std::array<std::string_view, 3> kMismatch = {"province_mismatch", "city_regency_mismatch",
+                                                                "district_mismatch"};
   std::string mismatches;
   int compared = 0;
-  for (const Pair& p : pairs) {
-    if (!p.present || p.region == nullptr) continue;
+  for (size_t i = 0; i < 3; ++i) {
+    if (compared_levels[i] == 0) continue;
     ++compared;
-    if (!RegionNameMatches(p.printed, *p.region)) {
+    if (compared_levels[i] < 0) {
       if (!mismatches.empty()) mismatches += ',';
-      mismatches += p.mismatch;
+      mismatches += kMismatch[i];
     }
   }
   if (compared == 0) {
@@ -366,16 +373,11 @@ NikScore ScoreNik(const NikParts& nik, const NikEvidence& evidence, const Region
   const Region* district = regions.Find(nik.district_code);
   score.district_exists = district != nullptr;
   if (district != nullptr) {
-    const Region* pairs[3] = {regions.Find(nik.district_code.substr(0, 2)),
-                              regions.Find(nik.district_code.substr(0, 5)), district};
-    const std::string* printed[3] = {&evidence.province, &evidence.city_regency, &evidence.district};
-    for (int i = 0; i < 3; ++i) {
-      if (printed[i]->empty() || pairs[i] == nullptr) continue;
-      if (RegionNameMatches(*printed[i], *pairs[i])) {
-        ++score.regions_agreeing;
-      } else {
-        ++score.regions_disagreeing;
-      }
+    for (int level : CompareRegionNames({evidence.province, evidence.city_regency, evidence.district},
+                                        {regions.Find(nik.district_code.substr(0, 2)),
+                                         regions.Find(nik.district_code.substr(0, 5)), district})) {
+      score.regions_agreeing += level > 0;
+      score.regions_disagreeing += level < 0;
     }
   }
   score.date_valid = NikDateIsValid(nik);
@@ -396,8 +398,6 @@ namespace {
 template <typename Enum>
 Enum Lookup(std::string_view printed, std::initializer_list<std::pair<std::string_view, Enum>> table,
             double tolerance, Enum none) {
-  const std::string key = FoldedKey(printed);
-  if (key.empty()) return none;
   Enum best = none;
   double best_distance = 2;
   for (const auto& [text, value] : table) {
