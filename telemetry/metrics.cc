@@ -222,8 +222,8 @@ void GatewayMetrics::BuildGatewaySeries() {
                               .Name("ktp_gateway_identity_checks_total")
                               .Help("Identity checks run on successful reads, by check kind and outcome.")
                               .Register(r);
-  for (int kind = v1::CHECK_KIND_NIK_FORMAT; kind <= v1::CHECK_KIND_AGE; ++kind) {
-    for (int outcome = v1::CHECK_OUTCOME_PASS; outcome <= v1::CHECK_OUTCOME_NOT_CHECKED; ++outcome) {
+  for (int kind = v1::CHECK_KIND_NIK_FORMAT; kind <= v1::CheckKind_MAX; ++kind) {
+    for (int outcome = v1::CHECK_OUTCOME_PASS; outcome <= v1::CheckOutcome_MAX; ++outcome) {
       identity_checks_[kind][outcome] = &identity_checks.Add(
           {{"kind", identity::CheckKindLabel(static_cast<v1::CheckKind>(kind))},
            {"outcome", identity::CheckOutcomeLabel(static_cast<v1::CheckOutcome>(outcome))}});

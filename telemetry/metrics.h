@@ -156,7 +156,8 @@ class GatewayMetrics final : public service::CallObserver, public backend::Upstr
   std::vector<std::pair<std::string, prometheus::Counter*>> fallbacks_;
 
   // ktp_gateway_identity_checks_total[CheckKind][CheckOutcome]; index 0 unused.
-  std::array<std::array<prometheus::Counter*, 4>, 9> identity_checks_{};
+  std::array<std::array<prometheus::Counter*, v1::CheckOutcome_ARRAYSIZE>, v1::CheckKind_ARRAYSIZE>
+      identity_checks_{};
 
   prometheus::Counter* policy_reload_success_ = nullptr;
   prometheus::Counter* policy_reload_failure_ = nullptr;
