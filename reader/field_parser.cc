@@ -1129,7 +1129,7 @@ struct NikCandidate {
 // other digits: a substitution there is cheap, and may touch the date digits
 // even when they read as a date. Relative, because its confidence on the large
 // bold NIK digits is low even when they are all right.
-constexpr float kWeakShareOfMedian = 0.75F;
+constexpr float kWeakDigit = 0.75F;  // of the median digit's confidence
 
 float MedianOf(std::vector<float> v) {
   if (v.empty()) return 0;
@@ -1151,13 +1151,12 @@ std::vector<NikCandidate> NikCandidates(const std::string& read, const std::vect
   const float median = std::max(MedianOf(conf), 1.0F);
   // Relative strength per digit, 0–1 (1 = as sure as the NIK's median digit).
   for (float& c : conf) c = std::min(c / median, 1.0F);
-  const float kWeakDigit = kWeakShareOfMedian;
-  const auto drop = [&](const NikCandidate& from, size_t i, double cost) {
+  const auto drop = [](const NikCandidate& from, size_t i) {
     NikCandidate c = from;
     c.digits.erase(i, 1);
     c.confidence.erase(c.confidence.begin() + static_cast<std::ptrdiff_t>(i));
     const bool at_end = i == 0 || i == from.digits.size() - 1;
-    c.cost += (at_end ? 0.5 : 1.5) + cost - (from.confidence[i] < kWeakDigit ? 0.3 : 0.0);
+    c.cost += (at_end ? 0.5 : 1.5) - (from.confidence[i] < kWeakDigit ? 0.3 : 0.0);
     return c;
   };
   const NikCandidate as_read{read, 0, conf};
@@ -1165,11 +1164,11 @@ std::vector<NikCandidate> NikCandidates(const std::string& read, const std::vect
   if (read.size() == 16) {
     bases.push_back(as_read);
   } else if (read.size() == 17) {
-    for (size_t i = 0; i < read.size(); ++i) bases.push_back(drop(as_read, i, 0));
+    for (size_t i = 0; i < read.size(); ++i) bases.push_back(drop(as_read, i));
   } else if (read.size() == 18) {
     for (size_t i = 0; i < read.size(); ++i) {
-      const NikCandidate one = drop(as_read, i, 0);
-      for (size_t j = i; j < one.digits.size(); ++j) bases.push_back(drop(one, j, 0));
+      const NikCandidate one = drop(as_read, i);
+      for (size_t j = i; j < one.digits.size(); ++j) bases.push_back(drop(one, j));
     }
   }
   std::vector<NikCandidate> out;
