@@ -4,6 +4,11 @@
 #   h2load --h1 (multipart POST)            → nginx upstream stand-in (canned KTP JSON)   "direct"
 #   h2load --h1 (multipart POST) → nginx reverse proxy → the same upstream                "proxy"
 #   h2load h2c (pre-framed gRPC) → ktp-gateway --backend=upstream → the same upstream      "gateway"
+#   h2load h2c (pre-framed gRPC) → a bare gRPC server answering a canned ReadResponse      "floor"
+#   the same, with Read registered as a raw (ByteBuffer) method                            "floor_raw"
+#
+# The floors (tests/bench/serving_cost/grpc_floor_server.cc) are what receiving the upload costs
+# with this gRPC build alone: the part of the gateway's CPU that no change to its own code removes.
 #
 # Each case runs at CONCURRENCY calls (throughput, CPU per call of the hop from /proc) and at 1
 # call (latency), in ROUNDS interleaved rounds; the table shows medians. Then the gateway holds
@@ -20,7 +25,8 @@
 #        KTP_GATEWAY_BIN_B=path: a second gateway binary measured as a fourth case "gateway_b" in
 #        the same interleaved rounds (A/B of a change on this noisy machine)
 #        SERVING_COST_OUT=dir (results; default $KTP_BENCH_BUILD_DIR/serving_cost)
-#        SKIP_MEMORY=1 / SKIP_SLOW=1 to leave out those phases
+#        SKIP_MEMORY=1 / SKIP_SLOW=1 to leave out those phases; SKIP_FLOOR=1 to leave out the floors
+#        FLOOR_BIN=path (default: grpc_floor_server next to the gateway)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/tests/bench/serving_cost
@@ -74,8 +80,13 @@ else
     cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
   log "building ktp-gateway in $BUILD_DIR"
-  nice -n 10 ninja -C "$BUILD_DIR" -j"${KTP_JOBS:-2}" ktp-gateway >/dev/null || die "build failed"
+  nice -n 10 ninja -C "$BUILD_DIR" -j"${KTP_JOBS:-2}" ktp-gateway grpc_floor_server >/dev/null || die "build failed"
   GATEWAY=$BUILD_DIR/bin/ktp-gateway
+fi
+FLOOR_BIN=${FLOOR_BIN:-$(dirname "$GATEWAY")/grpc_floor_server}
+if [ -z "${SKIP_FLOOR:-}" ] && [ ! -x "$FLOOR_BIN" ]; then
+  log "no grpc_floor_server at $FLOOR_BIN: the floor cases are left out"
+  SKIP_FLOOR=1
 fi
 [ -x "$GATEWAY" ] || die "no gateway binary at $GATEWAY"
 
@@ -188,6 +199,25 @@ if [ -n "${KTP_GATEWAY_BIN_B:-}" ]; then
   B_GW_PID=$GW_PID; B_GW_PORT=$GW_PORT; B_GW_METRICS=$GW_METRICS
   CASES+=(gateway_b)
 fi
+start_floor() {  # name [--raw] → sets FL_PID FL_PORT
+  "$FLOOR_BIN" "${@:2}" >"$WORK/$1.log" 2>&1 &
+  FL_PID=$!
+  pids+=("$FL_PID")
+  FL_PORT=""
+  local i
+  for i in $(seq 100); do
+    FL_PORT=$(grep -o '"port":[0-9]*' "$WORK/$1.log" | head -1 | cut -d: -f2 || true)
+    [ -n "$FL_PORT" ] && break
+    kill -0 "$FL_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$FL_PORT" ] || { cat "$WORK/$1.log" >&2; die "$1 did not start"; }
+}
+if [ -z "${SKIP_FLOOR:-}" ]; then
+  start_floor floor; FLOOR_PID=$FL_PID; FLOOR_PORT=$FL_PORT
+  start_floor floor_raw --raw; FLOOR_RAW_PID=$FL_PID; FLOOR_RAW_PORT=$FL_PORT
+  CASES+=(floor floor_raw)
+fi
 
 GRPC_HEADERS=(-H 'content-type: application/grpc' -H 'te: trailers')
 h2load_case() {  # case conc duration out-prefix [body-dir]
@@ -202,9 +232,11 @@ h2load_case() {  # case conc duration out-prefix [body-dir]
         --log-file "$prefix.log" "http://127.0.0.1:$p/ocr/v1/ktp?withRawText=false&withConfidenceField=false&withPolygon=false" \
         >"$prefix.out" 2>&1
       ;;
-    gateway | gateway_b)
+    gateway | gateway_b | floor | floor_raw)
       local gp=$MAIN_GW_PORT
       [ "$case" = gateway_b ] && gp=$B_GW_PORT
+      [ "$case" = floor ] && gp=$FLOOR_PORT
+      [ "$case" = floor_raw ] && gp=$FLOOR_RAW_PORT
       local c=$GATEWAY_CONNECTIONS
       [ "$c" -gt "$conc" ] && c=$conc
       local m=$(( (conc + c - 1) / c ))
@@ -232,6 +264,8 @@ measure() {  # case conc duration round
     proxy) hop_pids=$PROXY_PIDS ;;
     gateway) hop_pids=$MAIN_GW_PID; m0=$(metrics "$MAIN_GW_METRICS") ;;
     gateway_b) hop_pids=$B_GW_PID; m0=$(metrics "$B_GW_METRICS") ;;
+    floor) hop_pids=$FLOOR_PID ;;
+    floor_raw) hop_pids=$FLOOR_RAW_PID ;;
   esac
   local prefix=$WORK/$case-c$conc-r$rnd
   before=0; [ -n "$hop_pids" ] && before=$(ticks $hop_pids)

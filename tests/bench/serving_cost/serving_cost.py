@@ -233,6 +233,10 @@ def cmd_report(path):
              ("gateway", "ktp-gateway in front of it")]
     if any(r["case"] == "gateway_b" for r in runs):
         cases.append(("gateway_b", "ktp-gateway B (KTP_GATEWAY_BIN_B) in front of it"))
+    if any(r["case"] == "floor" for r in runs):
+        cases.append(("floor", "floor: a bare gRPC server receiving the upload, canned answer"))
+    if any(r["case"] == "floor_raw" for r in runs):
+        cases.append(("floor_raw", "floor, Read as a raw ByteBuffer method (no protobuf parse)"))
     conc = info.get("concurrency", 64)
 
     def pick(case, c, key):
@@ -315,6 +319,19 @@ def cmd_report(path):
             conc, span(ratio_rounds("gateway_b", "gateway", "rps", conc), 3)))
         print("| B: added at 1 call, gateway_b: p50 / p99 ms | %s / %s |" % (
             fmt(added["gateway_b"][0], 2), fmt(added["gateway_b"][1], 2)))
+    if "floor" in added:
+        # The floor is the gRPC receive alone: the gateway cannot cost less than it with this gRPC.
+        print("| floor: bare gRPC server CPU per call ÷ nginx proxy CPU per call (%d calls) | %s |" % (
+            conc, span(ratio_rounds("floor", "proxy", "cpu_us_per_call", conc))))
+        print("| floor: gateway CPU per call ÷ bare gRPC server CPU per call (%d calls) | %s |" % (
+            conc, span(ratio_rounds("gateway", "floor", "cpu_us_per_call", conc))))
+        print("| floor: bare gRPC server calls/s ÷ direct calls/s (%d calls) | %s |" % (
+            conc, span(ratio_rounds("floor", "direct", "rps", conc))))
+        print("| floor: added at 1 call, bare gRPC server: p50 / p99 ms | %s / %s |" % (
+            fmt(added["floor"][0], 2), fmt(added["floor"][1], 2)))
+    if "floor_raw" in added:
+        print("| floor: raw-method server CPU per call ÷ bare gRPC server CPU per call (%d calls) | %s |" % (
+            conc, span(ratio_rounds("floor_raw", "floor", "cpu_us_per_call", conc), 3)))
     for label, mrow in (("", mem), ("B: ", mem_b)):
         if mrow:
             print("| %sRSS per in-flight call, %d uploads of %d KiB held | %s image sizes (%s MiB over idle %s MiB; %d/%d in flight; %d threads) |" % (
