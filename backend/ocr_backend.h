@@ -24,6 +24,11 @@ enum class Endpoint { kRead, kReadWithQualities };
 // "read" / "read_with_qualities": a bounded label for logs and metrics.
 const char* EndpointName(Endpoint endpoint);
 
+// The most of an image a backend copies again while sending it: the upstream
+// client's send buffer (libcurl's upload buffer; a smaller body gets a buffer
+// its own size). The upload byte budget counts it (service/upload_assembler.h).
+inline constexpr size_t kMaxSendBufferBytes = 64 * 1024;
+
 // One read to perform.
 struct OcrRequest {
   Endpoint endpoint = Endpoint::kRead;

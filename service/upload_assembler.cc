@@ -1,6 +1,7 @@
 // Upload stream validation and assembly.
 #include "service/upload_assembler.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -60,8 +61,23 @@ absl::Status UploadAssembler::OnMetadata(const v1::ImageMetadata& metadata) {
   if (static_cast<uint64_t>(metadata.size_bytes()) > limits_.max_image_bytes) {
     return TooLarge(limits_.max_image_bytes, "metadata.size_bytes", "the declared image size");
   }
+  if (absl::Status s = Reserve(kCallOverheadBytes); !s.ok()) return s;
   has_metadata_ = true;
   metadata_ = metadata;
+  return absl::OkStatus();
+}
+
+absl::Status UploadAssembler::Reserve(size_t n) {
+  if (budget_ == nullptr || n == 0) return absl::OkStatus();
+  // The gateway as a whole holds too much: shed this call, not the process.
+  if (!budget_->TryReserve(n)) {
+    absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, reasons::kGatewayOverloaded,
+                               "the gateway is holding too many images; retry shortly",
+                               {{"limitBytes", std::to_string(budget_->limit())}});
+    AddRetryInfo(s, absl::Seconds(1));
+    return s;
+  }
+  reserved_ += n;
   return absl::OkStatus();
 }
 
@@ -75,17 +91,10 @@ absl::Status UploadAssembler::OnChunk(std::string&& chunk) {
   if (image_.size() + chunk.size() > limits_.max_image_bytes) {
     return TooLarge(limits_.max_image_bytes, "chunk", "the image");
   }
-  if (budget_ != nullptr && !chunk.empty()) {
-    // The gateway as a whole holds too many images: shed this one, not the process.
-    if (!budget_->TryReserve(chunk.size())) {
-      absl::Status s = MakeError(absl::StatusCode::kResourceExhausted, reasons::kGatewayOverloaded,
-                                 "the gateway is holding too many images; retry shortly",
-                                 {{"limitBytes", std::to_string(budget_->limit())}});
-      AddRetryInfo(s, absl::Seconds(1));
-      return s;
-    }
-    reserved_ += chunk.size();
-  }
+  // The chunk, plus the part of the upstream send buffer the image fills so far.
+  const size_t send_buffer = std::min(backend::kMaxSendBufferBytes, image_.size() + chunk.size()) -
+                             std::min(backend::kMaxSendBufferBytes, image_.size());
+  if (absl::Status s = Reserve(chunk.size() + send_buffer); !s.ok()) return s;
   // Cord adopts the string's buffer (no copy) for all but tiny chunks.
   if (!chunk.empty()) image_.Append(std::move(chunk));
   return absl::OkStatus();

@@ -6,7 +6,9 @@
 //   3 (or the end of the input)           the client half-closes: Finish()
 // The first error stops the stream, as it does in the reactor. Invariants: an
 // accepted upload is exactly the accepted chunks, a sniffed type, a safe file
-// name; the shared byte budget is never exceeded and is fully returned.
+// name; the shared byte budget holds exactly the call's working memory, the
+// image and its send-buffer share, is never exceeded and is fully returned.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -55,8 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ktp::service::UploadLimits limits;
   limits.max_image_bytes = 48 * 1024;
   limits.max_chunk_bytes = 8 * 1024;
-  ktp::service::ByteBudget budget(40 * 1024);  // below the image limit: both bounds are reachable
+  // A call's working memory plus less than the image limit: both bounds are reachable.
+  ktp::service::ByteBudget budget(ktp::service::kCallOverheadBytes + 40 * 1024);
   std::string accepted;
+  bool has_metadata = false;
   {
     ktp::service::UploadAssembler assembler(limits, &budget);
     Reader in(data, size);
@@ -78,6 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           m.mutable_options()->set_with_confidence_field(options & 2);
           m.mutable_options()->set_with_polygon(options & 4);
           status = assembler.OnMetadata(m);
+          if (status.ok()) has_metadata = true;
           break;
         }
         case 1: {
@@ -107,7 +112,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
       }
       FUZZ_CHECK(budget.used() >= 0 && budget.used() <= budget.limit());
-      FUZZ_CHECK(static_cast<size_t>(budget.used()) == accepted.size());
+      // The call's working memory, the image and the send buffer's copy of its start.
+      const size_t expected = (has_metadata ? ktp::service::kCallOverheadBytes : 0) + accepted.size() +
+                              std::min(ktp::backend::kMaxSendBufferBytes, accepted.size());
+      FUZZ_CHECK(static_cast<size_t>(budget.used()) == expected);
       if (!status.ok()) {
         FUZZ_CHECK(status.code() == absl::StatusCode::kInvalidArgument ||
                    status.code() == absl::StatusCode::kResourceExhausted);

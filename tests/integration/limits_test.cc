@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "common/error_details.h"
 #include "service/upload_assembler.h"
 #include "tests/integration/gateway_harness.h"
 
@@ -102,17 +103,41 @@ TEST(ByteBudgetTest, ReservesUpToTheLimitAndReleases) {
 }
 
 TEST(ByteBudgetTest, AnAssemblerReturnsItsBytesWhenDestroyed) {
-  service::ByteBudget budget(1000);
+  // A call's working memory, then each chunk twice while the upstream send
+  // buffer fills (the image and libcurl's copy of it).
+  service::ByteBudget budget(service::kCallOverheadBytes + 2000);
   {
     service::UploadAssembler assembler(service::UploadLimits(), &budget);
     v1::ImageMetadata m;
     m.set_file_name("ktp.jpg");
     ASSERT_TRUE(assembler.OnMetadata(m).ok());
+    EXPECT_EQ(budget.used(), static_cast<int64_t>(service::kCallOverheadBytes));
     ASSERT_TRUE(assembler.OnChunk(std::string(600, 'x')).ok());
+    EXPECT_EQ(budget.used(), static_cast<int64_t>(service::kCallOverheadBytes + 1200));
     const absl::Status over = assembler.OnChunk(std::string(500, 'x'));
     EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
-    EXPECT_EQ(budget.used(), 600);
+    EXPECT_EQ(budget.used(), static_cast<int64_t>(service::kCallOverheadBytes + 1200));
   }
+  EXPECT_EQ(budget.used(), 0);
+}
+
+TEST(ByteBudgetTest, TheSendBufferIsCountedOnlyUpToItsSize) {
+  service::ByteBudget budget(int64_t{1} << 30);
+  service::UploadAssembler assembler(service::UploadLimits(), &budget);
+  v1::ImageMetadata m;
+  ASSERT_TRUE(assembler.OnMetadata(m).ok());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(assembler.OnChunk(std::string(50 * 1024, 'x')).ok());
+  EXPECT_EQ(budget.used(), static_cast<int64_t>(service::kCallOverheadBytes + 200 * 1024 +
+                                                backend::kMaxSendBufferBytes));
+}
+
+TEST(ByteBudgetTest, ACallThatCannotHoldItsWorkingMemoryIsShedAtItsFirstMessage) {
+  service::ByteBudget budget(service::kCallOverheadBytes - 1);
+  service::UploadAssembler assembler(service::UploadLimits(), &budget);
+  v1::ImageMetadata m;
+  const absl::Status shed = assembler.OnMetadata(m);
+  EXPECT_EQ(shed.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorReason(shed), "GATEWAY_OVERLOADED");
   EXPECT_EQ(budget.used(), 0);
 }
 
@@ -143,14 +168,17 @@ TEST(LimitsTest, CallsOverTheConcurrencyCapAreRefusedAtOnce) {
 }
 
 TEST(LimitsTest, UploadsOverTheBufferedBytesBudgetAreShedAndBytesAreReleased) {
-  constexpr int64_t kBudget = 256 * 1024;
+  // The holder's 200 KiB image, the upstream send buffer it fills and the
+  // call's working memory; a second call of 100 KiB does not fit beside it.
+  constexpr int64_t kHeld = service::kCallOverheadBytes + 200 * 1024 + backend::kMaxSendBufferBytes;
+  constexpr int64_t kBudget = kHeld + service::kCallOverheadBytes + 100 * 1024;
   GatewayHarness h(WithServer([](gateway::GatewayConfig& o) { o.max_buffered_bytes = kBudget; }));
   OpenUpload holder(h.stub());
   ASSERT_TRUE(holder.Metadata());
   const std::string first = Jpeg(50 * 1024);
   ASSERT_TRUE(holder.Chunk(first));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(holder.Chunk(std::string(50 * 1024, 'y')));
-  ASSERT_TRUE(Eventually([&] { return h.server().buffered_bytes() == 200 * 1024; }));
+  ASSERT_TRUE(Eventually([&] { return h.server().buffered_bytes() == kHeld; }));
 
   const grpc::Status shed = ReadOnce(h, Jpeg(100 * 1024));
   EXPECT_EQ(shed.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -158,7 +186,7 @@ TEST(LimitsTest, UploadsOverTheBufferedBytesBudgetAreShedAndBytesAreReleased) {
   EXPECT_EQ(Meta(shed, "limitBytes"), std::to_string(kBudget));
   EXPECT_TRUE(RetryInfoOf(shed).has_value());
   // The shed call gave back what it had reserved.
-  ASSERT_TRUE(Eventually([&] { return h.server().buffered_bytes() == 200 * 1024; }));
+  ASSERT_TRUE(Eventually([&] { return h.server().buffered_bytes() == kHeld; }));
 
   EXPECT_TRUE(holder.Finish().ok());
   ASSERT_TRUE(Eventually([&] { return h.server().buffered_bytes() == 0; }));
