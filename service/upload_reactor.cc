@@ -46,6 +46,10 @@ bool IsForwardableTraceHeader(absl::string_view value) {
   return true;
 }
 
+absl::Status Cancelled() {
+  return MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "the call was cancelled");
+}
+
 template <typename Request, typename Response>
 class UploadReactor final : public grpc::ServerReadReactor<Request> {
  public:
@@ -127,17 +131,21 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       StopIdleTimer();
       // Half-close (upload complete) or a broken/cancelled stream.
       if (context_->IsCancelled()) {
-        FinishWithError(MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "the call was cancelled"));
+        FinishWithError(Cancelled());
         return;
       }
       absl::StatusOr<Upload> upload = assembler_.Finish();
       if (!upload.ok()) {
-        FinishWithError(upload.status());
+        // A stream that ended before its first message may have been reset by
+        // the client, with gRPC reporting the failed read before the cancel:
+        // it is counted once the call is over and that is known (OnDone).
+        FinishWithError(upload.status(), /*report_at_done=*/messages_ == 0);
         return;
       }
       CallBackend(*std::move(upload));
       return;
     }
+    ++messages_;
     if (env_.observer != nullptr) env_.observer->OnMessageReceived(method_);
     if (!status.ok()) {
       // Stop reading: gRPC discards what the client still sends.
@@ -162,6 +170,9 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   }
 
   void OnDone() override {
+    if (report_at_done_) {
+      Report(context_->IsCancelled() ? Cancelled() : reported_status_, "", v1::READ_STATUS_UNSPECIFIED);
+    }
     env_.active_calls->fetch_sub(1, std::memory_order_relaxed);
     StopIdleTimer();
     Unref();
@@ -329,7 +340,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     FinishClaimed(grpc::Status::OK);
   }
 
-  void FinishWithError(const absl::Status& status) {
+  void FinishWithError(const absl::Status& status, bool report_at_done = false) {
     if (!ClaimFinish()) return;  // before Report: metrics and the access log once per call
     std::string upstream_id;
     if (auto info = GetErrorInfo(status)) {
@@ -339,7 +350,12 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       if (it != info->metadata().end()) (void)absl::SimpleAtoi(it->second, &upstream_attempts_);
     }
     if (!upstream_id.empty()) context_->AddInitialMetadata("x-upstream-request-id", upstream_id);
-    Report(status, upstream_id, v1::READ_STATUS_UNSPECIFIED);
+    if (report_at_done) {
+      report_at_done_ = true;
+      reported_status_ = status;
+    } else {
+      Report(status, upstream_id, v1::READ_STATUS_UNSPECIFIED);
+    }
     FinishClaimed(ToGrpcStatus(status));
   }
 
@@ -398,6 +414,12 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   CallerIdentity identity_;  // set once admitted, before the first read
   absl::Mutex admission_mu_;  // orders storing the admission handle against OnCancel
   std::shared_ptr<PendingAdmission> pending_admission_ ABSL_GUARDED_BY(admission_mu_);
+  // Upload messages read (only the reading thread touches it).
+  int messages_ = 0;
+  // Report (metrics, access log) in OnDone instead of at Finish, and what to
+  // report unless the call turns out to have been cancelled. Set before Finish.
+  bool report_at_done_ = false;
+  absl::Status reported_status_;
   size_t image_bytes_ = 0;
   int upstream_attempts_ = 0;  // upstream requests the call took (access log)
   v1::Engine engine_ = v1::ENGINE_UNSPECIFIED;  // who answered (access log)

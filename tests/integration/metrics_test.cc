@@ -411,6 +411,60 @@ TEST_F(MetricsTest, InflightGaugeFollowsCallsInProgress) {
   EXPECT_EQ(ScrapeHttp().Value("ktp_gateway_inflight_calls", {}), 0);
 }
 
+// A client that gives up before sending anything (h2load does it to the streams
+// open at the end of a run) reset its stream: the call counts as CANCELLED, never
+// as the client's protocol error, even when gRPC reports the failed read before
+// the cancellation.
+TEST_F(MetricsTest, StreamsResetBeforeTheirFirstMessageCountAsCancelled) {
+  // Several clients at once, resetting at slightly different moments: the
+  // order in which gRPC reports the failed read and the cancel varies.
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([this, t] {
+      for (int i = 0; i < 100; ++i) {
+        grpc::ClientContext context;
+        v1::ReadResponse response;
+        std::unique_ptr<grpc::ClientWriter<v1::ReadRequest>> writer = harness_.stub().Read(&context, &response);
+        if ((i + t) % 3 != 0) absl::SleepFor(absl::Microseconds(100 * ((i * 7 + t) % 5)));
+        context.TryCancel();
+        EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+      }
+    });
+  }
+  for (std::thread& c : clients) c.join();
+  // Every call the server saw has ended (some resets never reach a reactor).
+  Scrape s = ScrapeHttp();
+  for (int i = 0; i < 100 && s.Sum("grpc_server_handled_total", kReadLabels) <
+                                 s.Value("grpc_server_started_total", kReadLabels);
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    s = ScrapeHttp();
+  }
+  EXPECT_EQ(s.Sum("grpc_server_handled_total", kReadLabels), s.Value("grpc_server_started_total", kReadLabels));
+  EXPECT_EQ(s.Sum("grpc_server_handled_total", With(kReadLabels, {{"grpc_code", "INVALID_ARGUMENT"}})), 0);
+  EXPECT_EQ(s.Sum("grpc_server_handled_total", With(kReadLabels, {{"grpc_code", "CANCELLED"}})),
+            s.Value("grpc_server_started_total", kReadLabels));
+}
+
+// The same empty stream, half-closed instead of reset, is the client's error
+// and is counted as one (once the call is over: see the test above).
+TEST_F(MetricsTest, AnUploadWithNoMessagesCountsAsInvalidArgument) {
+  grpc::ClientContext context;
+  v1::ReadResponse response;
+  std::unique_ptr<grpc::ClientWriter<v1::ReadRequest>> writer = harness_.stub().Read(&context, &response);
+  writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ErrorInfoOf(status)->reason(), "UPLOAD_PROTOCOL_VIOLATION");
+  Scrape s = ScrapeHttp();
+  for (int i = 0; i < 100 && s.Sum("grpc_server_handled_total", kReadLabels) < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    s = ScrapeHttp();
+  }
+  EXPECT_EQ(s.Value("grpc_server_handled_total", With(kReadLabels, {{"grpc_code", "INVALID_ARGUMENT"}})), 1);
+  EXPECT_EQ(s.Sum("grpc_server_handled_total", kReadLabels), 1);
+}
+
 // A gateway whose upstream port is closed: no HTTP answer at all.
 TEST(MetricsTransportTest, ConnectFailureHasNoStatusAndCauseConnect) {
   HarnessOptions options;
