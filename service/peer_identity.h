@@ -7,6 +7,9 @@
 #include <grpcpp/security/auth_context.h>
 
 #include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace ktp::service {
 
@@ -14,7 +17,9 @@ namespace ktp::service {
 // call is not mTLS, the certificate has none, or has several (ambiguous).
 std::string PeerSpiffeId(const grpc::AuthContext& auth);
 
-// The same, from a PEM certificate (exposed for tests).
+// The same rule over a certificate's URI SANs, and over a PEM certificate
+// (exposed for tests).
+std::string SpiffeIdFromUris(const std::vector<absl::string_view>& uris);
 std::string SpiffeIdFromPem(const std::string& pem);
 
 }  // namespace ktp::service
