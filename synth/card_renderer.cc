@@ -1,5 +1,6 @@
-// Cairo drawing of the clean KTP front and of non-KTP documents (see
-// card_renderer.h). Fonts are "Liberation Sans" (Arial metrics) via fontconfig.
+// Cairo drawing of the clean KTP front on a per-card geometry and of non-KTP
+// documents (see card_renderer.h). Fonts are "Liberation Sans" (Arial
+// metrics) via fontconfig.
 #include "synth/card_renderer.h"
 
 #include <cairo.h>
@@ -149,9 +150,9 @@ void DrawGuilloche(cairo_t* cr, Rng& rng, double w, double h, double r, double g
 }
 
 // An invented, obviously schematic face: coloured backdrop, shoulders, head.
-void DrawPhoto(cairo_t* cr, Rng& rng) {
-  const layout::Rect& p = layout::kPhoto;
-  const double x0 = p.x0 * kW, y0 = p.y0 * kH, w = (p.x1 - p.x0) * kW, h = (p.y1 - p.y0) * kH;
+void DrawPhoto(cairo_t* cr, const CardGeometry& g, Rng& rng) {
+  const double x0 = g.photo_x0 * kW, y0 = g.photo_y0 * kH, w = (g.photo_x1 - g.photo_x0) * kW,
+               h = (g.photo_y1 - g.photo_y0) * kH;
   if (rng.Chance(0.5)) {
     cairo_set_source_rgb(cr, rng.Real(0.75, 0.85), rng.Real(0.10, 0.18), rng.Real(0.12, 0.2));
   } else {
@@ -197,9 +198,9 @@ void DrawPhoto(cairo_t* cr, Rng& rng) {
 }
 
 // A random Bezier scribble inside the signature rectangle.
-void DrawSignature(cairo_t* cr, Rng& rng) {
-  const layout::Rect& s = layout::kSignature;
-  const double x0 = s.x0 * kW, y0 = s.y0 * kH, w = (s.x1 - s.x0) * kW, h = (s.y1 - s.y0) * kH;
+void DrawSignature(cairo_t* cr, const CardGeometry& g, Rng& rng) {
+  const double x0 = g.sign_x0 * kW, y0 = g.sign_y0 * kH, w = (g.sign_x1 - g.sign_x0) * kW,
+               h = (g.sign_y1 - g.sign_y0) * kH;
   auto px = [&](double f) { return x0 + w * (0.08 + 0.84 * f); };
   auto py = [&](double f) { return y0 + h * (0.12 + 0.76 * f); };
   cairo_set_source_rgb(cr, 0.05, 0.05, rng.Real(0.1, 0.35));
@@ -226,13 +227,96 @@ void DrawSignature(cairo_t* cr, Rng& rng) {
 
 }  // namespace
 
-bool TextFits(const std::string& slot, const std::string& text) {
-  if (slot == "header") return MeasureWidth(text, kHeaderSize, true) <= kHeaderMaxWidth;
-  if (slot == "issue") return MeasureWidth(text, kIssueSize, false) <= kIssueMaxWidth;
-  return MeasureWidth(text, kRowSize, false) <= kValueMaxWidth;
+CardGeometry NominalGeometry() {
+  CardGeometry g;
+  g.label_x = layout::kLabelX;
+  g.indented_label_x = layout::kIndentedLabelX;
+  g.colon_x = layout::kColonX;
+  g.value_x = layout::kValueX;
+  g.value_right = layout::kTextArea.x1;
+  g.blood_label_x = layout::kBloodLabelX;
+  g.nik_y = layout::kNikY;
+  g.nik_size = 1;
+  g.first_row_y = layout::kFirstRowY;
+  g.row_pitch = layout::kRowPitch;
+  g.photo_x0 = layout::kPhoto.x0;
+  g.photo_y0 = layout::kPhoto.y0;
+  g.photo_x1 = layout::kPhoto.x1;
+  g.photo_y1 = layout::kPhoto.y1;
+  g.issue_place_y = layout::kIssuePlaceY;
+  g.issue_date_y = layout::kIssueDateY;
+  g.sign_x0 = layout::kSignature.x0;
+  g.sign_y0 = layout::kSignature.y0;
+  g.sign_x1 = layout::kSignature.x1;
+  g.sign_y1 = layout::kSignature.y1;
+  return g;
 }
 
-cv::Mat RenderCard(const Identity& id, Rng& rng) {
+CardGeometry DrawGeometry(Rng& rng) {
+  CardGeometry g;
+  g.label_x = rng.Real(0.022, 0.050);
+  g.indented_label_x = rng.Chance(0.2) ? g.label_x : g.label_x + rng.Real(0.025, 0.045);
+  // The colon stays clear of the longest label ("Status Perkawinan").
+  static const double kLongestLabel =
+      std::max({MeasureWidth("Status Perkawinan", kRowSize, false),
+                MeasureWidth("Kewarganegaraan", kRowSize, false),
+                MeasureWidth("Tempat/Tgl Lahir", kRowSize, false)}) / kW;
+  g.colon_x = std::max(rng.Real(0.225, 0.295), g.label_x + kLongestLabel + 0.008);
+  g.value_x = g.colon_x + rng.Real(0.012, 0.030);
+  g.blood_label_x = g.value_x + rng.Real(0.175, 0.215);
+  g.row_pitch = rng.Real(0.046, 0.056);
+  // Twelve rows from the first one; the last stays on the card.
+  g.first_row_y = rng.Real(0.300, std::max(0.300, std::min(0.350, 0.950 - 11 * g.row_pitch)));
+  g.nik_y = std::max(0.205, g.first_row_y - rng.Real(0.080, 0.100));
+  // Photo: ~3:4 portrait box right of the values.
+  const double photo_w = rng.Real(0.190, 0.235);
+  g.photo_x0 = rng.Real(0.685, std::min(0.760, 0.965 - photo_w));
+  g.photo_x1 = g.photo_x0 + photo_w;
+  g.photo_y0 = rng.Real(0.195, 0.260);
+  const double photo_h = std::min(0.46, photo_w * kW * rng.Real(1.22, 1.38) / kH);
+  g.photo_y1 = g.photo_y0 + photo_h;
+  g.value_right = g.photo_x0 - rng.Real(0.015, 0.030);
+  g.nik_size = rng.Real(0.95, 1.15);
+  // Issue place and date under the photo, the signature under them.
+  g.issue_place_y = g.photo_y1 + rng.Real(0.040, 0.050);
+  g.issue_date_y = g.issue_place_y + rng.Real(0.045, 0.055);
+  const double sign_w = photo_w * rng.Real(0.85, 0.95);
+  const double centre = (g.photo_x0 + g.photo_x1) / 2;
+  g.sign_x0 = centre - sign_w / 2;
+  g.sign_x1 = centre + sign_w / 2;
+  g.sign_y0 = g.issue_date_y + 0.030;
+  g.sign_y1 = std::max(g.sign_y0 + 0.06, std::min(0.955, g.sign_y0 + 0.155));
+  return g;
+}
+
+namespace {
+
+// Room for a value on `g`: never more than the nominal column, so every value
+// drawn for any geometry also fits the nominal one.
+double ValueMaxWidth(const CardGeometry& g) {
+  return std::min(kValueMaxWidth, (g.value_right - g.value_x) * kW - 4);
+}
+
+double IssueMaxWidth(const CardGeometry& g) {
+  return std::min(kIssueMaxWidth, (g.photo_x1 - g.photo_x0) * kW + 10);
+}
+
+}  // namespace
+
+bool TextFitsOn(const CardGeometry& g, const std::string& slot, const std::string& text) {
+  if (slot == "header") return MeasureWidth(text, kHeaderSize, true) <= kHeaderMaxWidth;
+  if (slot == "issue") return MeasureWidth(text, kIssueSize, false) <= IssueMaxWidth(g);
+  return MeasureWidth(text, kRowSize, false) <= ValueMaxWidth(g);
+}
+
+bool TextFits(const std::string& slot, const std::string& text) {
+  static const CardGeometry* nominal = new CardGeometry(NominalGeometry());
+  return TextFitsOn(*nominal, slot, text);
+}
+
+cv::Mat RenderCard(const Identity& id, Rng& rng) { return RenderCard(id, NominalGeometry(), rng); }
+
+cv::Mat RenderCard(const Identity& id, const CardGeometry& g, Rng& rng) {
   SurfacePtr surface(
       cairo_image_surface_create(CAIRO_FORMAT_ARGB32, layout::kCardWidth, layout::kCardHeight));
   CairoPtr owner(cairo_create(surface.get()));
@@ -257,10 +341,12 @@ cv::Mat RenderCard(const Identity& id, Rng& rng) {
   DrawText(cr, absl::StrCat(id.is_city ? "KOTA " : "KABUPATEN ", id.city_regency), kW / 2,
            layout::kHeaderLine2Y * kH, kHeaderSize, true, Align::kCenter, kHeaderMaxWidth);
   // NIK.
-  DrawText(cr, "NIK", layout::kLabelX * kW, layout::kNikY * kH, kNikSize, true);
-  DrawText(cr, ":", layout::kColonX * kW, layout::kNikY * kH, kNikSize, true);
-  DrawText(cr, id.nik, layout::kValueX * kW, layout::kNikY * kH, kNikSize, true, Align::kLeft,
-           kValueMaxWidth);
+  const double value_max = ValueMaxWidth(g);
+  const double nik_size = kNikSize * g.nik_size;
+  DrawText(cr, "NIK", g.label_x * kW, g.nik_y * kH, nik_size, true);
+  DrawText(cr, ":", g.colon_x * kW, g.nik_y * kH, nik_size, true);
+  DrawText(cr, id.nik, g.value_x * kW, g.nik_y * kH, nik_size, true, Align::kLeft,
+           (g.value_right - g.value_x) * kW - 4);
 
   struct Row {
     const char* label;
@@ -282,26 +368,25 @@ cv::Mat RenderCard(const Identity& id, Rng& rng) {
       {"Berlaku Hingga", false, id.valid_until},
   };
   for (size_t i = 0; i < rows.size(); ++i) {
-    const double y = (layout::kFirstRowY + layout::kRowPitch * static_cast<double>(i)) * kH;
-    const double lx = (rows[i].indented ? layout::kIndentedLabelX : layout::kLabelX) * kW;
+    const double y = (g.first_row_y + g.row_pitch * static_cast<double>(i)) * kH;
+    const double lx = (rows[i].indented ? g.indented_label_x : g.label_x) * kW;
     DrawText(cr, rows[i].label, lx, y, kRowSize, false);
-    DrawText(cr, ":", layout::kColonX * kW, y, kRowSize, false);
-    const double max_w =
-        i == 2 ? (layout::kBloodLabelX - layout::kValueX) * kW - 8 : kValueMaxWidth;
-    DrawText(cr, rows[i].value, layout::kValueX * kW, y, kRowSize, false, Align::kLeft, max_w);
+    DrawText(cr, ":", g.colon_x * kW, y, kRowSize, false);
+    const double max_w = i == 2 ? (g.blood_label_x - g.value_x) * kW - 8 : value_max;
+    DrawText(cr, rows[i].value, g.value_x * kW, y, kRowSize, false, Align::kLeft, max_w);
     if (i == 2) {
-      DrawText(cr, "Gol. Darah : " + id.blood_type, layout::kBloodLabelX * kW, y, kRowSize, false);
+      DrawText(cr, "Gol. Darah : " + id.blood_type, g.blood_label_x * kW, y, kRowSize, false);
     }
   }
 
-  DrawPhoto(cr, rng);
+  DrawPhoto(cr, g, rng);
   cairo_set_source_rgb(cr, 0, 0, 0);
-  const double issue_x = (layout::kPhoto.x0 + layout::kPhoto.x1) / 2 * kW;
-  DrawText(cr, id.issue_place, issue_x, layout::kIssuePlaceY * kH, kIssueSize, false,
-           Align::kCenter, kIssueMaxWidth);
-  DrawText(cr, id.issue_date, issue_x, layout::kIssueDateY * kH, kIssueSize, false, Align::kCenter,
-           kIssueMaxWidth);
-  DrawSignature(cr, rng);
+  const double issue_x = (g.photo_x0 + g.photo_x1) / 2 * kW;
+  DrawText(cr, id.issue_place, issue_x, g.issue_place_y * kH, kIssueSize, false, Align::kCenter,
+           IssueMaxWidth(g));
+  DrawText(cr, id.issue_date, issue_x, g.issue_date_y * kH, kIssueSize, false, Align::kCenter,
+           IssueMaxWidth(g));
+  DrawSignature(cr, g, rng);
   return ToRgba(surface.get());
 }
 

@@ -89,6 +89,13 @@ std::string Date(int d, int m, int y) { return absl::StrFormat("%02d-%02d-%04d",
 
 std::string MakeName(Rng& rng, bool female) {
   const Strings& given = female ? FemaleGivenNames() : MaleGivenNames();
+  // Balinese: "I" (men) / "NI" (women), a birth-order name, one or two more.
+  if (rng.Chance(0.05)) {
+    static const Strings* order = new Strings{"WAYAN", "MADE", "NYOMAN", "KETUT", "PUTU", "GEDE"};
+    std::string name = absl::StrCat(female ? "NI " : "I ", rng.Pick(*order), " ", rng.Pick(given));
+    if (rng.Chance(0.4)) absl::StrAppend(&name, " ", rng.Pick(given));
+    return name;
+  }
   const int words = static_cast<int>(rng.Weighted({0.15, 0.55, 0.30})) + 1;
   std::string first = rng.Chance(0.03) ? rng.Pick(ApostropheNames()) : rng.Pick(given);
   if (words == 1) return first;

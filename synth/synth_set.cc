@@ -16,6 +16,7 @@ namespace {
 
 // Salts keep the card and non-KTP streams (and the levels) independent.
 constexpr uint64_t kNonKtpSalt = 0x6f74686572ULL;
+constexpr uint64_t kGeometrySalt = 0x67656f6dULL;
 
 std::string JsonString(const std::string& s) {
   std::string out = "\"";
@@ -68,7 +69,7 @@ void ApplyFormat(Format format, AugmentParams* p) {
 
 std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
                  const AugmentParams& p, const Augmented& a, const Identity* id,
-                 const std::string& document) {
+                 const CardGeometry* g, const std::string& document) {
   std::string j = "{";
   absl::StrAppend(&j, "\"image\":", JsonString(s.file_name), ",\"seed\":", seed,
                   ",\"index\":", index, ",\"level\":", JsonString(level),
@@ -86,6 +87,14 @@ std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
   if (id != nullptr) {
     absl::StrAppend(&j, ",\"issue_place\":", JsonString(id->issue_place),
                     ",\"issue_date\":", JsonString(id->issue_date));
+  }
+  if (g != nullptr) {
+    absl::StrAppend(&j, absl::StrFormat(",\"layout\":{\"label_x\":%.4f,\"colon_x\":%.4f,"
+                                        "\"value_x\":%.4f,\"first_row_y\":%.4f,\"row_pitch\":%.4f,"
+                                        "\"photo\":[%.4f,%.4f,%.4f,%.4f]}",
+                                        g->label_x, g->colon_x, g->value_x, g->first_row_y,
+                                        g->row_pitch, g->photo_x0, g->photo_y0, g->photo_x1,
+                                        g->photo_y1));
   }
   j += ",\"qualities\":{";
   first = true;
@@ -120,9 +129,16 @@ std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
 
 absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level, Format format) {
   Rng rng(seed, static_cast<uint64_t>(index), static_cast<uint64_t>(level) + 1);
-  absl::StatusOr<Identity> id = MakeIdentity(rng, identity::RegionDirectory::Embedded(), TextFits);
+  // The geometry has its own stream, so it does not shift the other draws.
+  Rng geometry_rng(seed, static_cast<uint64_t>(index), kGeometrySalt + static_cast<uint64_t>(level));
+  const CardGeometry geometry = DrawGeometry(geometry_rng);
+  absl::StatusOr<Identity> id = MakeIdentity(
+      rng, identity::RegionDirectory::Embedded(),
+      [&geometry](const std::string& slot, const std::string& text) {
+        return TextFitsOn(geometry, slot, text);
+      });
   if (!id.ok()) return id.status();
-  const cv::Mat card = RenderCard(*id, rng);
+  const cv::Mat card = RenderCard(*id, geometry, rng);
   AugmentParams params = ChooseAugment(rng, level, /*allow_png=*/true);
   ApplyFormat(format, &params);
   const Augmented aug = Apply(card, params, rng);
@@ -135,7 +151,7 @@ absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level, Format fo
   s.encoded = *std::move(bytes);
   s.fields = id->Fields();
   s.qualities = Qualities(true, params.defects);
-  s.ground_truth_json = Json(s, seed, index, LevelName(level), params, aug, &*id, "ktp");
+  s.ground_truth_json = Json(s, seed, index, LevelName(level), params, aug, &*id, &geometry, "ktp");
   return s;
 }
 
@@ -162,7 +178,7 @@ absl::StatusOr<Sample> MakeNonKtp(uint64_t seed, int index, Format format) {
   if (!bytes.ok()) return bytes.status();
   s.encoded = *std::move(bytes);
   s.qualities = Qualities(false, {});
-  s.ground_truth_json = Json(s, seed, index, "non-ktp", params, aug, nullptr, kind);
+  s.ground_truth_json = Json(s, seed, index, "non-ktp", params, aug, nullptr, nullptr, kind);
   return s;
 }
 
