@@ -1,7 +1,9 @@
-// The KTP's printed layout as fractions of the card's width and height (ID-1
-// format, 85.6 × 54 mm). ktp-synth draws cards with it; the local reader uses it
-// only for what has no text to find (photo and signature crops, the text
-// column it hands to OCR), so small deviations on real cards do not matter.
+// The KTP's nominal printed layout as fractions of the card's width and height
+// (ID-1 format, 85.6 × 54 mm). Real cards deviate by several per cent, so
+// ktp-synth draws each card on a variation of it (synth::DrawGeometry), and the
+// local reader finds the colon column and the photo's edge per card, using
+// these only as fallbacks and for what has no text to find (photo and
+// signature crops).
 #ifndef KTP_READER_CARD_LAYOUT_H_
 #define KTP_READER_CARD_LAYOUT_H_
 
@@ -33,7 +35,8 @@ constexpr double kFirstRowY = 0.325;
 constexpr double kRowPitch = 0.050;
 constexpr double kRowTextHeight = 0.036;
 constexpr double kBloodLabelX = 0.480;  // "Gol. Darah : O" on the Jenis Kelamin row
-// Where text lives (everything left of the photo column), for OCR.
+// Where text lives (everything left of the photo column), for OCR when the
+// photo's edge cannot be found.
 constexpr Rect kTextArea{0.0, 0.0, 0.715, 1.0};
 // The photo and the signature, plus the issue place and date between them.
 constexpr Rect kPhoto{0.735, 0.215, 0.955, 0.655};

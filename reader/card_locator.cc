@@ -6,11 +6,15 @@
 // lying on the image border are intersected into four corners, and the most
 // card-like result wins. Synthetic and real photos differ in which mask works,
 // so no single one is trusted.
+//
+// Inside the rectified card: the photo's left edge (a column projection) and
+// the colon column (from the colons Tesseract read), per card.
 #include "reader/card_locator.h"
 
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -418,6 +422,176 @@ cv::Point2f CardToImage(const CardLocation& location, cv::Point2f p, double scal
   const double W = h.at<double>(2, 0) * x + h.at<double>(2, 1) * y + h.at<double>(2, 2);
   if (std::abs(W) < 1e-12) return p;
   return cv::Point2f(static_cast<float>(X / W), static_cast<float>(Y / W));
+}
+
+
+namespace {
+
+// Where the label/value colons sit when the card's own colons cannot be found
+// (fractions of the card width; the layout puts them at kColonX ≈ 0.265,
+// values start at kValueX = 0.285).
+constexpr double kColonColumn[2] = {0.240, 0.279};
+// Where a card's colon column may be (fractions of the width): real cards
+// put it anywhere from ~0.23 to ~0.30.
+constexpr double kColonSearch[2] = {0.15, 0.40};
+// A narrow glyph this close to the measured colon column (fraction of the
+// width) is the colon; the value starts at least ~1.2 % of the width after
+// it, so the first letter of a value ("I WAYAN") stays a letter.
+constexpr double kColonTolerance = 0.007;
+// Colons read as colons needed before the measured column is trusted.
+constexpr int kMinColonSamples = 3;
+// The photo's left edge: searched for in this x range, over this band of
+// rows (fractions of the card), where every layout has photo and no header.
+constexpr double kPhotoSearchX[2] = {0.60, 0.86};
+constexpr double kPhotoBandY[2] = {0.31, 0.55};
+// A column is photo when at least this share of the band's pixels is dark or
+// strongly coloured (text columns are mostly paper), for this many columns
+// in a row (fraction of the width).
+constexpr double kPhotoColumnShare = 0.5;
+constexpr double kPhotoRun = 0.008;
+// ... and the run is the edge of a block at least this wide (fraction of
+// the width; photos are ~0.19–0.24) whose columns are photo on average by
+// this share (low: a light face or shirt can fill much of a photo).
+constexpr double kPhotoBlock = 0.10;
+constexpr double kPhotoBlockShare = 0.35;
+// Text stops this far left of the photo (fraction of the width).
+constexpr double kPhotoMargin = 0.006;
+
+bool IsColon(const std::string& t) { return t == ":" || t == ";"; }
+
+// This card's colon column (x in canonical card pixels): the median of the
+// colons Tesseract did read as colons — alone, or glued to the label before
+// them ("Nama:") or to the value after them (":YUDI") — one per line, in the
+// range a colon column can be in. Negative when too few were read.
+double MeasureColonColumn(const std::vector<OcrLine>& lines) {
+  const double lo = kColonSearch[0] * layout::kCardWidth, hi = kColonSearch[1] * layout::kCardWidth;
+  // Half a colon's width: where its centre sits in a glued word.
+  const double half_colon = 0.003 * layout::kCardWidth;
+  std::vector<double> xs;
+  for (const OcrLine& line : lines) {
+    for (const OcrWord& w : line.words) {
+      const std::string& t = w.text;
+      if (t.empty() || t.find_first_of(":;") == std::string::npos) continue;
+      double x;
+      if (IsColon(t)) {
+        x = w.box.x + w.box.w / 2.0;
+      } else if (t.back() == ':' || t.back() == ';') {
+        x = w.box.x + w.box.w - half_colon;
+      } else if (t.front() == ':' || t.front() == ';') {
+        x = w.box.x + half_colon;
+      } else {
+        continue;
+      }
+      if (x < lo || x > hi) continue;
+      xs.push_back(x);
+      break;  // the first colon of a line is the label's
+    }
+  }
+  if (static_cast<int>(xs.size()) < kMinColonSamples) return -1;
+  std::nth_element(xs.begin(), xs.begin() + xs.size() / 2, xs.end());
+  return xs[xs.size() / 2];
+}
+
+}  // namespace
+
+// The photo, found as the first run of columns right of the values that are
+// mostly dark or strongly coloured over the photo's rows (the backdrop is a
+// solid red or blue block; text there is sparse) and stay so for a photo's
+// width.
+PhotoEdge FindPhotoEdge(const cv::Mat& card_bgr) {
+  PhotoEdge none;
+  none.text_right = layout::kTextArea.x1;
+  if (card_bgr.empty() || card_bgr.type() != CV_8UC3) return none;
+  const int cols = card_bgr.cols, rows = card_bgr.rows;
+  const int x0 = static_cast<int>(kPhotoSearchX[0] * cols);
+  const int x1 = static_cast<int>(kPhotoSearchX[1] * cols);
+  const int y0 = static_cast<int>(kPhotoBandY[0] * rows);
+  const int y1 = static_cast<int>(kPhotoBandY[1] * rows);
+  if (x1 <= x0 || y1 <= y0) return none;
+  cv::Mat hsv;
+  cv::cvtColor(card_bgr(cv::Rect(0, y0, x1, y1 - y0)), hsv, cv::COLOR_BGR2HSV);
+  // Paper: the median brightness and saturation left of the search range
+  // (mostly background between the sparse text).
+  std::vector<uchar> v_left, s_left;
+  for (int y = 0; y < hsv.rows; y += 2) {
+    const cv::Vec3b* row = hsv.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < x0; x += 3) {
+      s_left.push_back(row[x][1]);
+      v_left.push_back(row[x][2]);
+    }
+  }
+  auto median = [](std::vector<uchar>& v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return static_cast<double>(v[v.size() / 2]);
+  };
+  const double dark_v = 0.70 * median(v_left);
+  const double vivid_s = std::max(115.0, median(s_left) + 60.0);
+  // Darker than paper (any backdrop, a copy's grey) or more colourful.
+  auto is_photo = [&](int y, int x) {
+    const cv::Vec3b& p = hsv.at<cv::Vec3b>(y, x);
+    return p[2] < dark_v || p[1] > vivid_s;
+  };
+  std::vector<double> share(x1, 0.0);
+  for (int x = x0; x < x1; ++x) {
+    int n = 0;
+    for (int y = 0; y < hsv.rows; ++y) n += is_photo(y, x) ? 1 : 0;
+    share[x] = static_cast<double>(n) / hsv.rows;
+  }
+  const int run = std::max(3, static_cast<int>(kPhotoRun * cols));
+  const int block = static_cast<int>(kPhotoBlock * cols);
+  int in_run = 0;
+  for (int x = x0; x < x1; ++x) {
+    in_run = share[x] >= kPhotoColumnShare ? in_run + 1 : 0;
+    if (in_run < run) continue;
+    const int edge = x - run + 1;
+    // A photo is wide: a dark word or a seal is not.
+    double sum = 0;
+    const int end = std::min(x1, edge + block);
+    for (int bx = edge; bx < end; ++bx) sum += share[bx];
+    if (end - edge < block / 2 || sum / (end - edge) < kPhotoBlockShare) continue;
+    PhotoEdge found;
+    found.text_right = static_cast<double>(edge) / cols - kPhotoMargin;
+    return found;
+  }
+  return none;
+}
+
+// Tesseract often reads the colon between label and value as "1", "I", "I."
+// or "|" ("Nama 1 YUDI"). On a line with no colon at the colon column, the
+// narrow glyph nearest to the column (this card's, measured from the colons
+// read elsewhere on it; a fixed window when too few were) is the colon,
+// whatever it was read as. Only that one: a value may start with "I".
+void FixColonColumn(std::vector<OcrLine>& lines) {
+  const double column = MeasureColonColumn(lines);
+  double lo = kColonColumn[0] * layout::kCardWidth, hi = kColonColumn[1] * layout::kCardWidth;
+  if (column >= 0) {
+    lo = column - kColonTolerance * layout::kCardWidth;
+    hi = column + kColonTolerance * layout::kCardWidth;
+  }
+  const double centre_of_window = (lo + hi) / 2;
+  for (OcrLine& line : lines) {
+    OcrWord* best = nullptr;
+    bool has_colon = false;
+    for (OcrWord& w : line.words) {
+      const double centre = w.box.x + w.box.w / 2.0;
+      if (centre < lo || centre > hi || w.box.w > 0.025 * layout::kCardWidth) continue;
+      if (w.text.empty() || w.text.size() > 2) continue;
+      if (w.text.find_first_not_of("1Il|!i:;.") != std::string::npos) continue;
+      if (IsColon(w.text)) has_colon = true;
+      if (best == nullptr ||
+          std::abs(centre - centre_of_window) <
+              std::abs(best->box.x + best->box.w / 2.0 - centre_of_window)) {
+        best = &w;
+      }
+    }
+    if (best == nullptr || has_colon || best->text == ":") continue;
+    best->text = ":";
+    line.text.clear();
+    for (const OcrWord& w : line.words) {
+      if (!line.text.empty()) line.text += ' ';
+      line.text += w.text;
+    }
+  }
 }
 
 }  // namespace ktp::reader

@@ -7,13 +7,18 @@
 // photos filled by the card). A card turned by 90° or 270° (its long sides
 // upright) is found and ordered as if turned 90° clockwise; which of 90° / 270°
 // (and 0° / 180° for a landscape card) it really is cannot be told from the
-// outline: the caller decides from the content and calls Rotated180.
+// outline: the caller decides from the content and calls Rotated180. Inside
+// the rectified card, it also finds what moves from card to card: the colon
+// column and the photo's left edge.
 #ifndef KTP_READER_CARD_LOCATOR_H_
 #define KTP_READER_CARD_LOCATOR_H_
 
 #include <array>
+#include <vector>
 
 #include <opencv2/core.hpp>
+
+#include "reader/ocr_text.h"
 
 namespace ktp::reader {
 
@@ -54,6 +59,20 @@ cv::Mat RectifyCard(const cv::Mat& bgr, const CardLocation& location, cv::Size s
 
 // Maps a point from canonical card pixels (scaled by `scale`) to original pixels.
 cv::Point2f CardToImage(const CardLocation& location, cv::Point2f card_point, double scale = 1.0);
+
+// Inside the rectified card (canonical size, BGR): where the photo starts, so
+// that it is kept out of the text handed to OCR. Real cards put its left edge
+// anywhere from ~0.69 to ~0.76 of the width.
+struct PhotoEdge {
+  double text_right = 0;  // text ends here, just left of the photo (fraction of the width)
+};
+// Finds the photo per card; when none is found, text_right is layout::kTextArea.x1.
+PhotoEdge FindPhotoEdge(const cv::Mat& card_bgr);
+
+// On OCR lines of the rectified card (canonical pixels): turns the glyph
+// Tesseract read in place of a label's colon ("Nama 1 YUDI") back into ":",
+// at this card's colon column as measured from the colons read on it.
+void FixColonColumn(std::vector<OcrLine>& lines);
 
 }  // namespace ktp::reader
 

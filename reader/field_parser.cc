@@ -27,6 +27,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "identity/identity_validation.h"
 #include "identity/ktp_vocabulary.h"
@@ -1250,11 +1251,36 @@ void ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
   nik.factor = 0;
 }
 
+// Balinese names start with "I" (men) or "NI" (women) and a birth-order or
+// caste name ("I WAYAN", "NI LUH"); Tesseract often loses the narrow space
+// after the one- or two-letter prefix ("IWAYAN", "NILUH"). Put it back.
+std::string SplitBalinesePrefix(const std::string& name) {
+  static const char* const kSecond[] = {"WAYAN", "MADE",  "NYOMAN", "KETUT", "PUTU", "GEDE",
+                                        "GUSTI", "KOMANG", "NENGAH", "KADEK", "LUH",  "AYU"};
+  std::string out;
+  for (absl::string_view token : absl::StrSplit(name, ' ')) {
+    std::string t(token);
+    for (const char* prefix : {"NI", "I"}) {
+      const std::string p = prefix;
+      if (t.size() <= p.size() || t.compare(0, p.size(), p) != 0) continue;
+      bool split = false;
+      for (const char* second : kSecond) split = split || t.substr(p.size()) == second;
+      if (split) {
+        t = p + " " + t.substr(p.size());
+        break;
+      }
+    }
+    if (!out.empty()) out += ' ';
+    out += t;
+  }
+  return out;
+}
+
 // Names hold no digits: any digit read is a misread letter.
 void EmitName(const CardLayout& layout, v1::KtpCard& card) {
   if (!layout.reads[kNama].found) return;
   FieldOut f = BasicField(layout, kNama);
-  f.value = DigitsToLetters(f.value);
+  f.value = SplitBalinesePrefix(DigitsToLetters(f.value));
   if (!f.value.empty()) Emit(f, card.mutable_name());
 }
 

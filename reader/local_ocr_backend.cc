@@ -47,9 +47,6 @@ constexpr int kCropJpegQuality = 85;
 // Below this fraction of the card height only the text column is read; above
 // it the two centred header lines, which may be wider.
 constexpr double kHeaderBandBottom = 0.19;
-// Where the label/value colons sit (fractions of the card width; the layout
-// puts them at kColonX ≈ 0.265, values start at kValueX = 0.285).
-constexpr double kColonColumn[2] = {0.240, 0.279};
 
 // The upstream's documented reasons (see the upstream README's status table).
 constexpr char kReasonRead[] = "File Successfully Read";
@@ -163,42 +160,17 @@ cv::Mat PrepareForOcr(const cv::Mat& bgr) {
 }
 
 // What Tesseract sees: the header band across the whole width (long province
-// names run past the text column), below it only the text column; the photo,
-// signature and issue place/date are painted white rather than cropped so
-// coordinates stay those of the card.
-cv::Mat TextOnly(cv::Mat grey) {
+// names run past the text column), below it only the text column, which ends
+// left of the photo as found on this card; the photo, signature and issue
+// place/date are painted white rather than cropped so coordinates stay those
+// of the card.
+cv::Mat TextOnly(cv::Mat grey, const PhotoEdge& photo) {
   const int header_bottom = static_cast<int>(kHeaderBandBottom * grey.rows);
-  const int x1 = static_cast<int>(layout::kTextArea.x1 * grey.cols);
+  const int x1 = static_cast<int>(photo.text_right * grey.cols);
   if (header_bottom < grey.rows && x1 < grey.cols) {
     grey(cv::Rect(x1, header_bottom, grey.cols - x1, grey.rows - header_bottom)).setTo(255);
   }
   return grey;
-}
-
-// Tesseract often reads the colon between label and value as "1", "I" or
-// "|" ("Nama 1 YUDI"). A narrow glyph centred on the colon column is the
-// colon, whatever it was read as.
-void FixColonColumn(std::vector<OcrLine>& lines) {
-  const double lo = kColonColumn[0] * layout::kCardWidth, hi = kColonColumn[1] * layout::kCardWidth;
-  for (OcrLine& line : lines) {
-    bool changed = false;
-    for (OcrWord& w : line.words) {
-      const double centre = w.box.x + w.box.w / 2.0;
-      if (centre < lo || centre > hi || w.box.w > 0.025 * layout::kCardWidth) continue;
-      if (w.text.empty() || w.text.size() > 2) continue;
-      if (w.text.find_first_not_of("1Il|!i:;") != std::string::npos) continue;
-      if (w.text != ":") {
-        w.text = ":";
-        changed = true;
-      }
-    }
-    if (!changed) continue;
-    line.text.clear();
-    for (const OcrWord& w : line.words) {
-      if (!line.text.empty()) line.text += ' ';
-      line.text += w.text;
-    }
-  }
 }
 
 // What the parsed text says about the image being a KTP, for JudgeQuality: the
@@ -396,7 +368,7 @@ class ReadJob final : public PoolJob {
           cv::Size(static_cast<int>(layout::kCardWidth * kOcrScale),
                    static_cast<int>(layout::kCardHeight * kOcrScale)));
       if (r.card.empty() || ocr_card.empty()) return EngineError("rectify");
-      r.ocr_grey = TextOnly(PrepareForOcr(ocr_card));
+      r.ocr_grey = TextOnly(PrepareForOcr(ocr_card), FindPhotoEdge(r.card));
       return r;
     });
     if (!rectified.ok()) return rectified.status();

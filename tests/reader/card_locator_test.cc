@@ -1,11 +1,22 @@
 // card_locator: recovers a drawn card's corners under rotation and
 // perspective, extrapolates corners cut off by the border, falls back to the
-// full image when the card fills the frame, and rectifies consistently.
+// full image when the card fills the frame, and rectifies consistently; inside
+// the rectified card it finds the photo's left edge and the colon column per
+// card rather than assuming the nominal layout.
 #include "reader/card_locator.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
 
 #include "gtest/gtest.h"
+#include "identity/region_directory.h"
+#include "reader/card_layout.h"
+#include "synth/card_renderer.h"
+#include "synth/identity.h"
+#include "synth/random.h"
 #include "tests/reader/card_test_image.h"
 
 namespace ktp::reader {
@@ -166,6 +177,99 @@ TEST(CardLocatorTest, PortraitImageFilledByTheCardIsTakenAsTurned) {
   EXPECT_LT(cv::mean(diff)[0], 5.0);  // upright (sideways would differ by tens)
   // A square or landscape fallback is not turned.
   EXPECT_EQ(reader::LocateCard(cv::Mat(300, 300, CV_8UC3, cv::Scalar(90, 90, 90))).quarter_turns, 0);
+}
+
+// The test card with its photo (a red backdrop) moved to start at x0.
+cv::Mat CardWithPhotoAt(double x0) {
+  cv::Mat card = DrawTestCard();
+  const int w = card.cols, h = card.rows;
+  const auto& p = layout::kPhoto;
+  cv::rectangle(card, cv::Rect(cv::Point(int(p.x0 * w), int(p.y0 * h)), cv::Point(int(p.x1 * w), int(p.y1 * h))),
+                cv::Scalar(238, 218, 188), cv::FILLED);
+  cv::rectangle(card, cv::Rect(cv::Point(int(x0 * w), int(0.24 * h)), cv::Point(int((x0 + 0.21) * w), int(0.66 * h))),
+                cv::Scalar(40, 45, 200), cv::FILLED);
+  return card;
+}
+
+TEST(FindPhotoEdgeTest, TextEndsJustLeftOfThePhotoWhereverItIs) {
+  for (double x0 : {0.690, 0.735, 0.758}) {
+    const PhotoEdge photo = FindPhotoEdge(CardWithPhotoAt(x0));
+    EXPECT_NEAR(photo.text_right, x0 - 0.006, 0.004) << x0;
+  }
+  // No photo to be seen: the layout's text column.
+  cv::Mat blank(layout::kCardHeight, layout::kCardWidth, CV_8UC3, cv::Scalar(238, 218, 188));
+  EXPECT_DOUBLE_EQ(FindPhotoEdge(blank).text_right, layout::kTextArea.x1);
+  // A dark stroke much narrower than a photo is not one.
+  cv::Mat blot = blank.clone();
+  cv::rectangle(blot, cv::Rect(650, 200, 20, 200), cv::Scalar(30, 30, 30), cv::FILLED);
+  EXPECT_DOUBLE_EQ(FindPhotoEdge(blot).text_right, layout::kTextArea.x1);
+}
+
+// On ktp-synth cards, each drawn on its own geometry, the edge found is the
+// photo's drawn one.
+TEST(FindPhotoEdgeTest, FindsTheDrawnPhotoOnSyntheticCards) {
+  int found = 0;
+  for (int i = 0; i < 40; ++i) {
+    synth::Rng rng(31, static_cast<uint64_t>(i), 1);
+    const synth::CardGeometry g = synth::DrawGeometry(rng);
+    absl::StatusOr<synth::Identity> id = synth::MakeIdentity(
+        rng, identity::RegionDirectory::Embedded(),
+        [&g](const std::string& slot, const std::string& text) { return synth::TextFitsOn(g, slot, text); });
+    ASSERT_TRUE(id.ok()) << id.status();
+    cv::Mat bgr;
+    cv::cvtColor(synth::RenderCard(*id, g, rng), bgr, cv::COLOR_RGBA2BGR);
+    const double right = FindPhotoEdge(bgr).text_right;
+    found += std::abs(right - (g.photo_x0 - 0.006)) <= 0.004;
+    EXPECT_NEAR(right, g.photo_x0 - 0.006, 0.004) << "card " << i;
+  }
+  EXPECT_EQ(found, 40);
+}
+
+// One OCR line of words (text, left x, width) at row y, canonical pixels.
+OcrLine Line(int y, const std::vector<std::pair<std::string, int>>& words_at, int narrow = 6) {
+  OcrLine line;
+  for (const auto& [text, x] : words_at) {
+    OcrWord w;
+    w.text = text;
+    w.box = {x, y, text.size() <= 2 ? narrow : 14 * static_cast<int>(text.size()), 20};
+    if (!line.text.empty()) line.text += ' ';
+    line.text += text;
+    line.words.push_back(w);
+  }
+  return line;
+}
+
+TEST(FixColonColumnTest, ColonFarRightOfTheNominalColumnIsStillTheColon) {
+  // Colons at x ≈ 0.293 of the width: right of the nominal window.
+  std::vector<OcrLine> lines = {Line(200, {{"Nama", 30}, {"1", 294}, {"YUDI", 310}}),
+                                Line(230, {{"Agama", 30}, {":", 294}, {"ISLAM", 310}}),
+                                Line(260, {{"Pekerjaan", 30}, {":", 295}, {"GURU", 310}}),
+                                Line(290, {{"Kewarganegaraan", 30}, {":", 293}, {"WNI", 310}}),
+                                Line(320, {{"RT/RW", 60}, {"I", 294}, {"004/009", 310}})};
+  FixColonColumn(lines);
+  EXPECT_EQ(lines[0].text, "Nama : YUDI");
+  EXPECT_EQ(lines[4].text, "RT/RW : 004/009");
+}
+
+TEST(FixColonColumnTest, NamePrefixIRightAfterAColonFarLeftStaysALetter) {
+  // Colons at x ≈ 0.229; "I WAYAN" starts 1.5 % of the width later, inside
+  // the nominal window, and its colon was not read at all.
+  std::vector<OcrLine> lines = {Line(200, {{"Nama", 25}, {"I", 248}, {"WAYAN", 262}}),
+                                Line(230, {{"Agama", 25}, {":", 230}, {"HINDU", 246}}),
+                                Line(260, {{"Pekerjaan", 25}, {":", 231}, {"PETANI", 246}}),
+                                Line(290, {{"Alamat", 25}, {":", 229}, {"JL. X", 246}}),
+                                Line(320, {{"Agama", 25}, {"I", 231}, {"I", 248}, {"KETUT", 262}})};
+  FixColonColumn(lines);
+  EXPECT_EQ(lines[0].text, "Nama I WAYAN");
+  // The colon read as "I" is the colon, the prefix after it is not.
+  EXPECT_EQ(lines[4].text, "Agama : I KETUT");
+}
+
+TEST(FixColonColumnTest, TooFewColonsReadFallsBackToTheNominalColumn) {
+  std::vector<OcrLine> lines = {Line(200, {{"Nama", 30}, {"1", 265}, {"YUDI", 290}}),
+                                Line(230, {{"Agama", 30}, {":", 266}, {"ISLAM", 290}})};
+  FixColonColumn(lines);
+  EXPECT_EQ(lines[0].text, "Nama : YUDI");
 }
 
 }  // namespace

@@ -183,6 +183,22 @@ TEST(FieldParserTest, CleanCardReadsEveryField) {
   EXPECT_EQ(p.labels_found, 15);
 }
 
+// Balinese names whose narrow space after "I" / "NI" Tesseract lost.
+TEST(FieldParserTest, BalineseNamePrefixGetsItsSpaceBack) {
+  const size_t row = [] {
+    const std::vector<std::string> card = CleanCard();
+    for (size_t i = 0; i < card.size(); ++i) {
+      if (card[i].rfind("Nama", 0) == 0) return i;
+    }
+    return size_t{0};
+  }();
+  EXPECT_EQ(Parse(CardWith(row, "Nama : IWAYAN SUDARTA")).card.name().value(), "I WAYAN SUDARTA");
+  EXPECT_EQ(Parse(CardWith(row, "Nama : NILUH PUTU AYU")).card.name().value(), "NI LUH PUTU AYU");
+  EXPECT_EQ(Parse(CardWith(row, "Nama : I MADE WIRA")).card.name().value(), "I MADE WIRA");
+  // Not a prefix: an ordinary name starting with I.
+  EXPECT_EQ(Parse(CardWith(row, "Nama : IMAM SATRIO")).card.name().value(), "IMAM SATRIO");
+}
+
 TEST(FieldParserTest, CleanCardMetadata) {
   const reader::ParsedCard p = Parse(CleanCard());
   const v1::KtpField& name = p.card.name();

@@ -56,19 +56,21 @@ TEST(ReaderAccuracyTest, SmallIndependentSetStaysAboveTheFloors) {
   const LevelReport& moderate = report->levels.at("moderate");
   EXPECT_EQ(clean.failed_reads, 0);
   EXPECT_EQ(moderate.failed_reads, 0);
-  // Measured on 2026-11-27 (two builds of the reader in the tree that day,
-  // this seed): clean 94.9–95.6 % of fields, NIK 7/8–8/8; moderate 95.6–96.3 %,
-  // NIK 7/8–8/8; ktp precision 1.00, recall 0.77 (23/30 KTP images, the
-  // one-defect set included); the one-defect set's own flag raised on 10/14
-  // images; 4/4 non-KTP refused. ~35 s on one core (generation + reads).
-  // The full set (reader_accuracy_bench, 100 per level) gave clean 95.9 % /
-  // NIK 88 %, moderate 92.1 % / NIK 87 %. One card is 1/8 of a NIK ratio and
-  // ~0.7 % of the fields here: the floors leave one or two cards of room.
-  // Raise them as the reader improves on this corpus — never by tuning on it.
-  EXPECT_GE(clean.all_fields.ratio(), 0.90);
+  // Measured on 2026-11-27 after the reader began finding the colon column
+  // and the photo's edge per card (tuned on ktp-synth's varied geometry),
+  // this seed: clean 96.3 % of fields, NIK 7/8; moderate 98.5 %, NIK 8/8;
+  // ktp precision 1.00, recall 0.77 (23/30 KTP images, the one-defect set
+  // included); the one-defect set's own flag raised on 9/14 images; 4/4
+  // non-KTP refused. ~30 s on one core (generation + reads). The full set
+  // (reader_accuracy_bench, 100 per level) gave clean 98.4 % / NIK 93 %,
+  // moderate 93.5 % / NIK 90 % (before: 97.2 % / 94 %, 92.2 % / 90 %). One
+  // card is 1/8 of a NIK ratio and ~0.7 % of the fields here: the floors
+  // leave one or two cards of room. Raise them as the reader improves on
+  // this corpus — never by tuning on it.
+  EXPECT_GE(clean.all_fields.ratio(), 0.93);
   EXPECT_GE(clean.nik.ratio(), 6.0 / 8);
-  EXPECT_GE(moderate.all_fields.ratio(), 0.88);
-  EXPECT_GE(moderate.nik.ratio(), 6.0 / 8);
+  EXPECT_GE(moderate.all_fields.ratio(), 0.95);
+  EXPECT_GE(moderate.nik.ratio(), 7.0 / 8);
   // Not a KTP must not pass for one; most KTP photos must be recognised.
   const FlagReport& ktp = report->flags.at("ktp");
   EXPECT_GE(ktp.precision(), 0.9);
