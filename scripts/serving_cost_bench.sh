@@ -365,6 +365,36 @@ EOF
   done
 fi
 
+# The floor holding the same uploads: what gRPC alone keeps resident per held call.
+if [ -z "${SKIP_MEMORY:-}" ] && [ -z "${SKIP_FLOOR:-}" ]; then
+  for mode in floor floor_raw; do
+    log "memory ($mode): $HELD uploads of $IMAGE_KB KiB held in flight (answered after ${HOLD_DELAY}s)"
+    flags=(--hold-ms=$((HOLD_DELAY * 1000)))
+    [ "$mode" = floor_raw ] && flags+=(--raw)
+    start_floor "hold-$mode" "${flags[@]}"
+    sleep 1
+    idle=$(rss_kb "$FL_PID")
+    # No metrics here: the peak RSS over the hold (every upload has arrived well before it ends).
+    "${PY[@]}" watch "$FL_PID" $((HOLD_DELAY + 2)) - "$HELD" >"$WORK/hold-$mode.watch" &
+    watch_pid=$!
+    c=$(( (HELD + 49) / 50 ))
+    h2load -c "$c" -m 50 -n "$HELD" -d "$WORK/grpc.body" "${GRPC_HEADERS[@]}" \
+      "http://127.0.0.1:$FL_PORT/ktp.v1.KtpOcr/Read" >"$WORK/hold-$mode.out" 2>&1 || die "h2load (hold, $mode) failed"
+    wait "$watch_pid"
+    grep -q "$HELD succeeded" "$WORK/hold-$mode.out" || { cat "$WORK/hold-$mode.out" >&2; die "held calls to the $mode did not all succeed"; }
+    python3 - "$WORK/hold-$mode.watch" "$idle" "$HELD" "$IMAGE_KB" "$mode" >>"$RESULTS" <<'EOF' || die "hold phase ($mode) broke"
+import json, sys
+w = json.load(open(sys.argv[1])); idle, n, kb = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rss = w["rss_kb"]
+print(json.dumps({"kind": "memory", "gw": sys.argv[5], "calls": n, "image_kb": kb, "idle_kb": idle,
+                  "rss_kb": rss, "growth_kb": rss - idle, "per_call_images": (rss - idle) / n / kb,
+                  "inflight": n, "threads": w["threads"]}))
+EOF
+    tail -1 "$RESULTS" >&2
+    kill -TERM "$FL_PID"; wait "$FL_PID" 2>/dev/null || true
+  done
+fi
+
 # --- many slow calls: threads and memory against the byte budget -----------------------------
 if [ -z "${SKIP_SLOW:-}" ]; then
   budget=$((SLOW_BUDGET_MB * 1024 * 1024))

@@ -5,17 +5,26 @@
 // Whatever CPU it spends per call, ktp-gateway cannot spend less with this
 // gRPC; the rest of the gateway's cost is measured against it.
 //
-//   grpc_floor_server [--raw]     prints {"port":N} on stdout, serves until SIGTERM
+//   grpc_floor_server [--raw] [--hold-ms=N]   prints {"port":N} on stdout, serves until SIGTERM
 //
+// --hold-ms answers each call N ms after its upload ended (one thread holds
+// them all, in order), so the bench can measure the memory it holds per call.
 // --raw registers Read as a raw method: the upload arrives as grpc::ByteBuffer
 // slices adopted into an absl::Cord (no protobuf `bytes` parse copy), the lever
 // of issue 14 measured at its best case.
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/byte_buffer.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <unistd.h>
 #include <memory>
 #include <vector>
@@ -49,6 +58,60 @@ ReadResponse CannedResponse() {
   return r;
 }
 
+// Runs each call's answer `hold` after it was handed over, on one thread. The
+// hold is the same for every call, so a FIFO is in due order.
+class Holder {
+ public:
+  explicit Holder(std::chrono::milliseconds hold) : hold_(hold) {
+    if (hold_.count() > 0) thread_ = std::thread([this] { Run(); });
+  }
+  ~Holder() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+  void Answer(std::function<void()> finish) {
+    if (hold_.count() == 0) {
+      finish();
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      due_.emplace_back(std::chrono::steady_clock::now() + hold_, std::move(finish));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      if (due_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      if (cv_.wait_until(lock, due_.front().first) == std::cv_status::no_timeout) continue;
+      std::function<void()> finish = std::move(due_.front().second);
+      due_.pop_front();
+      lock.unlock();
+      finish();
+      lock.lock();
+    }
+  }
+
+  const std::chrono::milliseconds hold_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::function<void()>>> due_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+Holder* g_holder = nullptr;
+
 // Reads ReadRequest messages; chunks move into a Cord as the gateway's assembler does.
 class ProtoReactor final : public grpc::ServerReadReactor<ReadRequest> {
  public:
@@ -56,7 +119,9 @@ class ProtoReactor final : public grpc::ServerReadReactor<ReadRequest> {
   void OnReadDone(bool ok) override {
     if (!ok) {
       *response_ = CannedResponse();
-      Finish(image_.empty() ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no image") : grpc::Status::OK);
+      g_holder->Answer([this] {
+        Finish(image_.empty() ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no image") : grpc::Status::OK);
+      });
       return;
     }
     if (request_.has_chunk()) image_.Append(std::move(*request_.mutable_chunk()));
@@ -79,7 +144,9 @@ class RawReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     if (!ok) {
       grpc::Status s = grpc::GenericSerialize<grpc::ProtoBufferWriter, ReadResponse>(
           CannedResponse(), response_, &own_);
-      Finish(image_.empty() ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no image") : s);
+      g_holder->Answer([this, s] {
+        Finish(image_.empty() ? grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no image") : s);
+      });
       return;
     }
     std::vector<grpc::Slice> slices;
@@ -121,7 +188,20 @@ volatile std::sig_atomic_t g_stop = 0;
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool raw = argc > 1 && std::strcmp(argv[1], "--raw") == 0;
+  bool raw = false;
+  long hold_ms = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--raw") == 0) {
+      raw = true;
+    } else if (std::strncmp(argv[i], "--hold-ms=", 10) == 0) {
+      hold_ms = std::strtol(argv[i] + 10, nullptr, 10);
+    } else {
+      std::fprintf(stderr, "usage: grpc_floor_server [--raw] [--hold-ms=N]\n");
+      return 2;
+    }
+  }
+  Holder holder{std::chrono::milliseconds(hold_ms)};
+  g_holder = &holder;
   ProtoService proto_service;
   RawService raw_service;
   grpc::ServerBuilder builder;

@@ -187,7 +187,7 @@ def cmd_watch(pid, seconds, url, want):
         except OSError:
             break
         try:
-            inflight = int(scrape(url)["inflight"])
+            inflight = int(scrape(url)["inflight"]) if url != "-" else -1  # "-": no metrics
         except Exception:  # the metrics endpoint may be busy; keep sampling /proc
             inflight = -1
         peak["rss_kb"] = max(peak["rss_kb"], rss)
@@ -227,6 +227,8 @@ def cmd_report(path):
     mem = next((r for r in rows if r.get("kind") == "memory" and r.get("gw", "gateway") == "gateway"), None)
     slow = next((r for r in rows if r.get("kind") == "slow" and r.get("gw", "gateway") == "gateway"), None)
     mem_b = next((r for r in rows if r.get("kind") == "memory" and r.get("gw") == "gateway_b"), None)
+    mem_floor = next((r for r in rows if r.get("kind") == "memory" and r.get("gw") == "floor"), None)
+    mem_floor_raw = next((r for r in rows if r.get("kind") == "memory" and r.get("gw") == "floor_raw"), None)
     slow_b = next((r for r in rows if r.get("kind") == "slow" and r.get("gw") == "gateway_b"), None)
     cases = [("direct", "direct to the upstream (nginx, canned JSON)"),
              ("proxy", "nginx as a plain reverse proxy in front of it"),
@@ -332,7 +334,7 @@ def cmd_report(path):
     if "floor_raw" in added:
         print("| floor: raw-method server CPU per call ÷ bare gRPC server CPU per call (%d calls) | %s |" % (
             conc, span(ratio_rounds("floor_raw", "floor", "cpu_us_per_call", conc), 3)))
-    for label, mrow in (("", mem), ("B: ", mem_b)):
+    for label, mrow in (("", mem), ("B: ", mem_b), ("floor: ", mem_floor), ("floor, raw method: ", mem_floor_raw)):
         if mrow:
             print("| %sRSS per in-flight call, %d uploads of %d KiB held | %s image sizes (%s MiB over idle %s MiB; %d/%d in flight; %d threads) |" % (
                 label, mrow["calls"], mrow["image_kb"], fmt(mrow["per_call_images"], 2),
