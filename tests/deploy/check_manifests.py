@@ -54,6 +54,10 @@ LOOPBACK_NETS = [ipaddress.ip_network(n) for n in ("127.0.0.0/8", "::1/128", "::
 BUFFERED_DEFAULT_FRACTION = 0.4   # --max-buffered-bytes: 40 % of the cgroup memory limit
 BUFFERED_MAX_FRACTION = 0.5       # an explicit value must leave at least half the limit
 MAX_IMAGE_BYTES_DEFAULT = 10 << 20
+# What one call holds besides its image, counted by --max-buffered-bytes: the call's working
+# memory (service/upload_assembler.h kCallOverheadBytes) and the upstream send buffer
+# (backend/ocr_backend.h kMaxSendBufferBytes).
+CALL_OVERHEAD_BYTES = (48 << 10) + (64 << 10)
 TLS_ENV = ("KTP_TLS_CERT_FILE", "KTP_TLS_KEY_FILE", "KTP_TLS_CLIENT_CA_FILE")
 
 # Every metric the gateway exports (README "Metrics"), with its labels. Histograms also get
@@ -718,10 +722,10 @@ def check_exposure(c, env, volumes, mounts, policy, overlay):
             if budget > BUFFERED_MAX_FRACTION * limit:
                 err(f"Deployment: {where} {int(budget)} is more than {BUFFERED_MAX_FRACTION:.0%} of the memory "
                     f"limit {limit_text}")
-            if budget < max_image:
+            if budget < max_image + CALL_OVERHEAD_BYTES:
                 origin = where or f"{BUFFERED_DEFAULT_FRACTION:.0%} of {limit_text}"
-                err(f"Deployment: buffered bytes {int(budget)} ({origin}) are less than the largest image "
-                    f"({max_image}): no image could be accepted")
+                err(f"Deployment: buffered bytes {int(budget)} ({origin}) are less than one call with the largest "
+                    f"image ({max_image} + {CALL_OVERHEAD_BYTES} working memory): no such image could be accepted")
     return errors
 
 
@@ -1202,6 +1206,8 @@ def selftest(renders, dockerfile):
         "TLS client CA without cert": lambda d: env(d, "KTP_TLS_CLIENT_CA_FILE", glair_dir + "/ca.crt"),
         "buffered bytes over half the memory": lambda d: env(d, "KTP_MAX_BUFFERED_BYTES", str(200 << 20)),
         "buffered bytes below one image": lambda d: env(d, "KTP_MAX_BUFFERED_BYTES", str(1 << 20)),
+        "buffered bytes of one image, no room for its call": lambda d: env(
+            d, "KTP_MAX_BUFFERED_BYTES", str(MAX_IMAGE_BYTES_DEFAULT)),
         "buffered bytes not a number": lambda d: env(d, "KTP_MAX_BUFFERED_BYTES", "200Mi"),
     }
     prod_mutations = {
