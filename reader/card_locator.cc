@@ -550,7 +550,8 @@ PhotoEdge FindPhotoEdge(const cv::Mat& card_bgr) {
     for (int bx = edge; bx < end; ++bx) sum += share[bx];
     if (end - edge < block / 2 || sum / (end - edge) < kPhotoBlockShare) continue;
     PhotoEdge found;
-    found.text_right = static_cast<double>(edge) / cols - kPhotoMargin;
+    found.photo_left = static_cast<double>(edge) / cols;
+    found.text_right = *found.photo_left - kPhotoMargin;
     return found;
   }
   return none;

@@ -14,6 +14,7 @@
 #define KTP_READER_CARD_LOCATOR_H_
 
 #include <array>
+#include <optional>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -65,6 +66,8 @@ cv::Point2f CardToImage(const CardLocation& location, cv::Point2f card_point, do
 // anywhere from ~0.69 to ~0.76 of the width.
 struct PhotoEdge {
   double text_right = 0;  // text ends here, just left of the photo (fraction of the width)
+  // The photo's left edge (fraction of the width) when one was found.
+  std::optional<double> photo_left;
 };
 // Finds the photo per card; when none is found, text_right is layout::kTextArea.x1.
 PhotoEdge FindPhotoEdge(const cv::Mat& card_bgr);

@@ -141,6 +141,18 @@ cv::Mat Crop(const cv::Mat& card, const layout::Rect& r) {
   return card(roi & cv::Rect(0, 0, card.cols, card.rows));
 }
 
+// The photo crop: the nominal box, moved to the photo's left edge when it was
+// found on this card (photos sit anywhere from ~0.69 to ~0.76 of the width).
+layout::Rect PhotoBox(const PhotoEdge& photo) {
+  layout::Rect box = layout::kPhoto;
+  if (photo.photo_left) {
+    const double shift = *photo.photo_left - box.x0;
+    box.x0 += shift;
+    box.x1 = std::min(1.0, box.x1 + shift);
+  }
+  return box;
+}
+
 // Grey, with uneven lighting divided out: the background (text removed by a
 // closing on a 1/4-size copy) is estimated and the image divided by it, so a
 // flash spot, a dark corner or a lifted level all become paper-white behind
@@ -353,12 +365,14 @@ class ReadJob final : public PoolJob {
   struct Attempt {
     CardLocation loc;
     cv::Mat card;  // canonical size, BGR
+    PhotoEdge photo;
     ParsedCard parsed;
   };
   absl::StatusOr<Attempt> ReadAs(tesseract::TessBaseAPI& engine, const cv::Mat& image,
                                  const CardLocation& loc) {
     struct Rectified {
       cv::Mat card, ocr_grey;
+      PhotoEdge photo;
     };
     absl::StatusOr<Rectified> rectified = GuardEngine("rectify", [&]() -> absl::StatusOr<Rectified> {
       Rectified r;
@@ -368,7 +382,8 @@ class ReadJob final : public PoolJob {
           cv::Size(static_cast<int>(layout::kCardWidth * kOcrScale),
                    static_cast<int>(layout::kCardHeight * kOcrScale)));
       if (r.card.empty() || ocr_card.empty()) return EngineError("rectify");
-      r.ocr_grey = TextOnly(PrepareForOcr(ocr_card), FindPhotoEdge(r.card));
+      r.photo = FindPhotoEdge(r.card);
+      r.ocr_grey = TextOnly(PrepareForOcr(ocr_card), r.photo);
       return r;
     });
     if (!rectified.ok()) return rectified.status();
@@ -382,6 +397,7 @@ class ReadJob final : public PoolJob {
     Attempt a;
     a.loc = loc;
     a.card = std::move(rectified->card);
+    a.photo = rectified->photo;
     a.parsed = ParseKtpText(*lines, RegionDirectory::Embedded());
     return a;
   }
@@ -462,7 +478,7 @@ class ReadJob final : public PoolJob {
     }
     // The crops are extras: a read without them is still a read.
     absl::StatusOr<std::string> photo = GuardEngine(
-        "crop", [&] { return EncodeJpeg(Crop(card, layout::kPhoto), kCropJpegQuality); });
+        "crop", [&] { return EncodeJpeg(Crop(card, PhotoBox(attempt->photo)), kCropJpegQuality); });
     if (photo.ok()) *result.images.mutable_photo() = std::move(*photo);
     absl::StatusOr<std::string> sign = GuardEngine(
         "crop", [&] { return EncodeJpeg(Crop(card, layout::kSignature), kCropJpegQuality); });

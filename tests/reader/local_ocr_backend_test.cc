@@ -275,6 +275,22 @@ TEST(LocalOcrBackendTest, ColonColumnAndPhotoAreFoundOnEachCard) {
           static_cast<const v1::KtpField&>(card.GetReflection()->GetMessage(card, f));
       EXPECT_EQ(value.value(), expected) << field;
     }
+    // The photo crop starts at the photo found on this card, not at the
+    // nominal box: its left strip is the photo's backdrop, not card paper.
+    absl::StatusOr<cv::Mat> crop =
+        reader::DecodeImage((*out.result)->images.photo(), 10'000'000, "image/jpeg");
+    ASSERT_TRUE(crop.ok()) << crop.status();
+    ASSERT_GT(crop->cols, 50);
+    cv::Mat hsv;
+    cv::cvtColor((*crop)(cv::Rect(0, 0, crop->cols / 30, crop->rows)), hsv, cv::COLOR_BGR2HSV);
+    int photo_pixels = 0;
+    for (int y = 0; y < hsv.rows; ++y) {
+      for (int x = 0; x < hsv.cols; ++x) {
+        const cv::Vec3b& p = hsv.at<cv::Vec3b>(y, x);
+        photo_pixels += (p[1] > 100 || p[2] < 150) ? 1 : 0;  // backdrop: vivid or dark; paper: neither
+      }
+    }
+    EXPECT_GT(photo_pixels, hsv.rows * hsv.cols / 2);
   }
 }
 
