@@ -594,13 +594,14 @@ void CurlOcrBackend::Loop::Begin(const std::shared_ptr<CurlCall>& call) {
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, call.get());
   // libcurl's upload buffer is 64 KiB by default, allocated per transfer: a
   // small image gets one its own size (plus the multipart framing), so many
-  // small calls in flight hold what the byte budget counts for them.
+  // small calls in flight hold what the byte budget counts for them. Set on
+  // every transfer: setting it also drops a buffer a reused handle may still
+  // hold (multi_done keeps it when a multiplexed connection is still in use,
+  // and curl_easy_reset restores the size without freeing it).
+  constexpr size_t kCurlMinUploadBuffer = 16 * 1024;  // libcurl refuses less (UPLOADBUFFER_MIN)
   const size_t body = call->request_.image.size() + 1024;
-  if (body < backend::kMaxSendBufferBytes) {
-    constexpr size_t kCurlMinUploadBuffer = 16 * 1024;  // libcurl refuses less (UPLOADBUFFER_MIN)
-    curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE,
-                     static_cast<long>(std::max(body, kCurlMinUploadBuffer)));
-  }
+  curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE,
+                   static_cast<long>(std::clamp(body, kCurlMinUploadBuffer, backend::kMaxSendBufferBytes)));
 
   if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
     Finish(call, MapTransportFailure(TransportFailure::kInternal, "curl_multi_add_handle failed"),
