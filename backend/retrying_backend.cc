@@ -61,10 +61,6 @@ struct RetryingBackend::Core {
 
 namespace {
 
-absl::Status Cancelled() {
-  return MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "the call was cancelled");
-}
-
 absl::Status ShuttingDown() {
   return MakeError(absl::StatusCode::kUnavailable, reasons::kGatewayShuttingDown,
                    "the gateway is shutting down");
@@ -123,7 +119,7 @@ void RetryingCall::StartAttempt() {
     attempt = cancelled ? attempts_ : ++attempts_;
   }
   if (cancelled) {
-    Complete(Cancelled(), attempt);
+    Complete(CallCancelled(), attempt);
     return;
   }
   if (!core_->BeginStart()) {
@@ -166,7 +162,7 @@ void RetryingCall::Cancel() {
   // cancelled_ in StartAttempt. An attempt in flight completes through
   // OnAttemptDone. An attempt being started is cancelled by StartAttempt.
   if (timer && core_->options.scheduler->Cancel(*timer)) {
-    Complete(Cancelled(), attempts);
+    Complete(CallCancelled(), attempts);
   } else if (inner != nullptr) {
     inner->Cancel();
   }
@@ -201,7 +197,7 @@ void RetryingCall::OnAttemptDone(int attempt, absl::StatusOr<OcrResult> result) 
     cancelled = cancelled_;
   }
   if (cancelled) {
-    Complete(Cancelled(), attempt);
+    Complete(CallCancelled(), attempt);
     return;
   }
   if (result.ok()) {
@@ -232,7 +228,7 @@ void RetryingCall::OnAttemptDone(int attempt, absl::StatusOr<OcrResult> result) 
       cancel_timer = cancelled_;  // a Cancel came in while the wait was being set up
     }
   }
-  if (cancel_timer && core_->options.scheduler->Cancel(id)) Complete(Cancelled(), attempt);
+  if (cancel_timer && core_->options.scheduler->Cancel(id)) Complete(CallCancelled(), attempt);
 }
 
 void RetryingCall::Complete(absl::StatusOr<OcrResult> result, int attempts) {

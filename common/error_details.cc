@@ -2,6 +2,7 @@
 #include "common/error_details.h"
 
 #include "absl/strings/cord.h"
+#include "common/error_reasons.h"
 
 namespace ktp {
 namespace {
@@ -35,6 +36,10 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view reason,
   // fallback, metrics, logs) reads a short string instead of parsing ErrorInfo.
   status.SetPayload(kReasonPayload, absl::Cord(reason));
   return status;
+}
+
+absl::Status CallCancelled() {
+  return MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "the call was cancelled");
 }
 
 void AddRetryInfo(absl::Status& status, absl::Duration retry_delay) {

@@ -45,6 +45,10 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view reason,
 
 // Attaches a RetryInfo telling the caller how long to wait before retrying.
 void AddRetryInfo(absl::Status& status, absl::Duration retry_delay);
+
+// CANCELLED / reason CANCELLED: the caller went away (or the gateway stopped the
+// call for it). One status for every layer that notices.
+absl::Status CallCancelled();
 // Attaches (or extends) a BadRequest with one field violation.
 void AddFieldViolation(absl::Status& status, absl::string_view field,
                        absl::string_view description);

@@ -52,10 +52,6 @@ constexpr double kHeaderBandBottom = 0.19;
 constexpr char kReasonRead[] = "File Successfully Read";
 constexpr char kReasonNotKtp[] = "File successfully read. Some fields are invalid.";
 
-absl::Status Cancelled() {
-  return MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "the call was cancelled");
-}
-
 // As the REST client answers when the gateway stops under it: UNAVAILABLE, so
 // a client retries elsewhere (another replica) rather than treating the read
 // as abandoned by itself.
@@ -322,7 +318,7 @@ class ReadJob final : public PoolJob {
     if (!result.ok()) result = TypedOrEngineError(result.status(), "read");
     // A caller who cancelled before the read finished hears CANCELLED, as
     // OcrCall::Cancel promises, not whatever the read came to meanwhile.
-    if (call_->cancelled()) result = Cancelled();
+    if (call_->cancelled()) result = CallCancelled();
     // Outside the guard: the callback is the caller's code.
     call_->Complete(std::move(result));
   }
@@ -330,7 +326,7 @@ class ReadJob final : public PoolJob {
   void Skip(SkipReason why) override {
     // A caller who cancelled hears CANCELLED, whatever else happened since.
     if (call_->cancelled() || why == SkipReason::kAbandoned) {
-      call_->Complete(Cancelled());
+      call_->Complete(CallCancelled());
     } else {
       call_->Complete(ShuttingDown());
     }
@@ -343,7 +339,7 @@ class ReadJob final : public PoolJob {
   // polled by Tesseract while it recognises. Cancelled by the caller first
   // (they asked), then the gateway shutting down, then the deadline.
   absl::Status Interruption() const {
-    if (call_->cancelled()) return Cancelled();
+    if (call_->cancelled()) return CallCancelled();
     if (PoolStopping()) return ShuttingDown();
     if (absl::Now() >= deadline_) return DeadlineExceeded();
     return absl::OkStatus();

@@ -46,10 +46,6 @@ bool IsForwardableTraceHeader(absl::string_view value) {
   return true;
 }
 
-absl::Status Cancelled() {
-  return MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "the call was cancelled");
-}
-
 template <typename Request, typename Response>
 class UploadReactor final : public grpc::ServerReadReactor<Request> {
  public:
@@ -131,7 +127,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
       StopIdleTimer();
       // Half-close (upload complete) or a broken/cancelled stream.
       if (context_->IsCancelled()) {
-        FinishWithError(Cancelled());
+        FinishWithError(CallCancelled());
         return;
       }
       absl::StatusOr<Upload> upload = assembler_.Finish();
@@ -171,7 +167,7 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
 
   void OnDone() override {
     if (report_at_done_) {
-      Report(context_->IsCancelled() ? Cancelled() : reported_status_, "", v1::READ_STATUS_UNSPECIFIED);
+      Report(context_->IsCancelled() ? CallCancelled() : reported_status_, "", v1::READ_STATUS_UNSPECIFIED);
     }
     env_.active_calls->fetch_sub(1, std::memory_order_relaxed);
     StopIdleTimer();

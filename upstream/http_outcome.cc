@@ -144,7 +144,7 @@ absl::Status MapTransportFailure(TransportFailure failure, absl::string_view det
       return MakeError(absl::StatusCode::kInternal, reasons::kUpstreamResponseTooLarge,
                        "the OCR provider's answer exceeded the gateway's size limit");
     case TransportFailure::kCancelled:
-      return MakeError(absl::StatusCode::kCancelled, reasons::kCancelled, "the call was cancelled");
+      return CallCancelled();
     case TransportFailure::kInternal:
       return MakeError(absl::StatusCode::kInternal, reasons::kGatewayInternal,
                        absl::StrCat("internal error calling the OCR provider: ", detail));
