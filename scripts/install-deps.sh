@@ -15,9 +15,11 @@ PACKAGES=(
   libgtest-dev libgmock-dev libhiredis-dev libcpp-httplib-dev rapidjson-dev
   redis-server prometheus yamllint python3 python3-yaml openssl
   # The local reader and ktp-synth: Tesseract with Indonesian data, Leptonica,
-  # OpenCV (core + imgproc only), poppler for PDFs, cairo + an Arial-metric font.
+  # OpenCV (core + imgproc only), poppler for PDFs, cairo + ktp-synth's faces
+  # (Arial-metric Liberation on most cards; Roboto, Open Sans, Carlito on others).
   libtesseract-dev tesseract-ocr-ind libleptonica-dev libopencv-core-dev
   libopencv-imgproc-dev libpoppler-cpp-dev libcairo2-dev fonts-liberation
+  fonts-roboto-unhinted fonts-open-sans fonts-crosextra-carlito
   # The example clients (examples/), built and run against the gateway by CTest:
   # Go (GOPATH mode), Python, Java from Debian; Node from npm below.
   golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev

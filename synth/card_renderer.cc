@@ -1,6 +1,6 @@
 // Cairo drawing of the clean KTP front on a per-card geometry and of non-KTP
-// documents (see card_renderer.h). Fonts are "Liberation Sans" (Arial
-// metrics) via fontconfig.
+// documents (see card_renderer.h). Fonts come from fontconfig: each card's
+// typeface is part of its geometry (Liberation Sans, Arial's metrics, on most).
 #include "synth/card_renderer.h"
 
 #include <cairo.h>
@@ -23,7 +23,7 @@ namespace layout = ktp::reader::layout;
 
 constexpr double kW = layout::kCardWidth;
 constexpr double kH = layout::kCardHeight;
-constexpr char kFont[] = "Liberation Sans";
+constexpr char kFont[] = "Liberation Sans";  // non-KTP documents and the nominal card
 constexpr double kPi = 3.14159265358979323846;
 
 // Nominal sizes in pixels (font em size = the layout's text height).
@@ -43,8 +43,8 @@ struct CairoDeleter {
 using CairoPtr = std::unique_ptr<cairo_t, CairoDeleter>;
 using SurfacePtr = std::unique_ptr<cairo_surface_t, CairoDeleter>;
 
-void SetFont(cairo_t* cr, double size, bool bold) {
-  cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL,
+void SetFont(cairo_t* cr, const std::string& font, double size, bool bold) {
+  cairo_select_font_face(cr, font.c_str(), CAIRO_FONT_SLANT_NORMAL,
                          bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size(cr, size);
 }
@@ -61,10 +61,10 @@ double CapHeight(cairo_t* cr) {
   return -e.y_bearing;
 }
 
-double MeasureWidth(const std::string& text, double size, bool bold) {
+double MeasureWidth(const std::string& font, const std::string& text, double size, bool bold) {
   SurfacePtr surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 4, 4));
   CairoPtr cr(cairo_create(surface.get()));
-  SetFont(cr.get(), size, bold);
+  SetFont(cr.get(), font, size, bold);
   return TextWidth(cr.get(), text);
 }
 
@@ -72,9 +72,9 @@ enum class Align { kLeft, kCenter };
 
 // Draws `text` with its capitals vertically centred on y. Text wider than
 // max_width is condensed horizontally (a safety net: generation avoids it).
-void DrawText(cairo_t* cr, const std::string& text, double x, double y, double size, bool bold,
-              Align align = Align::kLeft, double max_width = 1e9) {
-  SetFont(cr, size, bold);
+void DrawText(cairo_t* cr, const std::string& font, const std::string& text, double x, double y,
+              double size, bool bold, Align align = Align::kLeft, double max_width = 1e9) {
+  SetFont(cr, font, size, bold);
   const double width = TextWidth(cr, text);
   const double squeeze = width > max_width ? max_width / width : 1.0;
   const double drawn = width * squeeze;
@@ -252,16 +252,33 @@ CardGeometry NominalGeometry() {
   return g;
 }
 
+namespace {
+
+// Sans faces of other printers than Arial's metrics: a condensed one, a
+// humanist one, a narrower one. Liberation Sans is three of the eight
+// entries: the common face stays the most frequent one.
+const std::vector<std::string>& Typefaces() {
+  static const std::vector<std::string>* faces = new std::vector<std::string>{
+      "Liberation Sans", "Liberation Sans", "Liberation Sans", "Liberation Sans Narrow",
+      "Roboto",          "Roboto Condensed", "Open Sans",      "Carlito"};
+  return *faces;
+}
+
+// The widest label's width in `font`, as a fraction of the card's width.
+double LongestLabel(const std::string& font) {
+  return std::max({MeasureWidth(font, "Status Perkawinan", kRowSize, false),
+                   MeasureWidth(font, "Kewarganegaraan", kRowSize, false),
+                   MeasureWidth(font, "Tempat/Tgl Lahir", kRowSize, false)}) /
+         kW;
+}
+
+}  // namespace
+
 CardGeometry DrawGeometry(Rng& rng) {
   CardGeometry g;
   g.label_x = rng.Real(0.022, 0.050);
   g.indented_label_x = rng.Chance(0.2) ? g.label_x : g.label_x + rng.Real(0.025, 0.045);
-  // The colon stays clear of the longest label ("Status Perkawinan").
-  static const double kLongestLabel =
-      std::max({MeasureWidth("Status Perkawinan", kRowSize, false),
-                MeasureWidth("Kewarganegaraan", kRowSize, false),
-                MeasureWidth("Tempat/Tgl Lahir", kRowSize, false)}) / kW;
-  g.colon_x = std::max(rng.Real(0.225, 0.295), g.label_x + kLongestLabel + 0.008);
+  g.colon_x = std::max(rng.Real(0.225, 0.295), g.label_x + LongestLabel(kFont) + 0.008);
   g.value_x = g.colon_x + rng.Real(0.012, 0.030);
   g.blood_label_x = g.value_x + rng.Real(0.175, 0.215);
   g.row_pitch = rng.Real(0.046, 0.056);
@@ -286,6 +303,13 @@ CardGeometry DrawGeometry(Rng& rng) {
   g.sign_x1 = centre + sign_w / 2;
   g.sign_y0 = g.issue_date_y + 0.030;
   g.sign_y1 = std::max(g.sign_y0 + 0.06, std::min(0.955, g.sign_y0 + 0.155));
+  // Drawn last so the placements above stay what they were for a seed.
+  g.font = rng.Pick(Typefaces());
+  // The colon stays clear of the longest label in this face too.
+  const double shift = std::max(0.0, g.label_x + LongestLabel(g.font) + 0.008 - g.colon_x);
+  g.colon_x += shift;
+  g.value_x += shift;
+  g.blood_label_x += shift;
   return g;
 }
 
@@ -303,15 +327,26 @@ double IssueMaxWidth(const CardGeometry& g) {
 
 }  // namespace
 
+namespace {
+
+bool FitsIn(const CardGeometry& g, const std::string& font, const std::string& slot,
+            const std::string& text) {
+  if (slot == "header") return MeasureWidth(font, text, kHeaderSize, true) <= kHeaderMaxWidth;
+  if (slot == "issue") return MeasureWidth(font, text, kIssueSize, false) <= IssueMaxWidth(g);
+  return MeasureWidth(font, text, kRowSize, false) <= ValueMaxWidth(g);
+}
+
+}  // namespace
+
 bool TextFitsOn(const CardGeometry& g, const std::string& slot, const std::string& text) {
-  if (slot == "header") return MeasureWidth(text, kHeaderSize, true) <= kHeaderMaxWidth;
-  if (slot == "issue") return MeasureWidth(text, kIssueSize, false) <= IssueMaxWidth(g);
-  return MeasureWidth(text, kRowSize, false) <= ValueMaxWidth(g);
+  // In the card's own face, and in the nominal face on the nominal layout
+  // (so every value also passes TextFits).
+  return FitsIn(g, g.font, slot, text) && (g.font == kFont || TextFits(slot, text));
 }
 
 bool TextFits(const std::string& slot, const std::string& text) {
   static const CardGeometry* nominal = new CardGeometry(NominalGeometry());
-  return TextFitsOn(*nominal, slot, text);
+  return FitsIn(*nominal, kFont, slot, text);
 }
 
 cv::Mat RenderCard(const Identity& id, Rng& rng) { return RenderCard(id, NominalGeometry(), rng); }
@@ -336,16 +371,16 @@ cv::Mat RenderCard(const Identity& id, const CardGeometry& g, Rng& rng) {
 
   cairo_set_source_rgb(cr, 0, 0, 0);
   // Header.
-  DrawText(cr, "PROVINSI " + id.province, kW / 2, layout::kHeaderLine1Y * kH, kHeaderSize, true,
+  DrawText(cr, g.font, "PROVINSI " + id.province, kW / 2, layout::kHeaderLine1Y * kH, kHeaderSize, true,
            Align::kCenter, kHeaderMaxWidth);
-  DrawText(cr, absl::StrCat(id.is_city ? "KOTA " : "KABUPATEN ", id.city_regency), kW / 2,
+  DrawText(cr, g.font, absl::StrCat(id.is_city ? "KOTA " : "KABUPATEN ", id.city_regency), kW / 2,
            layout::kHeaderLine2Y * kH, kHeaderSize, true, Align::kCenter, kHeaderMaxWidth);
   // NIK.
   const double value_max = ValueMaxWidth(g);
   const double nik_size = kNikSize * g.nik_size;
-  DrawText(cr, "NIK", g.label_x * kW, g.nik_y * kH, nik_size, true);
-  DrawText(cr, ":", g.colon_x * kW, g.nik_y * kH, nik_size, true);
-  DrawText(cr, id.nik, g.value_x * kW, g.nik_y * kH, nik_size, true, Align::kLeft,
+  DrawText(cr, g.font, "NIK", g.label_x * kW, g.nik_y * kH, nik_size, true);
+  DrawText(cr, g.font, ":", g.colon_x * kW, g.nik_y * kH, nik_size, true);
+  DrawText(cr, g.font, id.nik, g.value_x * kW, g.nik_y * kH, nik_size, true, Align::kLeft,
            (g.value_right - g.value_x) * kW - 4);
 
   struct Row {
@@ -370,21 +405,21 @@ cv::Mat RenderCard(const Identity& id, const CardGeometry& g, Rng& rng) {
   for (size_t i = 0; i < rows.size(); ++i) {
     const double y = (g.first_row_y + g.row_pitch * static_cast<double>(i)) * kH;
     const double lx = (rows[i].indented ? g.indented_label_x : g.label_x) * kW;
-    DrawText(cr, rows[i].label, lx, y, kRowSize, false);
-    DrawText(cr, ":", g.colon_x * kW, y, kRowSize, false);
+    DrawText(cr, g.font, rows[i].label, lx, y, kRowSize, false);
+    DrawText(cr, g.font, ":", g.colon_x * kW, y, kRowSize, false);
     const double max_w = i == 2 ? (g.blood_label_x - g.value_x) * kW - 8 : value_max;
-    DrawText(cr, rows[i].value, g.value_x * kW, y, kRowSize, false, Align::kLeft, max_w);
+    DrawText(cr, g.font, rows[i].value, g.value_x * kW, y, kRowSize, false, Align::kLeft, max_w);
     if (i == 2) {
-      DrawText(cr, "Gol. Darah : " + id.blood_type, g.blood_label_x * kW, y, kRowSize, false);
+      DrawText(cr, g.font, "Gol. Darah : " + id.blood_type, g.blood_label_x * kW, y, kRowSize, false);
     }
   }
 
   DrawPhoto(cr, g, rng);
   cairo_set_source_rgb(cr, 0, 0, 0);
   const double issue_x = (g.photo_x0 + g.photo_x1) / 2 * kW;
-  DrawText(cr, id.issue_place, issue_x, g.issue_place_y * kH, kIssueSize, false, Align::kCenter,
+  DrawText(cr, g.font, id.issue_place, issue_x, g.issue_place_y * kH, kIssueSize, false, Align::kCenter,
            IssueMaxWidth(g));
-  DrawText(cr, id.issue_date, issue_x, g.issue_date_y * kH, kIssueSize, false, Align::kCenter,
+  DrawText(cr, g.font, id.issue_date, issue_x, g.issue_date_y * kH, kIssueSize, false, Align::kCenter,
            IssueMaxWidth(g));
   DrawSignature(cr, g, rng);
   return ToRgba(surface.get());
@@ -423,10 +458,10 @@ cv::Mat RenderPage(Rng& rng) {
   cairo_set_source_rgb(cr, tint, tint, tint * rng.Real(0.96, 1.0));
   cairo_paint(cr);
   cairo_set_source_rgb(cr, 0.05, 0.05, 0.05);
-  DrawText(cr, rng.Chance(0.5) ? "SURAT PEMBERITAHUAN" : "LAPORAN KEGIATAN", w / 2.0, 90, 34, true,
+  DrawText(cr, kFont, rng.Chance(0.5) ? "SURAT PEMBERITAHUAN" : "LAPORAN KEGIATAN", w / 2.0, 90, 34, true,
            Align::kCenter, w - 120);
   double y = 170;
-  SetFont(cr, 22, false);
+  SetFont(cr, kFont, 22, false);
   while (y < h - 80) {
     std::string line;
     // Greedy word wrap to the page's text width.
@@ -440,7 +475,7 @@ cv::Mat RenderPage(Rng& rng) {
         std::string word = text.substr(pos, next - pos);
         std::string cand = line.empty() ? word : line + " " + word;
         if (TextWidth(cr, cand) > w - 160 && !line.empty()) {
-          DrawText(cr, line, 80, y, 22, false);
+          DrawText(cr, kFont, line, 80, y, 22, false);
           y += 34;
           line = word;
         } else {
@@ -450,7 +485,7 @@ cv::Mat RenderPage(Rng& rng) {
         if (y >= h - 80) break;
       }
       if (!line.empty() && y < h - 80) {
-        DrawText(cr, line, 80, y, 22, false);
+        DrawText(cr, kFont, line, 80, y, 22, false);
         y += 34;
       }
       y += 22;
@@ -482,18 +517,18 @@ cv::Mat RenderOtherCard(Rng& rng) {
                                                    "KARTU PELAJAR", "MEMBER CARD",
                                                    "KARTU ANGGOTA KLUB"};
   cairo_set_source_rgb(cr, 1, 1, 1);
-  DrawText(cr, rng.Pick(kTitles), w / 2.0, h * 0.085, 40, true, Align::kCenter, w - 60);
+  DrawText(cr, kFont, rng.Pick(kTitles), w / 2.0, h * 0.085, 40, true, Align::kCenter, w - 60);
   cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
   const std::vector<std::string> labels = {"Nama", "No. Anggota", "Alamat", "Berlaku"};
   for (size_t i = 0; i < labels.size(); ++i) {
     const double y = h * (0.32 + 0.12 * static_cast<double>(i));
-    DrawText(cr, labels[i], 40, y, 28, false);
+    DrawText(cr, kFont, labels[i], 40, y, 28, false);
     std::string value;
     if (i == 0) value = Sentence(rng, 2);
     if (i == 1) value = absl::StrFormat("%08d", rng.Int(0, 99999999));
     if (i == 2) value = Sentence(rng, 3);
     if (i == 3) value = absl::StrFormat("%02d/%04d", rng.Int(1, 12), rng.Int(2024, 2030));
-    DrawText(cr, ": " + value, 260, y, 28, false, Align::kLeft, w * 0.62 - 260);
+    DrawText(cr, kFont, ": " + value, 260, y, 28, false, Align::kLeft, w * 0.62 - 260);
   }
   if (rng.Chance(0.7)) {  // a grey photo placeholder
     cairo_set_source_rgb(cr, 0.6, 0.6, 0.65);

@@ -34,6 +34,9 @@ struct CardGeometry {
   double issue_place_y = 0;
   double issue_date_y = 0;
   double sign_x0 = 0, sign_y0 = 0, sign_x1 = 0, sign_y1 = 0;
+  // The typeface (a fontconfig family). Cards are printed by many regional
+  // offices: the reader must not depend on one face's glyph shapes.
+  std::string font = "Liberation Sans";
 };
 
 // reader/card_layout.h exactly.
@@ -41,7 +44,8 @@ CardGeometry NominalGeometry();
 // A plausible variation of the nominal layout: label column 2.2–5 %, colon
 // column 22.5–29.5 %, value gap 1.2–3 %, photo left edge 68.5–76 % and width
 // 19–23.5 %, row pitch 4.6–5.6 %, first row and NIK row moved to fit, NIK
-// size ×0.95–1.15.
+// size ×0.95–1.15; the typeface Liberation Sans on ~3/8 of the cards, else
+// Liberation Sans Narrow, Roboto, Roboto Condensed, Open Sans or Carlito.
 CardGeometry DrawGeometry(Rng& rng);
 
 // Whether `text` fits its slot at the nominal font size: "header" (a centred

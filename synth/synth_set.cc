@@ -91,10 +91,11 @@ std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
   if (g != nullptr) {
     absl::StrAppend(&j, absl::StrFormat(",\"layout\":{\"label_x\":%.4f,\"colon_x\":%.4f,"
                                         "\"value_x\":%.4f,\"first_row_y\":%.4f,\"row_pitch\":%.4f,"
-                                        "\"photo\":[%.4f,%.4f,%.4f,%.4f]}",
+                                        "\"photo\":[%.4f,%.4f,%.4f,%.4f],\"font\":",
                                         g->label_x, g->colon_x, g->value_x, g->first_row_y,
                                         g->row_pitch, g->photo_x0, g->photo_y0, g->photo_x1,
-                                        g->photo_y1));
+                                        g->photo_y1),
+                    JsonString(g->font), "}");
   }
   j += ",\"qualities\":{";
   first = true;
