@@ -27,6 +27,8 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "identity/identity_validation.h"
@@ -105,6 +107,7 @@ struct Line {
   std::string text;  // the words joined by single spaces
   std::vector<Word> words;
   std::vector<float> char_confidence;  // per byte of `text`: its symbol's confidence
+  std::vector<SymbolSpan> char_span;   // per byte of `text`: its symbol's extent (x1 == x0: unknown)
   std::string key;              // folded key of the words
   std::vector<size_t> key_end;  // per key char: Line::text offset just past it
   std::vector<int> key_word;    // per key char: index into words
@@ -163,11 +166,13 @@ Line PrepareLine(const OcrLine& in) {
       if (!line.text.empty()) {
         line.text.push_back(' ');
         line.char_confidence.push_back(100);
+        line.char_span.emplace_back();
       }
       for (size_t b = 0; b < token.size(); ++b) {
         const size_t from = sources[k][b];
         line.char_confidence.push_back(
             Clamp100(from < w.symbol_confidence.size() ? w.symbol_confidence[from] : w.confidence));
+        line.char_span.push_back(from < w.symbol_span.size() ? w.symbol_span[from] : SymbolSpan{});
       }
       Word word;
       word.begin = line.text.size();
@@ -568,6 +573,7 @@ struct FieldOut {
   float label_confidence = 0;
   std::optional<absl::CivilDay> date;  // set for a value that is a real date
   std::vector<float> digit_confidence;  // NIK only: per digit of `value`, its symbol's confidence
+  std::vector<SymbolSpan> digit_span;   // NIK only: per digit of `value`, its symbol's extent
 };
 
 void Emit(const FieldOut& f, v1::KtpField* field) {
@@ -1051,19 +1057,23 @@ FieldOut ExtractNik(const CardLayout& layout) {
   // for a digit counts half), and whether it held a real digit.
   std::vector<std::string> parts;
   std::vector<std::vector<float>> part_confidence;
+  std::vector<std::vector<SymbolSpan>> part_span;
   std::vector<bool> genuine;
   std::string digits;
   std::vector<float> confidence;
+  std::vector<SymbolSpan> span;
   bool real = false;
   for (size_t i = 0; i <= t.text.size(); ++i) {
     if (i == t.text.size() || t.text[i] == ' ') {
       if (!digits.empty()) {
         parts.push_back(std::move(digits));
         part_confidence.push_back(std::move(confidence));
+        part_span.push_back(std::move(span));
         genuine.push_back(real);
       }
       digits.clear();
       confidence.clear();
+      span.clear();
       real = false;
       continue;
     }
@@ -1076,6 +1086,8 @@ FieldOut ExtractNik(const CardLayout& layout) {
     const std::vector<float>& line_confidence = layout.lines[li].char_confidence;
     const float symbol = pos < line_confidence.size() ? line_confidence[pos] : 0.0F;
     confidence.push_back(IsDigit(c) ? symbol : symbol / 2);
+    const std::vector<SymbolSpan>& line_span = layout.lines[li].char_span;
+    span.push_back(pos < line_span.size() ? line_span[pos] : SymbolSpan{});
   }
   size_t b = 0, e = parts.size();
   const auto joined = [&](size_t from, size_t to) {
@@ -1089,6 +1101,7 @@ FieldOut ExtractNik(const CardLayout& layout) {
   for (size_t i = b; i < e; ++i) {
     nik_out.digit_confidence.insert(nik_out.digit_confidence.end(), part_confidence[i].begin(),
                                     part_confidence[i].end());
+    nik_out.digit_span.insert(nik_out.digit_span.end(), part_span[i].begin(), part_span[i].end());
   }
   int repairs = 0;
   for (char c : t.text) repairs += (!IsDigit(c) && DigitForConfusable(c) != '\0');
@@ -1109,11 +1122,11 @@ std::string_view ConfusableDigits(char d) {
     case '2': return "7";
     case '3': return "859";
     case '4': return "1";
-    case '5': return "638";
+    case '5': return "6389";
     case '6': return "850";
     case '7': return "12";
     case '8': return "3609";
-    case '9': return "80";
+    case '9': return "805";
     default: return "";
   }
 }
@@ -1124,6 +1137,7 @@ struct NikCandidate {
   std::string digits;
   double cost = 0;
   std::vector<float> confidence;
+  std::vector<bool> crowded;  // see CrowdedDigits
 };
 
 // A digit is weak when Tesseract was clearly less sure of it than of the NIK's
@@ -1138,29 +1152,59 @@ float MedianOf(std::vector<float> v) {
   return v[v.size() / 2];
 }
 
+// Digits Tesseract squeezed in between their neighbours: narrower than 0.7 of
+// the NIK's median digit and overlapping a neighbour by a quarter of their own
+// width. One glyph read as two symbols (a bold "8" read as "38", the extra
+// "3" sitting across the 8's left half) leaves such a digit; on a printed NIK
+// the digits never overlap. All false when the extents are not known.
+std::vector<bool> CrowdedDigits(const std::vector<SymbolSpan>& spans, size_t digits) {
+  std::vector<bool> crowded(digits, false);
+  if (spans.size() != digits || digits < 3) return crowded;
+  std::vector<float> widths;
+  for (const SymbolSpan& s : spans) {
+    if (s.x1 <= s.x0) return crowded;
+    widths.push_back(static_cast<float>(s.x1 - s.x0));
+  }
+  const float median = MedianOf(widths);
+  for (size_t i = 0; i < digits; ++i) {
+    const int width = spans[i].x1 - spans[i].x0;
+    const int left = i > 0 ? spans[i - 1].x1 - spans[i].x0 : 0;
+    const int right = i + 1 < digits ? spans[i].x1 - spans[i + 1].x0 : 0;
+    crowded[i] = width < 0.7F * median && std::max(left, right) >= 0.25 * width;
+  }
+  return crowded;
+}
+
 // Every reading within the edit budget: the digits as read (when 16), one
-// dropped digit for 17 (one at either end, e.g. the colon after "NIK" read as
-// 1, is the cheapest), two for 18, each with at most one confusable-digit
+// dropped digit for 17 (a crowded digit is free to drop, and then every other
+// drop costs one more; else one at either end, e.g. the colon after "NIK" read
+// as 1, is the cheapest), two for 18, each with at most one confusable-digit
 // substitution, cheaper where Tesseract was less sure of the symbol.
 // Substitutions go where the structure can check them: the region digits
 // (0–5) always; the date digits (6–11) when they are no date as read, or when
 // the symbol is weak (a confident date that disagrees with the printed one
 // could be the printed one misread); the serial never.
-std::vector<NikCandidate> NikCandidates(const std::string& read, const std::vector<float>& confidence) {
+std::vector<NikCandidate> NikCandidates(const std::string& read, const std::vector<float>& confidence,
+                                        const std::vector<SymbolSpan>& spans) {
   std::vector<float> conf = confidence;
   conf.resize(read.size(), 100);
   const float median = std::max(MedianOf(conf), 1.0F);
   // Relative strength per digit, 0–1 (1 = as sure as the NIK's median digit).
   for (float& c : conf) c = std::min(c / median, 1.0F);
-  const auto drop = [](const NikCandidate& from, size_t i) {
+  const std::vector<bool> crowded = CrowdedDigits(spans, read.size());
+  const bool any_crowded = std::find(crowded.begin(), crowded.end(), true) != crowded.end();
+  const auto drop = [any_crowded](const NikCandidate& from, size_t i) {
     NikCandidate c = from;
     c.digits.erase(i, 1);
     c.confidence.erase(c.confidence.begin() + static_cast<std::ptrdiff_t>(i));
+    c.crowded.erase(c.crowded.begin() + static_cast<std::ptrdiff_t>(i));
     const bool at_end = i == 0 || i == from.digits.size() - 1;
-    c.cost += (at_end ? 0.5 : 1.5) - (from.confidence[i] < kWeakDigit ? 0.3 : 0.0);
+    if (from.crowded[i]) return c;
+    c.cost += (at_end ? 0.5 : 1.5) - (from.confidence[i] < kWeakDigit ? 0.3 : 0.0) +
+              (any_crowded ? 1.0 : 0.0);
     return c;
   };
-  const NikCandidate as_read{read, 0, conf};
+  const NikCandidate as_read{read, 0, conf, crowded};
   std::vector<NikCandidate> bases;
   if (read.size() == 16) {
     bases.push_back(as_read);
@@ -1215,7 +1259,8 @@ double NikSupport(const NikScore& s) {
 // and the identity checks say `unreadable_nik`.
 void ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirectory& regions) {
   if (nik.value.empty()) return;
-  const std::vector<NikCandidate> candidates = NikCandidates(nik.value, nik.digit_confidence);
+  const std::vector<NikCandidate> candidates =
+      NikCandidates(nik.value, nik.digit_confidence, nik.digit_span);
   const NikCandidate* best = nullptr;
   double best_value = 0;
   double runner_up = -1e9;
@@ -1375,15 +1420,48 @@ void EmitBloodType(const CardLayout& layout, v1::KtpCard& card) {
   }
 }
 
+// Street abbreviations (Jalan, Gang, Kampung, Kompleks, Desa, Dusun, Blok,
+// Kavling, Nomor) are printed with a full stop and a space ("JL. MERDEKA
+// NO. 10"). Tesseract drops the narrow space on condensed faces ("NO.10"),
+// reads the stop as a comma or colon ("KP, BATU") or loses it ("JL TERATAI").
+// An address holds no colon either ("PERUM:BUMI ASRI"). Puts them back.
+std::string NormaliseAddressPunctuation(const std::string& address) {
+  static const char* const kAbbreviations[] = {"JL", "JLN", "GG", "NO", "KP", "KOMP",
+                                               "DS", "DSN", "BLK", "KAV"};
+  std::string spaced = address;
+  for (char& c : spaced) c = (c == ':' || c == ';') ? ' ' : c;
+  std::string out;
+  for (absl::string_view token : absl::StrSplit(spaced, ' ', absl::SkipEmpty())) {
+    if (!out.empty()) out += ' ';
+    for (const char* abbreviation : kAbbreviations) {
+      const absl::string_view a = abbreviation;
+      if (!absl::StartsWith(token, a)) continue;
+      const absl::string_view rest = token.substr(a.size());
+      // "JL" alone is Jalan without its stop; "NO" alone may be a word.
+      const bool bare = rest.empty() && a != "NO" && out.empty();
+      const bool stop = !rest.empty() && (rest[0] == '.' || rest[0] == ',');
+      if (!bare && !stop) continue;
+      absl::StrAppend(&out, a, ".");
+      token = stop ? rest.substr(1) : rest;
+      if (!token.empty()) out += ' ';
+      break;
+    }
+    absl::StrAppend(&out, token);
+  }
+  return out;
+}
+
 void EmitAddress(const CardLayout& layout, v1::KtpCard& card) {
   if (!layout.reads[kAlamat].found) return;
   FieldOut f = BasicField(layout, kAlamat);
+  f.value = NormaliseAddressPunctuation(f.value);
   if (!f.value.empty()) Emit(f, card.mutable_address());
 }
 
 // "NNN/NNN" from what was read: two digit groups (confusable letters
 // repaired, counted in *repairs), each padded to three digits; six digits
-// without a separator split in the middle. "" when it is not two groups of
+// without a separator split in the middle, seven whose middle one is a 1 or 7
+// too (the slash read as a digit: "0201004"). "" when it is not two groups of
 // at most three digits.
 std::string NormaliseRtRw(const std::string& raw, int* repairs) {
   std::vector<std::string> groups;
@@ -1400,6 +1478,10 @@ std::string NormaliseRtRw(const std::string& raw, int* repairs) {
   }
   if (!cur.empty()) groups.push_back(std::move(cur));
   if (groups.size() == 1 && groups[0].size() == 6) groups = {groups[0].substr(0, 3), groups[0].substr(3)};
+  if (groups.size() == 1 && groups[0].size() == 7 && (groups[0][3] == '1' || groups[0][3] == '7')) {
+    ++*repairs;
+    groups = {groups[0].substr(0, 3), groups[0].substr(4)};
+  }
   if (groups.size() != 2 || groups[0].size() > 3 || groups[1].size() > 3) return "";
   const auto pad = [](const std::string& g) { return std::string(3 - g.size(), '0') + g; };
   return pad(groups[0]) + "/" + pad(groups[1]);

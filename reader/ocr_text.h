@@ -18,6 +18,12 @@ struct PixelBox {
   int h = 0;
 };
 
+// Where one symbol sits along its line: left and right x, pixels.
+struct SymbolSpan {
+  int x0 = 0;
+  int x1 = 0;
+};
+
 // One word as recognised; confidence is Tesseract's, 0–100.
 struct OcrWord {
   std::string text;
@@ -26,6 +32,10 @@ struct OcrWord {
   // Per byte of `text`: the confidence of the symbol it belongs to (0–100).
   // Empty when not known; the word's confidence stands in for every byte.
   std::vector<float> symbol_confidence;
+  // Per byte of `text`: the extent of the symbol it belongs to. Empty when
+  // not known. A symbol squeezed between its neighbours and overlapping them
+  // is often one glyph read twice (a bold "8" read as "38").
+  std::vector<SymbolSpan> symbol_span;
 };
 
 // One text line, top to bottom order; `text` is the words joined by spaces.

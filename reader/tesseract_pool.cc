@@ -208,17 +208,32 @@ PixelBox ToCard(int x0, int y0, int x1, int y1, double scale, cv::Point offset) 
 // the symbol's UTF-8 text (so it lines up with the word's text); empty when the
 // symbols do not add up to the word. A copy of the iterator walks the symbols,
 // leaving `it` on the word.
-std::vector<float> SymbolConfidences(const tesseract::ResultIterator& it, size_t word_bytes) {
-  std::vector<float> out;
+// Per byte of the word: its symbol's confidence and extent (card pixels).
+// Both are left empty when the symbols do not add up to the word's bytes.
+void ReadSymbols(const tesseract::ResultIterator& it, double scale, cv::Point offset,
+                 OcrWord& word) {
+  const size_t word_bytes = word.text.size();
   tesseract::LTRResultIterator symbol(it);
   do {
     std::unique_ptr<char[]> text(symbol.GetUTF8Text(tesseract::RIL_SYMBOL));
     if (text == nullptr) continue;
-    out.insert(out.end(), std::strlen(text.get()), symbol.Confidence(tesseract::RIL_SYMBOL));
-  } while (out.size() < word_bytes && !symbol.IsAtFinalElement(tesseract::RIL_WORD, tesseract::RIL_SYMBOL) &&
+    const size_t bytes = std::strlen(text.get());
+    word.symbol_confidence.insert(word.symbol_confidence.end(), bytes,
+                                  symbol.Confidence(tesseract::RIL_SYMBOL));
+    SymbolSpan span;
+    int x0, y0, x1, y1;
+    if (symbol.BoundingBox(tesseract::RIL_SYMBOL, &x0, &y0, &x1, &y1)) {
+      const PixelBox b = ToCard(x0, y0, x1, y1, scale, offset);
+      span = {b.x, b.x + b.w};
+    }
+    word.symbol_span.insert(word.symbol_span.end(), bytes, span);
+  } while (word.symbol_confidence.size() < word_bytes &&
+           !symbol.IsAtFinalElement(tesseract::RIL_WORD, tesseract::RIL_SYMBOL) &&
            symbol.Next(tesseract::RIL_SYMBOL));
-  if (out.size() != word_bytes) out.clear();
-  return out;
+  if (word.symbol_confidence.size() != word_bytes) {
+    word.symbol_confidence.clear();
+    word.symbol_span.clear();
+  }
 }
 
 bool CancelThunk(void* should_stop, int /*words*/) {
@@ -265,7 +280,7 @@ absl::StatusOr<std::vector<OcrLine>> ReadTextLines(tesseract::TessBaseAPI& engin
         OcrWord word;
         word.text = text.get();
         word.confidence = it->Confidence(RIL_WORD);
-        word.symbol_confidence = SymbolConfidences(*it, word.text.size());
+        ReadSymbols(*it, scale, offset, word);
         if (it->BoundingBox(RIL_WORD, &x0, &y0, &x1, &y1)) {
           word.box = ToCard(x0, y0, x1, y1, scale, offset);
         }

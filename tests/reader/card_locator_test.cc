@@ -265,11 +265,36 @@ TEST(FixColonColumnTest, NamePrefixIRightAfterAColonFarLeftStaysALetter) {
   EXPECT_EQ(lines[4].text, "Agama : I KETUT");
 }
 
+TEST(FixColonColumnTest, OtherFacesColonMisreadsAtTheMeasuredColumn) {
+  // Carlito's and Roboto Condensed's colons come back as "2", "Z.", "»—".
+  std::vector<OcrLine> lines = {Line(200, {{"Nama", 30}, {"Z.", 272}, {"TITIN", 299}}),
+                                Line(230, {{"Agama", 30}, {":", 274}, {"ISLAM", 299}}),
+                                Line(260, {{"Alamat", 30}, {"2", 275}, {"JL.", 299}, {"CEMPAKA", 330}}),
+                                Line(290, {{"Pekerjaan", 30}, {":", 274}, {"GURU", 299}}),
+                                Line(320, {{"Kewarganegaraan", 30}, {":", 273}, {"WNI", 299}}),
+                                Line(350, {{"Kecamatan", 60}, {"\xC2\xBB\xE2\x80\x94", 272}, {"KAJEN", 299}})};
+  lines[5].words[1].box.w = 10;  // two glyphs, five bytes
+  FixColonColumn(lines);
+  EXPECT_EQ(lines[0].text, "Nama : TITIN");
+  EXPECT_EQ(lines[2].text, "Alamat : JL. CEMPAKA");
+  EXPECT_EQ(lines[5].text, "Kecamatan : KAJEN");
+  // A "2" that is a value (right of the column) stays a 2.
+  std::vector<OcrLine> values = {Line(200, {{"RT/RW", 60}, {":", 274}, {"2", 299}}),
+                                 Line(230, {{"Agama", 30}, {":", 274}, {"ISLAM", 299}}),
+                                 Line(260, {{"Pekerjaan", 30}, {":", 274}, {"GURU", 299}})};
+  FixColonColumn(values);
+  EXPECT_EQ(values[0].text, "RT/RW : 2");
+}
+
 TEST(FixColonColumnTest, TooFewColonsReadFallsBackToTheNominalColumn) {
   std::vector<OcrLine> lines = {Line(200, {{"Nama", 30}, {"1", 265}, {"YUDI", 290}}),
                                 Line(230, {{"Agama", 30}, {":", 266}, {"ISLAM", 290}})};
   FixColonColumn(lines);
   EXPECT_EQ(lines[0].text, "Nama : YUDI");
+  // Without a measured column only thin strokes are taken for the colon.
+  std::vector<OcrLine> wide = {Line(200, {{"Nama", 30}, {"2", 265}, {"YUDI", 290}})};
+  FixColonColumn(wide);
+  EXPECT_EQ(wide[0].text, "Nama 2 YUDI");
 }
 
 }  // namespace

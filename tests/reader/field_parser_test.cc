@@ -35,6 +35,9 @@ constexpr char kRegionsTsv[] =
     "31\tDaerah Khusus Ibukota Jakarta\n"
     "31.74\tKota Administrasi Jakarta Selatan\n"
     "31.74.01\tTebet\n"
+    "35\tJawa Timur\n"
+    "35.16\tKabupaten Mojokerto\n"
+    "35.16.07\tPuri\n"
     "63\tKalimantan Selatan\n"
     "63.02\tKabupaten Kotabaru\n";
 constexpr char kVillagesTsv[] =
@@ -475,6 +478,13 @@ TEST(FieldParserTest, NikDigitConfusionsResolvedByTheCardsStructure) {
   const reader::ParsedCard p = Parse(CardWith(2, "NIK : 3204124708350003"));
   EXPECT_EQ(p.card.nik().value(), "3204124708350003");
   EXPECT_LT(p.card.nik().confidence(), Parse(CleanCard()).card.nik().confidence());
+  // 9 for 5 in the province digits (no province 39; other faces' 5 reads as 9)
+  // on a card from Puri, Mojokerto.
+  std::vector<std::string> east_java = CardWith(2, "NIK : 3916074708850003");
+  east_java[0] = "PROVINSI JAWA TIMUR";
+  east_java[1] = "KABUPATEN MOJOKERTO";
+  east_java[9] = "Kecamatan : PURI";
+  EXPECT_EQ(Parse(east_java).card.nik().value(), "3516074708850003");
   // The serial is never touched (nothing checks it).
   EXPECT_EQ(Parse(CardWith(2, "NIK : 3204124708850008")).card.nik().value(), "3204124708850008");
 }
@@ -495,6 +505,38 @@ TEST(FieldParserTest, NikDigitTesseractDoubtedIsTheOneCorrected) {
   nik_word.symbol_confidence.assign(nik_word.text.size(), 80);
   nik_word.symbol_confidence[15] = 25;
   EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708350003");
+}
+
+// Gives `word` one symbol per byte, each `width` pixels wide and next to the
+// one before it, starting at x = 300.
+void PlaceSymbolsSideBySide(reader::OcrWord& word, int width) {
+  word.symbol_confidence.assign(word.text.size(), 98);
+  word.symbol_span.clear();
+  for (size_t i = 0; i < word.text.size(); ++i) {
+    const int x0 = 300 + static_cast<int>(i) * (width + 2);
+    word.symbol_span.push_back({x0, x0 + width});
+  }
+}
+
+TEST(FieldParserTest, NikDigitSqueezedBetweenItsNeighboursIsTheStrayOne) {
+  // Tesseract reads the final bold "8" of 3204124708850008 as "38": the "3"
+  // is half a digit wide and sits across the 9's right and the 8's left edge.
+  std::vector<reader::OcrLine> lines = MakeLines(CardWith(2, "NIK : 32041247088500038"));
+  reader::OcrWord& nik_word = lines[2].words.back();
+  ASSERT_EQ(nik_word.text, "32041247088500038");
+  // Without extents, dropping the last digit is the cheapest reading.
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850003");
+  PlaceSymbolsSideBySide(nik_word, 31);
+  nik_word.symbol_span[15] = {nik_word.symbol_span[14].x1 - 8, nik_word.symbol_span[14].x1 + 10};
+  nik_word.symbol_span[16].x0 = nik_word.symbol_span[15].x1 - 6;
+  nik_word.symbol_span[16].x1 = nik_word.symbol_span[16].x0 + 31;
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850008");
+  // Digits side by side, none squeezed: the extents change nothing.
+  PlaceSymbolsSideBySide(nik_word, 31);
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850003");
+  // A narrow digit ("1" in a proportional face) that overlaps nothing is no stray.
+  nik_word.symbol_span[15].x1 = nik_word.symbol_span[15].x0 + 12;
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850003");
 }
 
 TEST(FieldParserTest, NikIsNeverAValueThatIsNotSixteenDigits) {
@@ -682,6 +724,25 @@ TEST(FieldParserTest, RtRwForms) {
     EXPECT_EQ(Parse(CardWith(7, line)).card.rt_rw().value(), "001/002") << line;
   }
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 014/000")).card.rt_rw().value(), "014/000");
+  // The slash read as a 1 or a 7 between two groups of three.
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0201004")).card.rt_rw().value(), "020/004");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0077003")).card.rt_rw().value(), "007/003");
+  // Seven digits with another digit in the middle: left as read.
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0205004")).card.rt_rw().value(), "0205004");
+}
+
+TEST(FieldParserTest, AddressAbbreviationsKeepTheirSpace) {
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL.MERDEKA NO.10")).card.address().value(), "JL. MERDEKA NO. 10");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : KOMP. MARGAHAYU NO.1")).card.address().value(),
+            "KOMP. MARGAHAYU NO. 1");
+  // The stop read as a comma, or lost after the leading "JL"; a colon inside.
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : KP, BATU AMPAR")).card.address().value(), "KP. BATU AMPAR");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL TERATAI NO. 55")).card.address().value(), "JL. TERATAI NO. 55");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : PERUM:BUMI ASRI")).card.address().value(), "PERUM BUMI ASRI");
+  // Only at a street abbreviation: other full stops, and words that merely
+  // start like one, are left as read.
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : BLOK C.12 NO. 3")).card.address().value(), "BLOK C.12 NO. 3");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : DUSUN NOGOSARI GG")).card.address().value(), "DUSUN NOGOSARI GG");
 }
 
 TEST(FieldParserTest, MultiLineAddress) {
