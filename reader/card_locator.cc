@@ -581,22 +581,39 @@ void FixColonColumn(std::vector<OcrLine>& lines) {
   // the thin strokes.
   const std::string_view misreads = column >= 0 ? kColonLookalikesMeasured : kColonLookalikes;
   for (OcrLine& line : lines) {
-    OcrWord* best = nullptr;
-    bool has_colon = false;
-    for (OcrWord& w : line.words) {
+    // The line's colon: one read as a colon in the column, else the misread
+    // glyph nearest the column's centre.
+    std::optional<size_t> colon, best;
+    for (size_t i = 0; i < line.words.size(); ++i) {
+      const OcrWord& w = line.words[i];
       const double centre = w.box.x + w.box.w / 2.0;
       if (centre < lo || centre > hi || w.box.w > 0.025 * layout::kCardWidth) continue;
       if (w.text.empty() || w.text.size() > (column >= 0 ? 5U : 2U)) continue;
       if (w.text.find_first_not_of(misreads) != std::string::npos) continue;
-      if (IsColon(w.text)) has_colon = true;
-      if (best == nullptr ||
-          std::abs(centre - centre_of_window) <
-              std::abs(best->box.x + best->box.w / 2.0 - centre_of_window)) {
-        best = &w;
+      if (IsColon(w.text) && !colon) colon = i;
+      if (!best || std::abs(centre - centre_of_window) <
+                       std::abs(line.words[*best].box.x + line.words[*best].box.w / 2.0 -
+                                centre_of_window)) {
+        best = i;
       }
     }
-    if (best == nullptr || has_colon || best->text == ":") continue;
-    best->text = ":";
+    bool changed = false;
+    if (!colon && best) {
+      colon = best;
+      changed = line.words[*best].text != ":";
+      line.words[*best].text = ":";
+    }
+    // A vertical stroke opening a value of several words is the letter I
+    // ("Nama : | PUTU" is I PUTU, a Balinese name); the parser would drop it
+    // as punctuation.
+    if (colon && *colon + 2 < line.words.size()) {
+      std::string& first = line.words[*colon + 1].text;
+      if (first == "|" || first == "!") {
+        first = "I";
+        changed = true;
+      }
+    }
+    if (!changed) continue;
     line.text.clear();
     for (const OcrWord& w : line.words) {
       if (!line.text.empty()) line.text += ' ';

@@ -75,7 +75,8 @@ PhotoEdge FindPhotoEdge(const cv::Mat& card_bgr);
 // On OCR lines of the rectified card (canonical pixels): turns the glyph
 // Tesseract read in place of a label's colon ("Nama 1 YUDI", "Alamat 2 JL.")
 // back into ":", at this card's colon column as measured from the colons read
-// on it (thin strokes only when too few colons were read to measure it).
+// on it (thin strokes only when too few colons were read to measure it). A
+// "|" or "!" opening a value of several words becomes the letter I.
 void FixColonColumn(std::vector<OcrLine>& lines);
 
 }  // namespace ktp::reader

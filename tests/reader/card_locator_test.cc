@@ -286,6 +286,20 @@ TEST(FixColonColumnTest, OtherFacesColonMisreadsAtTheMeasuredColumn) {
   EXPECT_EQ(values[0].text, "RT/RW : 2");
 }
 
+TEST(FixColonColumnTest, StrokeOpeningAValueIsTheLetterI) {
+  std::vector<OcrLine> lines = {Line(200, {{"Nama", 30}, {":", 274}, {"|", 299}, {"PUTU", 306}}),
+                                Line(230, {{"Agama", 30}, {":", 274}, {"HINDU", 299}}),
+                                Line(260, {{"Pekerjaan", 30}, {"1", 274}, {"!", 299}, {"PETANI", 306}}),
+                                Line(290, {{"Alamat", 30}, {":", 274}, {"JL.", 299}, {"|", 340}, {"X", 350}}),
+                                Line(320, {{"Kewarganegaraan", 30}, {":", 273}, {"|", 299}})};
+  FixColonColumn(lines);
+  EXPECT_EQ(lines[0].text, "Nama : I PUTU");
+  EXPECT_EQ(lines[2].text, "Pekerjaan : I PETANI");
+  // Only where a value starts, and only before more of it.
+  EXPECT_EQ(lines[3].text, "Alamat : JL. | X");
+  EXPECT_EQ(lines[4].text, "Kewarganegaraan : |");
+}
+
 TEST(FixColonColumnTest, TooFewColonsReadFallsBackToTheNominalColumn) {
   std::vector<OcrLine> lines = {Line(200, {{"Nama", 30}, {"1", 265}, {"YUDI", 290}}),
                                 Line(230, {{"Agama", 30}, {":", 266}, {"ISLAM", 290}})};
