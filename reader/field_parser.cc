@@ -845,23 +845,28 @@ LabelHit FindLabelInsideValue(const Line& line, int label, size_t value_start,
 // The labels themselves, at line starts: each label is taken once, and its
 // value is the rest of its line, up to a further label merged into the same
 // line (whose value is then read the same way).
+//
+// ReadLabels reads `hit` and the labels merged after it on line `li`.
+void ReadLabels(CardLayout& layout, size_t li, LabelHit hit) {
+  const Line& line = layout.lines[li];
+  while (hit.label >= 0) {
+    layout.used[hit.label] = true;
+    layout.owner[li] = hit.label;
+    FieldRead& read = layout.reads[hit.label];
+    read.found = true;
+    read.label_distance = hit.distance;
+    const size_t value_start = ValueStart(line, hit.label_end);
+    Piece piece{li, value_start, line.text.size()};
+    const LabelHit inner = FindLabelInsideValue(line, hit.label, value_start, layout.used, &piece.end);
+    read.pieces.push_back(piece);
+    hit = inner;
+  }
+}
+
 void ReadLabelledLines(CardLayout& layout) {
   for (size_t li = 0; li < layout.lines.size(); ++li) {
     if (layout.owner[li] != kFree) continue;
-    const Line& line = layout.lines[li];
-    LabelHit hit = MatchLineStart(line, layout.used);
-    while (hit.label >= 0) {
-      layout.used[hit.label] = true;
-      layout.owner[li] = hit.label;
-      FieldRead& read = layout.reads[hit.label];
-      read.found = true;
-      read.label_distance = hit.distance;
-      const size_t value_start = ValueStart(line, hit.label_end);
-      Piece piece{li, value_start, line.text.size()};
-      const LabelHit inner = FindLabelInsideValue(line, hit.label, value_start, layout.used, &piece.end);
-      read.pieces.push_back(piece);
-      hit = inner;
-    }
+    ReadLabels(layout, li, MatchLineStart(layout.lines[li], layout.used));
   }
 }
 
@@ -920,13 +925,16 @@ size_t PositionalValueStart(const Line& line, int label) {
 // Labels not read at all, placed by the card's fixed order: a run of missing
 // labels between two read ones (or after the last) takes the free lines in
 // between when there are exactly as many, or, for a lone missing address, up
-// to three. A run needs a read label above it; the NIK has its own fallback.
+// to three. A run needs a read label above it, or the header for a run from
+// the NIK (a card cut by the frame on the label side: "PROVINSI ...", "KOTA
+// ...", then ": 3204...", ": YUDI" ...); a lone NIK has its own fallback.
 void PlaceMissingLabelsByPosition(CardLayout& layout) {
   std::vector<int> order;
   for (int l = 0; l < kLabelCount; ++l) {
     if (l != kGolDarah) order.push_back(l);  // optional, shares the sex line
   }
   const auto line_of = [&](int label) { return layout.reads[label].pieces.front().line; };
+  const int header_end = std::max(layout.province.line, layout.city.line) + 1;
   size_t i = 0;
   while (i < order.size()) {
     if (layout.reads[order[i]].found) {
@@ -935,9 +943,12 @@ void PlaceMissingLabelsByPosition(CardLayout& layout) {
     }
     size_t j = i;
     while (j < order.size() && !layout.reads[order[j]].found) ++j;
-    // Missing run order[i, j); neighbours order[i-1] and order[j] (or the end).
-    if (i > 0 && order[i] != kNik) {
-      const size_t from = line_of(order[i - 1]) + 1;
+    // Missing run order[i, j); neighbours order[i-1] (or the header) and
+    // order[j] (or the end).
+    const bool after_header = i == 0 && order[i] == kNik && j > 1 && layout.city.found() &&
+                              layout.province.found();
+    if ((i > 0 && order[i] != kNik) || after_header) {
+      const size_t from = after_header ? static_cast<size_t>(header_end) : line_of(order[i - 1]) + 1;
       size_t to = j < order.size() ? line_of(order[j]) : layout.lines.size();
       if (to < from) to = from;
       std::vector<size_t> free;
@@ -953,12 +964,17 @@ void PlaceMissingLabelsByPosition(CardLayout& layout) {
           read.positional = true;
           read.found = true;
           const size_t take = only_address ? free.size() : 1;
+          layout.used[label] = true;
           for (size_t t = 0; t < take; ++t) {
             const size_t li = free[m + t];
             const Line& line = layout.lines[li];
             const size_t start = t == 0 ? PositionalValueStart(line, label) : 0;
-            read.pieces.push_back({li, start, line.text.size()});
+            Piece piece{li, start, line.text.size()};
+            // A label merged into the value ("LAKI-LAKI Gol. Darah : A") still ends it.
+            const LabelHit inner = FindLabelInsideValue(line, label, start, layout.used, &piece.end);
+            read.pieces.push_back(piece);
             layout.owner[li] = label;
+            ReadLabels(layout, li, inner);
           }
         }
       }

@@ -582,6 +582,48 @@ TEST(FieldParserTest, NikWithoutReadableLabelFoundByPosition) {
   EXPECT_EQ(p.labels_found, 14);
 }
 
+TEST(FieldParserTest, CardCutOnTheLabelSideIsReadByPositionUnderTheHeader) {
+  // The frame cut the label column off: the header, then the colons and values.
+  std::vector<std::string> card = {
+      "PROVINSI JAWA BARAT",
+      "KABUPATEN BANDUNG",
+      ": 3204124708850003",
+      ": SITI NURHALIZA",
+      ": BANDUNG, 07-08-1985",
+      ": PEREMPUAN Gol. Darah : O",
+      ": JL. MERDEKA NO. 10",
+      ": 001/002",
+      "esa : SUKAMAJU",
+      ": CIBIRU",
+      ": ISLAM",
+      ": KAWIN",
+      "an : KARYAWAN SWASTA",
+      ": WNI",
+      ": SEUMUR HIDUP",
+  };
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");
+  EXPECT_EQ(p.card.name().value(), "SITI NURHALIZA");
+  EXPECT_EQ(p.card.birth_date().value(), "07-08-1985");
+  EXPECT_EQ(p.card.sex().value(), "PEREMPUAN");
+  EXPECT_EQ(p.card.blood_type().value(), "O");
+  EXPECT_EQ(p.card.address().value(), "JL. MERDEKA NO. 10");
+  EXPECT_EQ(p.card.rt_rw().value(), "001/002");
+  EXPECT_EQ(p.card.village().value(), "SUKAMAJU");
+  EXPECT_EQ(p.card.district().value(), "CIBIRU");
+  EXPECT_EQ(p.card.occupation().value(), "KARYAWAN SWASTA");
+  EXPECT_EQ(p.card.valid_until().value(), "SEUMUR HIDUP");
+  EXPECT_LT(p.card.name().confidence_field(), 50);  // placed, not read
+  // One value line too few for the missing labels: nothing is guessed.
+  card.erase(card.begin() + 10);
+  const reader::ParsedCard q = Parse(card);
+  EXPECT_FALSE(q.card.has_name());
+  EXPECT_FALSE(q.card.has_religion());
+  // No header above the values: no anchor, nothing placed.
+  card = {": SITI NURHALIZA", ": BANDUNG, 07-08-1985", ": PEREMPUAN"};
+  EXPECT_FALSE(Parse(card).card.has_name());
+}
+
 // ---------------------------------------------------------------------------
 // Vocabulary snapping
 
