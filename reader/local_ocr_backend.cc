@@ -167,6 +167,25 @@ cv::Mat PrepareForOcr(const cv::Mat& bgr) {
   return flat;
 }
 
+// Richardson–Lucy deconvolution with a Gaussian point spread of `sigma` px:
+// on a blurred card it narrows the strokes back towards the printed ones, so
+// Tesseract reads text it could not. A Gaussian is symmetric, so it is its own
+// adjoint; `iterations` bounds both the cost and the ringing.
+cv::Mat Deblur(const cv::Mat& grey, double sigma, int iterations) {
+  cv::Mat observed;
+  grey.convertTo(observed, CV_32F, 1.0 / 255.0, 1.0 / 255.0);
+  cv::Mat estimate = observed.clone(), blurred, ratio;
+  for (int i = 0; i < iterations; ++i) {
+    cv::GaussianBlur(estimate, blurred, cv::Size(0, 0), sigma);
+    cv::divide(observed, cv::max(blurred, 1e-3), ratio);
+    cv::GaussianBlur(ratio, ratio, cv::Size(0, 0), sigma);
+    estimate = estimate.mul(ratio);
+  }
+  cv::Mat out;
+  estimate.convertTo(out, CV_8U, 255.0, -1.0);
+  return out;
+}
+
 // What Tesseract sees: the header band across the whole width (long province
 // names run past the text column), below it only the text column, which ends
 // left of the photo as found on this card; the photo, signature and issue
@@ -203,6 +222,13 @@ KtpTextEvidence TextEvidence(const ParsedCard& parsed, const RegionDirectory& re
 // kProbeMinLabels label words and more than the card as located.
 constexpr int kWeakReadLabels = 4;
 constexpr int kProbeMinLabels = 2;
+// A read with fewer labels than this on a card whose edges are blurred wider
+// than kDeblurAbove (QualityMetrics::edge_blur_px; ~1.35 is where the blurred
+// flag starts) is repeated on the deconvolved card.
+constexpr int kDeblurBelowLabels = 8;
+constexpr double kDeblurAbove = 1.3;
+constexpr double kDeblurSigmaPerEdgeBlur = 1.0;
+constexpr int kDeblurIterations = 12;
 // The strip probed: the label column, below the header (fractions of the card).
 constexpr double kProbeStripWidth = 0.32;
 constexpr double kProbeStripTop = 0.17;
@@ -364,8 +390,10 @@ class ReadJob final : public PoolJob {
     PhotoEdge photo;
     ParsedCard parsed;
   };
+  // deblur_sigma > 0: the card is deconvolved first (see Deblur), σ in
+  // canonical card pixels.
   absl::StatusOr<Attempt> ReadAs(tesseract::TessBaseAPI& engine, const cv::Mat& image,
-                                 const CardLocation& loc) {
+                                 const CardLocation& loc, double deblur_sigma = 0) {
     struct Rectified {
       cv::Mat card, ocr_grey;
       PhotoEdge photo;
@@ -379,7 +407,9 @@ class ReadJob final : public PoolJob {
                    static_cast<int>(layout::kCardHeight * kOcrScale)));
       if (r.card.empty() || ocr_card.empty()) return EngineError("rectify");
       r.photo = FindPhotoEdge(r.card);
-      r.ocr_grey = TextOnly(PrepareForOcr(ocr_card), r.photo);
+      cv::Mat grey = PrepareForOcr(ocr_card);
+      if (deblur_sigma > 0) grey = Deblur(grey, deblur_sigma * kOcrScale, kDeblurIterations);
+      r.ocr_grey = TextOnly(std::move(grey), r.photo);
       return r;
     });
     if (!rectified.ok()) return rectified.status();
@@ -450,14 +480,25 @@ class ReadJob final : public PoolJob {
         if (flipped->parsed.labels_found > attempt->parsed.labels_found) attempt = std::move(flipped);
       }
     }
+    absl::StatusOr<QualityMetrics> metrics = GuardEngine(
+        "quality", [&]() -> absl::StatusOr<QualityMetrics> { return MeasureQuality(attempt->card); });
+    if (!metrics.ok()) return metrics.status();
+    // A blurred card whose read found few labels is read once more,
+    // deconvolved with the blur its edges show.
+    if (attempt->parsed.labels_found < kDeblurBelowLabels && metrics->edge_blur_px > kDeblurAbove) {
+      absl::StatusOr<Attempt> sharper =
+          ReadAs(engine, *image, attempt->loc, metrics->edge_blur_px * kDeblurSigmaPerEdgeBlur);
+      if (!sharper.ok()) return sharper.status();
+      // Only the text was deconvolved: the card (crops, flags) is as photographed.
+      if (sharper->parsed.labels_found > attempt->parsed.labels_found) attempt = std::move(sharper);
+    }
     image->release();
     const CardLocation& final_loc = attempt->loc;
     const cv::Mat& card = attempt->card;
     ParsedCard& parsed = attempt->parsed;
     absl::StatusOr<v1::ImageQualities> qualities =
         GuardEngine("quality", [&]() -> absl::StatusOr<v1::ImageQualities> {
-          return JudgeQuality(MeasureQuality(card), final_loc,
-                              TextEvidence(parsed, RegionDirectory::Embedded()));
+          return JudgeQuality(*metrics, final_loc, TextEvidence(parsed, RegionDirectory::Embedded()));
         });
     if (!qualities.ok()) return qualities.status();
 
