@@ -4,6 +4,7 @@
 #include "synth/card_renderer.h"
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 
 #include <algorithm>
 #include <cmath>
@@ -342,6 +343,37 @@ bool TextFitsOn(const CardGeometry& g, const std::string& slot, const std::strin
   // In the card's own face, and in the nominal face on the nominal layout
   // (so every value also passes TextFits).
   return FitsIn(g, g.font, slot, text) && (g.font == kFont || TextFits(slot, text));
+}
+
+absl::Status TypefacesInstalled() {
+  for (const std::string& face : Typefaces()) {
+    if (absl::Status s = TypefaceInstalled(face); !s.ok()) return s;
+  }
+  return TypefaceInstalled(kFont);
+}
+
+absl::Status TypefaceInstalled(const std::string& face) {
+  {
+    FcPattern* pattern = FcNameParse(reinterpret_cast<const FcChar8*>(face.c_str()));
+    if (pattern == nullptr) return absl::InternalError("fontconfig cannot parse a family name");
+    FcConfigSubstitute(nullptr, pattern, FcMatchPattern);
+    FcDefaultSubstitute(pattern);
+    FcResult result = FcResultNoMatch;
+    FcPattern* match = FcFontMatch(nullptr, pattern, &result);
+    std::string family;
+    FcChar8* name = nullptr;
+    if (match != nullptr && FcPatternGetString(match, FC_FAMILY, 0, &name) == FcResultMatch) {
+      family = reinterpret_cast<const char*>(name);
+    }
+    if (match != nullptr) FcPatternDestroy(match);
+    FcPatternDestroy(pattern);
+    if (family != face) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "typeface \"", face, "\" is not installed (fontconfig offers \"", family,
+          "\" instead); scripts/install-deps.sh installs ktp-synth's fonts"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 bool TextFits(const std::string& slot, const std::string& text) {

@@ -9,6 +9,8 @@
 #include <opencv2/core.hpp>
 #include <string>
 
+#include "absl/status/status.h"
+
 #include "synth/identity.h"
 #include "synth/random.h"
 
@@ -41,6 +43,12 @@ struct CardGeometry {
 
 // reader/card_layout.h exactly.
 CardGeometry NominalGeometry();
+// Whether fontconfig has every typeface DrawGeometry picks, under its own
+// name: a missing face would be replaced by another one silently, and the
+// corpus would no longer be what its seed says.
+absl::Status TypefacesInstalled();
+// The same for one family.
+absl::Status TypefaceInstalled(const std::string& face);
 // A plausible variation of the nominal layout: label column 2.2–5 %, colon
 // column 22.5–29.5 %, value gap 1.2–3 %, photo left edge 68.5–76 % and width
 // 19–23.5 %, row pitch 4.6–5.6 %, first row and NIK row moved to fit, NIK

@@ -129,6 +129,8 @@ std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
 }  // namespace
 
 absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level, Format format) {
+  static const absl::Status* const typefaces = new absl::Status(TypefacesInstalled());
+  if (!typefaces->ok()) return *typefaces;
   Rng rng(seed, static_cast<uint64_t>(index), static_cast<uint64_t>(level) + 1);
   // The geometry has its own stream, so it does not shift the other draws.
   Rng geometry_rng(seed, static_cast<uint64_t>(index), kGeometrySalt + static_cast<uint64_t>(level));

@@ -117,6 +117,22 @@ TEST(SynthTest, IdentitiesAreConsistentWithRegionsAndNikRules) {
   for (int i = 0; i < 4; ++i) CheckIdentity(MustCard(7, i, Level::kClean).fields);
 }
 
+TEST(SynthTest, EveryTypefaceIsInstalledAndDrawn) {
+  ASSERT_TRUE(TypefacesInstalled().ok()) << TypefacesInstalled();
+  // A face fontconfig does not have is refused, not silently replaced.
+  const absl::Status missing = TypefaceInstalled("No Such Face KTP");
+  EXPECT_EQ(missing.code(), absl::StatusCode::kFailedPrecondition) << missing;
+  std::set<std::string> drawn;
+  for (int i = 0; i < 60; ++i) {
+    Rng rng(11, static_cast<uint64_t>(i), 1);
+    drawn.insert(DrawGeometry(rng).font);
+  }
+  // The ground truth says which face a card was drawn in.
+  EXPECT_NE(MustCard(11, 0, Level::kClean).ground_truth_json.find("\"font\":\""), std::string::npos);
+  EXPECT_EQ(drawn, (std::set<std::string>{"Liberation Sans", "Liberation Sans Narrow", "Roboto",
+                                           "Roboto Condensed", "Open Sans", "Carlito"}));
+}
+
 TEST(SynthTest, VocabulariesFitTheValueColumn) {
   for (const auto* list : {&Religions(), &MaritalStatuses(), &Occupations(), &BloodTypes()}) {
     for (const std::string& v : *list) EXPECT_TRUE(TextFits("value", v)) << v;
