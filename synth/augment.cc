@@ -186,18 +186,20 @@ AugmentParams ChooseAugment(Rng& rng, Level level, bool allow_png) {
 //            (text visibly soft; motion blur of length L counts as σ = L/√12,
 //            a defocus disc of radius r as σ = r/2); nuisance σ ≤ 0.9
 //            (motion ≤ 3 px).
-//   dark:    exposure ×0.55 or less (uniform, or the mean of a light gradient
-//            or vignette); nuisance ×0.8–1.15 with mild uneven light.
+//   dark:    exposure ×0.55 or less at the card's centre (uniform, or with a
+//            light gradient or vignette darkening one side or the corners
+//            further); nuisance ×0.8–1.1 with mild uneven light, ≤ ×1.2 at
+//            the brightest side.
 //   bright:  over-exposed until the card's background clips (×1.45 and more,
 //            or a highlight-compressing curve) or washed out towards white by
-//            ≥ 35 %; nuisance ≤ ×1.15, no lift.
+//            ≥ 35 %; nuisance as for dark (nothing clips), no lift.
 //   rotated: turned by 90°/180°/270° (± 5°) or tilted by ≥ 10°; nuisance ≤ 5°.
 //   cropped: ≥ 3 % of the card's extent beyond the border on one side, two
 //            adjacent sides (a corner) or two opposite sides; otherwise the
 //            whole card is in the picture with a margin.
-//   copy:    a greyscale or low-colour (≤ 25 % kept) reproduction, possibly
-//            tinted, of any contrast; nuisance: colour casts and photos with
-//            60–100 % of their saturation.
+//   copy:    a greyscale or low-colour (≤ 20 % kept) reproduction, possibly
+//            tinted, of any contrast; nuisance: colour casts (R and B ×0.9–1.1)
+//            and photos with 60–100 % of their saturation.
 //   flash:   saturated glare on 2–15 % of the card in 1–3 spots.
 AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect) {
   AugmentParams p;
@@ -207,7 +209,7 @@ AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect) {
   p.perspective = rng.Real(0.0, 0.05);
   p.jpeg_quality = rng.Int(50, 90);
   p.noise_sigma = rng.Real(0.0, 5.0);
-  p.brightness = rng.Real(0.8, 1.15);
+  p.brightness = rng.Real(0.8, 1.1);
   const int blur_kind = rng.Int(0, 3);
   if (blur_kind <= 1) {
     p.blur_sigma = rng.Real(0.0, 0.9);
@@ -216,11 +218,12 @@ AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect) {
     p.motion_angle_deg = rng.Real(0, 180);
   }
   if (rng.Chance(0.5)) {
-    p.light_gradient = rng.Real(0.05, 0.25);
+    // The brightest side stays at ×1.2 or less: a moderate photo does not clip.
+    p.light_gradient = std::min(rng.Real(0.05, 0.25), 1.2 / p.brightness - 1);
     p.light_angle_deg = rng.Real(0, 360);
   }
   if (rng.Chance(0.4)) p.vignette = rng.Real(0.1, 0.3);
-  if (rng.Chance(0.5)) p.cast = {rng.Real(0.88, 1.12), 1.0, rng.Real(0.88, 1.12)};
+  if (rng.Chance(0.5)) p.cast = {rng.Real(0.9, 1.1), 1.0, rng.Real(0.9, 1.1)};
   if (rng.Chance(0.3)) p.saturation = rng.Real(0.6, 1.0);
   if (rng.Chance(0.15)) {
     p.moire = rng.Real(2.0, 5.0);
@@ -251,7 +254,6 @@ AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect) {
         p.light_angle_deg = rng.Real(0, 360);
       } else {
         p.vignette = rng.Real(0.4, 0.6);
-        p.brightness /= 1 - p.vignette / 3;  // the vignette's mean loss
       }
     }
   } else if (defect == "bright") {
@@ -288,7 +290,7 @@ AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect) {
     p.copy = true;
     p.copy_card_only = rng.Chance(0.5);
     p.copy_contrast = rng.Real(0.9, 1.8);
-    p.copy_colour = rng.Chance(0.4) ? rng.Real(0.05, 0.25) : 0.0;
+    p.copy_colour = rng.Chance(0.4) ? rng.Real(0.05, 0.2) : 0.0;
     if (rng.Chance(0.35)) p.copy_tint = {rng.Real(0.95, 1.06), 1.0, rng.Real(0.92, 1.05)};
     p.noise_sigma = rng.Real(3.0, 9.0);
     p.saturation = 1;
@@ -315,25 +317,41 @@ cv::Mat CopyLook(const cv::Mat& rgb, const AugmentParams& p) {
 }
 
 // A normalised kernel: a line of `length` px at `angle_deg` (motion) or a
-// disc of `radius` px (defocus), anti-aliased.
+// disc of `radius` px (defocus), with sub-pixel coverage.
 cv::Mat BlurKernel(double length, double angle_deg, double radius) {
   const double extent = std::max(length / 2, radius);
   const int half = static_cast<int>(std::ceil(extent)) + 1;
-  constexpr int kSub = 8;  // drawn at 8× and averaged down, for sub-pixel lengths
-  cv::Mat big = cv::Mat::zeros((2 * half + 1) * kSub, (2 * half + 1) * kSub, CV_32F);
-  const cv::Point2d c((half + 0.5) * kSub, (half + 0.5) * kSub);
+  const int size = 2 * half + 1;
+  cv::Mat k = cv::Mat::zeros(size, size, CV_32F);
   if (radius > 0) {
-    cv::circle(big, cv::Point(static_cast<int>(c.x), static_cast<int>(c.y)),
-               static_cast<int>(std::lround(radius * kSub)), cv::Scalar(1.0), cv::FILLED, cv::LINE_AA);
+    constexpr int kSub = 8;  // samples per pixel and axis
+    for (int y = 0; y < size; ++y) {
+      for (int x = 0; x < size; ++x) {
+        int in = 0;
+        for (int sy = 0; sy < kSub; ++sy) {
+          for (int sx = 0; sx < kSub; ++sx) {
+            const double dx = x - half + (sx + 0.5) / kSub - 0.5, dy = y - half + (sy + 0.5) / kSub - 0.5;
+            in += dx * dx + dy * dy <= radius * radius;
+          }
+        }
+        k.at<float>(y, x) = static_cast<float>(in);
+      }
+    }
   } else {
+    // Points along the path, each splatted bilinearly.
     const double a = angle_deg * kPi / 180.0;
-    const cv::Point2d d(std::cos(a) * length * kSub / 2, std::sin(a) * length * kSub / 2);
-    cv::line(big, cv::Point(static_cast<int>(c.x - d.x), static_cast<int>(c.y - d.y)),
-             cv::Point(static_cast<int>(c.x + d.x), static_cast<int>(c.y + d.y)), cv::Scalar(1.0), kSub,
-             cv::LINE_AA);
+    const int steps = std::max(2, static_cast<int>(std::ceil(length * 8)));
+    for (int i = 0; i <= steps; ++i) {
+      const double t = (static_cast<double>(i) / steps - 0.5) * length;
+      const double px = half + t * std::cos(a), py = half + t * std::sin(a);
+      const int x0 = static_cast<int>(std::floor(px)), y0 = static_cast<int>(std::floor(py));
+      const double fx = px - x0, fy = py - y0;
+      k.at<float>(y0, x0) += static_cast<float>((1 - fx) * (1 - fy));
+      k.at<float>(y0, x0 + 1) += static_cast<float>(fx * (1 - fy));
+      k.at<float>(y0 + 1, x0) += static_cast<float>((1 - fx) * fy);
+      k.at<float>(y0 + 1, x0 + 1) += static_cast<float>(fx * fy);
+    }
   }
-  cv::Mat k;
-  cv::resize(big, k, cv::Size(2 * half + 1, 2 * half + 1), 0, 0, cv::INTER_AREA);
   return k / std::max(cv::sum(k)[0], 1e-9);
 }
 
