@@ -25,12 +25,14 @@ struct QualityMetrics {
   // measured by re-blurring: at an edge of width σ the gradient peak falls by
   // σ / √(σ² + s²) when blurred again by s, whatever the edge's contrast or
   // brightness. Edges are grouped by orientation and the widest group counts
-  // (motion blur widens only the edges across its path); a glare spot's rim
-  // is left out. Noise is smoothed away first, so the value includes that
-  // smoothing: ≈ 0.7–1.0 on sharp and mildly soft ktp-synth cards, ≥ 1.25 at
-  // a Gaussian blur of σ ≥ 1.8 px or a motion blur ≥ 9 px (horizontal
-  // motion reads wider than vertical under heavy JPEG). An over-exposed card
-  // (edges clipped at white) reads sharper than it is.
+  // (motion blur widens only the edges across its path), each edge compared
+  // with its own gradient along its direction before re-blurring (a sharp
+  // stroke beside it must not lend it its gradient); a glare spot's rim is
+  // left out. Noise is smoothed away first, so the value includes that
+  // smoothing: ≈ 0.8–1.05 on sharp and mildly soft ktp-synth photos, ≥ 1.69
+  // at a Gaussian blur of σ ≥ 1.8 px, a shake ≥ 6.3 px or a defocus disc of
+  // radius ≥ 3.6 px. An over-exposed card (edges clipped at white) reads
+  // sharper than it is.
   double edge_blur_px = 0;
   // Mean, median and 95th percentile luminance of the card, 0–255.
   double mean_luma = 0;
@@ -90,9 +92,9 @@ struct KtpTextEvidence {
 // another card whose text reads, none of it a KTP's) and then no other flag
 // is set. On a KTP the flags are raised from pixels and the locator's
 // geometry, even when none of its text could be read. Each flag:
-//   blurred — edge_blur_px above 1.25 (the widest edges as wide as a
-//             Gaussian blur of σ ≈ 1.7 px on the 1012-px card, or a shake of
-//             ≈ 8 px: text visibly soft or smeared);
+//   blurred — edge_blur_px above 1.35 (the widest edges as wide as a
+//             Gaussian blur of σ ≈ 1.6 px on the 1012-px card, or a shake of
+//             ≈ 5–6 px: text visibly soft or smeared);
 //   dark    — median luminance below 115 (under-exposed, evenly or not);
 //   bright  — over-exposed: ≥ 30 % of the card clipped white, and the card
 //             plainly in colour, or not grey with its contrast compressed or
