@@ -435,7 +435,12 @@ CardLocation LocateCard(const cv::Mat& bgr) {
     const float along = std::max(tol, 0.006f * std::max(bgr.cols, bgr.rows));
     for (int i = 0; i < 4; ++i) {
       const cv::Point2f a = loc.quad[i], b = loc.quad[(i + 1) % 4];
-      outside |= a.x <= along || a.y <= along || a.x >= bgr.cols - 1 - along || a.y >= bgr.rows - 1 - along;
+      // Not in the image's own corner: there a washed-out desk merged with
+      // the card pulls the outline's corner, and a card really cut there
+      // runs along both borders.
+      const bool on_x = a.x <= along || a.x >= bgr.cols - 1 - along;
+      const bool on_y = a.y <= along || a.y >= bgr.rows - 1 - along;
+      outside |= on_x != on_y;
       const bool on_left = a.x <= along && b.x <= along, on_top = a.y <= along && b.y <= along;
       const bool on_right = a.x >= bgr.cols - 1 - along && b.x >= bgr.cols - 1 - along;
       const bool on_bottom = a.y >= bgr.rows - 1 - along && b.y >= bgr.rows - 1 - along;

@@ -126,6 +126,19 @@ TEST(CardLocatorTest, ThinStripCutByTheBorderIsCropped) {
   EXPECT_FALSE(reader::LocateCard(whole).cropped);
 }
 
+TEST(CardLocatorTest, CardWithACornerInTheImageCornerIsWhole) {
+  // Seen in perspective, the card's top-left corner a few px from the
+  // image's own corner and nothing cut: only a corner on one border marks a
+  // cut strip (a washed-out desk corner merged with the card looks like this).
+  cv::Mat canvas(800, 1100, CV_8UC3, cv::Scalar(60, 60, 60));
+  const std::array<cv::Point2f, 4> quad = {cv::Point2f(4, 4), cv::Point2f(820, 50), cv::Point2f(840, 560),
+                                           cv::Point2f(50, 530)};
+  PlaceCard(DrawTestCard(), quad, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+}
+
 TEST(CardLocatorTest, CardFillingTheFrameFallsBackToTheFullImage) {
   const cv::Mat card = DrawTestCard();
   const reader::CardLocation loc = reader::LocateCard(card);
