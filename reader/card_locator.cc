@@ -121,6 +121,16 @@ double QuadAspect(const std::array<cv::Point2f, 4>& q) {
   return std::max(w, h) / std::min(w, h);
 }
 
+// A card cut by the border on two sides (a corner, or two opposite sides)
+// shows at most two of its own sides: no quadrilateral can be placed, but the
+// image is still of a card cut off. Such a region is convex (the desk around a
+// card cut at a corner is L-shaped), large, runs along the border for a good
+// part of its outline and has at least two straight sides of its own.
+constexpr double kPartialMinArea = 0.15;
+constexpr double kPartialMinConvexity = 0.92;  // contour area / hull area
+constexpr double kPartialMinBorderShare = 0.12;  // of the hull's perimeter
+constexpr double kPartialMinSide = 0.12;  // a side of its own, share of the perimeter
+
 struct Candidate {
   std::array<cv::Point2f, 4> quad;  // working-copy pixels, ordered
   bool cut_by_border = false;
@@ -216,12 +226,42 @@ std::optional<std::array<cv::Point2f, 4>> QuadFromPolygon(const std::vector<cv::
   return std::nullopt;
 }
 
-void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* best) {
+// See kPartialMinArea.
+bool PartialCard(const std::vector<cv::Point>& hull, double area, cv::Size size) {
+  const double img_area = static_cast<double>(size.area());
+  const double hull_area = cv::contourArea(hull);
+  if (area < kPartialMinArea * img_area || hull_area <= 0 || area / hull_area < kPartialMinConvexity) return false;
+  const double perimeter = cv::arcLength(hull, true);
+  std::vector<cv::Point> poly;
+  cv::approxPolyDP(hull, poly, 0.02 * perimeter, true);
+  const int n = static_cast<int>(poly.size());
+  double border = 0;
+  int own_sides = 0;
+  for (int i = 0; i < n; ++i) {
+    const cv::Point2f a = poly[i], b = poly[(i + 1) % n];
+    const double len = Len(b - a);
+    if (OnBorder(a, b, size, 2.5f)) {
+      border += len;
+    } else if (len >= kPartialMinSide * perimeter) {
+      ++own_sides;
+    }
+  }
+  return border >= kPartialMinBorderShare * perimeter && own_sides >= 2;
+}
+
+// The largest card cut on two sides seen (see PartialCard), working-copy pixels.
+struct Partial {
+  double area = 0;
+  cv::Rect box;
+};
+
+void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* best, Partial* partial) {
   const double img_area = static_cast<double>(size.area());
   const double area = cv::contourArea(contour);
   if (area < kMinAreaFraction * img_area || area > kMaxAreaFraction * img_area) return;
   std::vector<cv::Point> hull;
   cv::convexHull(contour, hull);
+  if (area > partial->area && PartialCard(hull, area, size)) *partial = {area, cv::boundingRect(hull)};
   const double perimeter = cv::arcLength(hull, true);
   for (double eps : {0.015, 0.025, 0.04}) {
     std::vector<cv::Point> poly;
@@ -262,7 +302,7 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* b
   }
 }
 
-void ConsiderMask(const cv::Mat& mask, Candidate* best) {
+void ConsiderMask(const cv::Mat& mask, Candidate* best, Partial* partial) {
   cv::Mat m;
   const cv::Mat k = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5));
   cv::morphologyEx(mask, m, cv::MORPH_OPEN, k);
@@ -272,15 +312,15 @@ void ConsiderMask(const cv::Mat& mask, Candidate* best) {
   std::sort(contours.begin(), contours.end(), [](const auto& a, const auto& b) {
     return cv::contourArea(a) > cv::contourArea(b);
   });
-  for (size_t i = 0; i < contours.size() && i < 3; ++i) Consider(contours[i], mask.size(), best);
+  for (size_t i = 0; i < contours.size() && i < 3; ++i) Consider(contours[i], mask.size(), best, partial);
 }
 
-void OtsuBoth(const cv::Mat& channel, Candidate* best) {
+void OtsuBoth(const cv::Mat& channel, Candidate* best, Partial* partial) {
   cv::Mat mask;
   cv::threshold(channel, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-  ConsiderMask(mask, best);
+  ConsiderMask(mask, best, partial);
   cv::bitwise_not(mask, mask);
-  ConsiderMask(mask, best);
+  ConsiderMask(mask, best, partial);
 }
 
 // The full-image fallback for an image that is (nearly) all card. A portrait
@@ -330,13 +370,14 @@ CardLocation LocateCard(const cv::Mat& bgr) {
   cv::GaussianBlur(small, small, cv::Size(5, 5), 0);
 
   Candidate best;
+  Partial partial;  // a card cut on two sides (see PartialCard)
   cv::Mat grey, hsv;
   cv::cvtColor(small, grey, cv::COLOR_BGR2GRAY);
-  OtsuBoth(grey, &best);
+  OtsuBoth(grey, &best, &partial);
   cv::cvtColor(small, hsv, cv::COLOR_BGR2HSV);
   std::vector<cv::Mat> ch;
   cv::split(hsv, ch);
-  OtsuBoth(ch[1], &best);
+  OtsuBoth(ch[1], &best, &partial);
   {
     // Distance from the background colour, estimated on the image border.
     std::vector<cv::Vec3b> border;
@@ -362,7 +403,7 @@ CardLocation LocateCard(const cv::Mat& bgr) {
     cv::transform(diff, dist, cv::Matx13f(1.f / 3, 1.f / 3, 1.f / 3));
     cv::Mat mask;
     cv::threshold(dist, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-    ConsiderMask(mask, &best);
+    ConsiderMask(mask, &best, &partial);
   }
   {
     cv::Mat edges;
@@ -372,7 +413,7 @@ CardLocation LocateCard(const cv::Mat& bgr) {
     cv::findContours(edges, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
     cv::Mat filled = cv::Mat::zeros(edges.size(), CV_8U);
     cv::drawContours(filled, contours, -1, cv::Scalar(255), cv::FILLED);
-    ConsiderMask(filled, &best);
+    ConsiderMask(filled, &best, &partial);
   }
 
   if (best.score > 0) {
@@ -389,7 +430,34 @@ CardLocation LocateCard(const cv::Mat& bgr) {
         outside = true;
       }
     }
+    // A corner on the border (within ~0.6 % of the image), or a side lying
+    // along it, is the border's, not the card's: a thin strip or corner of
+    // the card is cut off there (a whole card keeps a margin).
+    const float along = std::max(tol, 0.006f * std::max(bgr.cols, bgr.rows));
+    for (int i = 0; i < 4; ++i) {
+      const cv::Point2f a = loc.quad[i], b = loc.quad[(i + 1) % 4];
+      // Not in the image's own corner: there a washed-out desk merged with
+      // the card pulls the outline's corner, and a card really cut there
+      // runs along both borders.
+      const bool on_x = a.x <= along || a.x >= bgr.cols - 1 - along;
+      const bool on_y = a.y <= along || a.y >= bgr.rows - 1 - along;
+      outside |= on_x != on_y;
+      const bool on_left = a.x <= along && b.x <= along, on_top = a.y <= along && b.y <= along;
+      const bool on_right = a.x >= bgr.cols - 1 - along && b.x >= bgr.cols - 1 - along;
+      const bool on_bottom = a.y >= bgr.rows - 1 - along && b.y >= bgr.rows - 1 - along;
+      outside |= on_left || on_top || on_right || on_bottom;
+    }
     loc.cropped = best.cut_by_border || outside;
+  } else if (partial.area > 0) {
+    // No outline, but a card cut on two sides: it is read from the part in
+    // the picture (its bounding box) rather than with the desk around it.
+    const float inv = static_cast<float>(1.0 / scale);
+    const cv::Rect& b = partial.box;
+    loc.quad = {cv::Point2f(b.x, b.y) * inv, cv::Point2f(b.x + b.width, b.y) * inv,
+                cv::Point2f(b.x + b.width, b.y + b.height) * inv, cv::Point2f(b.x, b.y + b.height) * inv};
+    loc.aspect = static_cast<double>(std::max(b.width, b.height)) / std::max(1, std::min(b.width, b.height));
+    loc.area_fraction = static_cast<double>(b.area()) / small.total();
+    loc.cropped = true;
   }
   FinishLocation(loc);
   return loc;

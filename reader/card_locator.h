@@ -24,7 +24,8 @@
 namespace ktp::reader {
 
 struct CardLocation {
-  // A card-like quadrilateral was found; false = the full image is used.
+  // A card-like quadrilateral was found; false = the full image is used, or
+  // (cropped) the bounding box of a card cut on two sides by the border.
   bool found = false;
   // Corners in original image pixels: top-left, top-right, bottom-right,
   // bottom-left as the card reads. May lie outside the image when cropped.
@@ -40,7 +41,9 @@ struct CardLocation {
   // (mod 360), tilt_deg in (-45, 45].
   int quarter_turns = 0;
   double tilt_deg = 0;
-  // Part of the card lies outside the image (a corner beyond the border).
+  // Part of the card lies outside the image: a corner beyond the border or a
+  // side along it. Also set without an outline (found == false) when a card
+  // cut on two sides (a corner, or two opposite sides) was seen.
   bool cropped = false;
   // Card area / image area (1 for the full-image fallback).
   double area_fraction = 1;

@@ -12,32 +12,53 @@
 namespace ktp::reader {
 namespace {
 
-// Tuned on ktp-synth (clean / moderate must stay unflagged; hard levels flagged).
+// Tuned on ktp-synth: clean / moderate must stay unflagged, hard levels
+// flagged, and on its single-defect set (synth::ChooseSingleDefect, seed
+// 20261126) each defect flagged from its borderline strength up while
+// controls with realistic nuisances stay unflagged.
 struct Thresholds {
-  // Edge blur (QualityMetrics::edge_blur_px): blurred when the card's edges
-  // are as wide as a Gaussian blur of σ ≈ 1.6 px on the 1012-px card — text
-  // visibly soft, still readable at the low end. ktp-synth: clean 0.69–0.74,
-  // moderate (σ ≤ 1) ≤ 0.99, other defects ≤ 1.25; blurred (σ 1.8–4) ≥ 1.5
-  // except on an over-exposed card (clipping sharpens edges: 0.8–1.4).
+  // Edge blur (QualityMetrics::edge_blur_px, the widest orientation):
+  // blurred when the card's edges are as wide as a Gaussian blur of σ ≈ 1.6
+  // px on the 1012-px card or a shake of ≈ 5–6 px — text visibly soft, still
+  // readable at the low end. ktp-synth single-defect set: controls and other
+  // defects (σ ≤ 0.9, shake ≤ 3 px, JPEG 50–90, 0.75–1.25× resolution)
+  // ≤ 1.15; blurred (σ ≥ 1.8, shake ≥ 6.3 px, defocus r ≥ 3.6) ≥ 1.69. The
+  // drawn test card's thin anti-aliased strokes read 1.24 at σ = 1.0 and
+  // 1.56 at σ = 1.5.
   double blurred_above_edge_px = 1.35;
   // Median card luminance: hard dark ≤ 90, moderate ≥ 140, clean ≈ 190.
   double dark_below_luma = 115;
-  // Washed out: bright AND low contrast (a photocopy is bright but contrasty).
-  // Hard "washed out" (×1.6–2, lifted) clips the background: mean ≥ 237; a
-  // light cream or grey card at moderate ×1.2–1.3 reaches ≈ 231.
-  double bright_above_luma = 234;
-  double bright_below_stddev = 50;
-  // ... or the background clipped white (median ≥ 250) with the print lifted
-  // (contrast < 50): hard bright ×1.6–2 has median 255, sd 24–48; moderate
-  // ×1.3 reaches median 250 but keeps sd ≥ 57; a copy is clipped too but
-  // contrasty (sd ≥ 55).
-  double bright_above_median_luma = 250;
-  // Median background saturation: the light-blue card ≥ 15 even when bright,
-  // a greyscale copy ≈ 0. Not judged on a washed-out card (its colour is gone).
-  double copy_below_saturation = 8;
-  // Glare blobs: a flash covers a few % (5–10 % in ktp-synth); a card with
-  // most of its surface clipped is bright or a copy, not flashed.
-  double flash_min_glare = 0.02;
+  // Over-exposed: ≥ 30 % of the card clipped white (controls and every
+  // other defect but copies: ≤ 15 %, a flash) on a card plainly in colour
+  // (chroma spread ≥ 0.48), or not grey with the contrast compressed (σ < 50;
+  // a copy keeping a trace of colour is contrasty, σ ≥ 68) or the darkest ink
+  // lifted to ≥ 55; or, grey, with the ink lifted to ≥ 90 (a copy's ink stays
+  // black: ≤ 45). Washed out: the darkest 0.5 % of the card (hair, NIK) at
+  // ≥ 80 (black blended towards white by ≥ 35 %: ≥ 95; sharp cards ≤ 50,
+  // blurred ≤ 40 but a drawn test card ≈ 100) on a light card (median ≥ 200).
+  double bright_min_white = 0.3;
+  double bright_clipped_below_stddev = 50;
+  double bright_clipped_min_dark_level = 55;
+  double bright_grey_clipped_min_dark_level = 90;
+  double bright_washed_min_dark_level = 80;
+  double bright_washed_min_median = 200;
+  // Chroma spread (QualityMetrics::chroma_spread): a grey copy, tinted or
+  // not, < 0.15; one keeping ≤ 20 % of its colour ≤ 0.4; colour cards ≥ 0.48
+  // (desaturated to 60 %, colour cast) but over-exposed ones from 0.25. One
+  // hue across the whole card (< 0.08: ink, paper and photo alike) is a copy
+  // however tinted its paper (but a saturated one is a coloured blob); up to 0.2 the background must be of little
+  // colour (< 30: a colour card whose only colour is its background reads
+  // ≈ 0.17 with saturation ≥ 45), up to 0.48 nearly colourless (< 20; colour
+  // cards ≥ 22 unless over-exposed, and those are bright, not copies).
+  double copy_one_hue_below_spread = 0.08;
+  double copy_one_hue_below_saturation = 60;  // a tinted paper, not a coloured one
+  double copy_below_spread = 0.2;
+  double copy_below_saturation = 30;  // a cast copy's paper ≤ 26
+  double copy_faint_below_spread = 0.48;
+  double copy_faint_below_saturation = 20;
+  // Glare blobs: a flash covers a few % (2–15 % in the single-defect set); a
+  // card with most of its surface clipped is bright or a copy, not flashed.
+  double flash_min_glare = 0.018;
   double flash_max_glare = 0.16;
   // Tilt (what is left after whole quarter turns): hard rotations are ≥ 12°,
   // moderate ≤ 5°; the measured angle runs ~1.5° low under perspective. A card
@@ -76,35 +97,46 @@ constexpr int kLightBlueSaturation[2] = {12, 120};
 // gradient peak falls by σ / √(σ² + s²).
 constexpr double kPreBlurSigma = 1.0;
 constexpr double kReblurSigma = 3.0;
+// Glare rims left out of the edge-blur measure: up to this share of the card
+// under glare, within this many px (diameter) of it.
+constexpr double kGlareEdgeMaxShare = 0.25;
+constexpr int kGlareEdgeMargin = 25;
 // Edges measured: the strongest this share of pixels, chosen on the re-blurred
 // gradient (noise-free) among its local maxima.
 constexpr double kStrongEdgeShare = 0.015;
 
-cv::Mat GradientMagnitude(const cv::Mat& f) {
-  cv::Mat gx, gy, mag;
-  cv::Sobel(f, gx, CV_32F, 1, 0, 3);
-  cv::Sobel(f, gy, CV_32F, 0, 1, 3);
-  cv::magnitude(gx, gy, mag);
-  return mag;
-}
+// The black level (QualityMetrics::dark_level): the ink is a few % of a card.
+constexpr double kDarkLevelQuantile = 0.005;
 
-// See QualityMetrics::edge_blur_px. `grey` at canonical card size.
-double EdgeBlur(const cv::Mat& grey) {
+// Chroma spread (QualityMetrics::chroma_spread): pixels darker than this in
+// all channels are left out (noise dominates their ratios), and the spread is
+// this quantile of the distances (a photo's backdrop is ≈ 3–5 % of a card).
+constexpr int kChromaMinLevel = 40;
+constexpr double kChromaSpreadQuantile = 0.97;
+
+// See QualityMetrics::edge_blur_px. `grey` at canonical card size. Edges are
+// binned by orientation (4 bins of 45°) and the widest bin counts: motion blur
+// widens only the edges across its direction, and a mean over all edges
+// would dilute it with the sharp ones along it.
+double EdgeBlur(const cv::Mat& grey, const cv::Mat& skip) {
   cv::Mat f;
   grey.convertTo(f, CV_32F);
   cv::GaussianBlur(f, f, cv::Size(), kPreBlurSigma);
-  cv::Mat g0 = GradientMagnitude(f);
+  cv::Mat gx0, gy0;
+  cv::Sobel(f, gx0, CV_32F, 1, 0, 3);
+  cv::Sobel(f, gy0, CV_32F, 0, 1, 3);
   cv::Mat reblurred;
   cv::GaussianBlur(f, reblurred, cv::Size(), kReblurSigma);
-  const cv::Mat g1 = GradientMagnitude(reblurred);
-  // The edge's own peak may sit a pixel off the re-blurred one.
-  cv::dilate(g0, g0, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  cv::Mat gx1, gy1, g1;
+  cv::Sobel(reblurred, gx1, CV_32F, 1, 0, 3);
+  cv::Sobel(reblurred, gy1, CV_32F, 0, 1, 3);
+  cv::magnitude(gx1, gy1, g1);
   cv::Mat g1_max;
   cv::dilate(g1, g1_max, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
   constexpr float kMinGradient = 4.0f;  // flat card: nothing to measure
   auto is_peak = [&](int y, int x) {
     const float v = g1.at<float>(y, x);
-    return v > kMinGradient && v >= g1_max.at<float>(y, x);
+    return v > kMinGradient && v >= g1_max.at<float>(y, x) && (skip.empty() || !skip.at<uint8_t>(y, x));
   };
   std::vector<float> peaks;
   peaks.reserve(g1.total() / 8);
@@ -118,21 +150,43 @@ double EdgeBlur(const cv::Mat& grey) {
   const size_t cut = peaks.size() > keep ? peaks.size() - keep : 0;
   std::nth_element(peaks.begin(), peaks.begin() + cut, peaks.end());
   const float threshold = peaks[cut];
-  std::vector<float> ratios;
-  ratios.reserve(peaks.size() - cut + 1);
+  constexpr int kBins = 4;
+  double sum[kBins] = {0}, all_sum = 0;
+  int count[kBins] = {0}, all_count = 0;
   for (int y = 1; y + 1 < g1.rows; ++y) {
     for (int x = 1; x + 1 < g1.cols; ++x) {
-      if (g1.at<float>(y, x) >= threshold && is_peak(y, x)) {
-        ratios.push_back(std::min(g1.at<float>(y, x) / std::max(g0.at<float>(y, x), 1e-3f), 0.995f));
+      if (g1.at<float>(y, x) < threshold || !is_peak(y, x)) continue;
+      // The edge's own gradient before re-blurring, along the re-blurred
+      // gradient's direction, within a pixel (its peak may sit a pixel off):
+      // not the magnitude, or a sharp stroke beside a smeared edge (motion
+      // blur in text) would lend its gradient to the smeared one.
+      const float c = gx1.at<float>(y, x) / g1.at<float>(y, x), s = gy1.at<float>(y, x) / g1.at<float>(y, x);
+      float g0 = 0;
+      for (int dy = -1; dy <= 1; ++dy) {
+        for (int dx = -1; dx <= 1; ++dx) {
+          g0 = std::max(g0, std::abs(gx0.at<float>(y + dy, x + dx) * c + gy0.at<float>(y + dy, x + dx) * s));
+        }
       }
+      const double r = std::min(g1.at<float>(y, x) / std::max(g0, 1e-3f), 0.995f);
+      double angle = std::atan2(gy1.at<float>(y, x), gx1.at<float>(y, x));  // -π … π
+      if (angle < 0) angle += CV_PI;
+      const int bin = static_cast<int>(std::lround(angle / (CV_PI / kBins))) % kBins;
+      sum[bin] += r;
+      ++count[bin];
+      all_sum += r;
+      ++all_count;
     }
   }
-  if (ratios.empty()) return 0;
+  if (all_count == 0) return 0;
   // The mean, not the median: thin strokes and wide step edges give two
   // clusters of ratios, and a median jumps between them.
-  double sum = 0;
-  for (float r : ratios) sum += r;
-  const double r = std::min(sum / ratios.size(), 0.995);
+  double r = all_sum / all_count;
+  // A bin needs enough edges to be trusted (diagonals are rarer in print).
+  const int min_bin = std::max(40, all_count / 20);
+  for (int b = 0; b < kBins; ++b) {
+    if (count[b] >= min_bin) r = std::max(r, sum[b] / count[b]);
+  }
+  r = std::min(r, 0.995);
   return kReblurSigma * r / std::sqrt(1.0 - r * r);
 }
 
@@ -168,7 +222,20 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
     const cv::Rect in(layout::kCardWidth / 40, layout::kCardHeight / 40,
                       layout::kCardWidth - layout::kCardWidth / 20, layout::kCardHeight - layout::kCardHeight / 20);
     cv::cvtColor(canon(in), grey, cv::COLOR_BGR2GRAY);
-    m.edge_blur_px = EdgeBlur(grey);
+    // A glare spot's rim is as soft as its halo, not as the focus: its edges
+    // are left out (unless most of the card is white: then the print's edges
+    // against the white are all there is).
+    cv::Mat hsv, glare;
+    cv::cvtColor(canon(in), hsv, cv::COLOR_BGR2HSV);
+    cv::inRange(hsv, cv::Scalar(0, 0, 250), cv::Scalar(180, 12, 255), glare);
+    cv::morphologyEx(glare, glare, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(11, 11)));
+    const double share = static_cast<double>(cv::countNonZero(glare)) / glare.total();
+    if (share > 0.002 && share < kGlareEdgeMaxShare) {
+      cv::dilate(glare, glare, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
+    } else {
+      glare.release();
+    }
+    m.edge_blur_px = EdgeBlur(grey, glare);
   }
   cv::Mat small;
   const int h = std::max(1, static_cast<int>(std::lround(kMeasureWidth / layout::kAspect)));
@@ -185,6 +252,41 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   m.luma_stddev = stddev[0];
   m.p95_luma = Percentile(grey, 0.95);
   m.median_luma = Percentile(grey, 0.5);
+  m.dark_level = Percentile(grey, kDarkLevelQuantile);
+  {
+    // Clipped white, and the colour variety (see QualityMetrics::chroma_spread).
+    int white = 0;
+    std::vector<float> us, vs;
+    us.reserve(small.total() / 2);
+    vs.reserve(small.total() / 2);
+    for (int y = 0; y < small.rows; ++y) {
+      const cv::Vec3b* p = small.ptr<cv::Vec3b>(y);
+      for (int x = 0; x < small.cols; ++x) {
+        const int b = p[x][0], g = p[x][1], r = p[x][2];
+        const int lo = std::min({b, g, r}), hi = std::max({b, g, r});
+        if (lo >= 245) ++white;
+        // Dark pixels carry noise; white ones (all channels clipped) none.
+        // A colour with one channel clipped still counts (an over-exposed
+        // card's photo keeps its hue).
+        if (hi < kChromaMinLevel || lo >= 245) continue;
+        us.push_back(std::log((r + 1.0f) / (g + 1.0f)));
+        vs.push_back(std::log((b + 1.0f) / (g + 1.0f)));
+      }
+    }
+    m.white_fraction = static_cast<double>(white) / small.total();
+    if (us.size() >= 100) {
+      auto median = [](std::vector<float> v) {
+        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+        return v[v.size() / 2];
+      };
+      const float mu = median(us), mv = median(vs);
+      std::vector<float> d(us.size());
+      for (size_t i = 0; i < us.size(); ++i) d[i] = std::hypot(us[i] - mu, vs[i] - mv);
+      const size_t k = static_cast<size_t>(kChromaSpreadQuantile * (d.size() - 1));
+      std::nth_element(d.begin(), d.begin() + k, d.end());
+      m.chroma_spread = d[k];
+    }
+  }
 
   // Sharpness: Laplacian energy over gradient energy. Both scale with contrast
   // (so darkening or fading does not read as blur); their ratio falls as edges
@@ -240,6 +342,9 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   const bool dark = m.median_luma < t.dark_below_luma;
   const bool card_shaped =
       std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_aspect_tolerance;
+  // A card cut on two sides by the border is read from the part in the
+  // picture, which has no card shape to show.
+  const bool cut_card = !loc.found && loc.cropped;
   // KTP evidence short of a readable card (see image_quality.h). The weaker
   // kinds need a card outline: the full-image fallback is only card-shaped by
   // the photo's own aspect.
@@ -247,29 +352,48 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   const int header = text.province_header ? 1 : 0;
   const int text_clues =
       header + (text.valid_nik ? 1 : 0) + (text.labels_found - header >= t.ktp_clue_min_labels ? 1 : 0);
-  const bool light_blue = outline && m.light_blue_fraction >= t.ktp_min_light_blue;
+  const bool light_blue = (outline || cut_card) && m.light_blue_fraction >= t.ktp_min_light_blue;
+  // Colourless: no colour variety whatever the cast (a greyscale copy), or
+  // little variety on a background of little colour (a copy that kept a trace
+  // of colour). A colour card's photo backdrop keeps its spread ≥ 0.48 even
+  // desaturated or over-exposed.
+  const bool grey =
+      (m.chroma_spread < t.copy_one_hue_below_spread && m.saturation < t.copy_one_hue_below_saturation) ||
+      (m.chroma_spread < t.copy_below_spread && m.saturation < t.copy_below_saturation);
+  const bool colourless =
+      grey || (m.chroma_spread < t.copy_faint_below_spread && m.saturation < t.copy_faint_below_saturation);
   // Text that cannot be read says nothing against a KTP: a blurred ID-1 card
   // that is the e-KTP's blue, or colourless (a blurred copy, or so over-exposed
   // that its colour clipped away), is judged from its shape and colour alone.
   const bool id1_outline =
       loc.found && std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_strict_aspect_tolerance;
-  const bool colourless = m.saturation < t.copy_below_saturation;
-  q.set_ktp(card_shaped && (text.labels_found >= t.ktp_min_labels ||
-                            (outline && text_clues >= t.ktp_min_text_clues) ||
-                            (light_blue && (text_clues >= 1 || blurred || dark)) ||
-                            (id1_outline && blurred && colourless)));
+  q.set_ktp(((card_shaped || cut_card) && text.labels_found >= t.ktp_min_labels) ||
+            (light_blue && (text_clues >= 1 || blurred || dark)) ||
+            (card_shaped && ((outline && text_clues >= t.ktp_min_text_clues) ||
+                             (id1_outline && blurred && colourless))));
   // The pixel flags describe a KTP: on anything judged not a KTP (a scene, a
   // page, another card, or a KTP candidate whose readable text did not make
   // it one) every other flag stays off.
   if (!q.ktp()) return q;
   q.set_blurred(blurred);
   q.set_dark(dark);
-  q.set_bright(m.luma_stddev < t.bright_below_stddev &&
-               (m.mean_luma > t.bright_above_luma || m.median_luma >= t.bright_above_median_luma));
-  q.set_copy(!q.bright() && colourless);
-  q.set_flash(m.glare_fraction > t.flash_min_glare && m.glare_fraction < t.flash_max_glare);
+  // Over-exposed: the background clipped white and the print lifted, or the
+  // card plainly in colour. A copy's paper is white too but its ink stays
+  // black, so on a grey card the ink must be lifted further. Washed out: the
+  // blackest ink lifted on a light card — not by blur, which spreads ink into
+  // the paper; a washed-out copy is bright rather than a copy.
+  const bool clipped =
+      m.white_fraction >= t.bright_min_white &&
+      (m.chroma_spread >= t.copy_faint_below_spread || m.dark_level >= t.bright_grey_clipped_min_dark_level ||
+       (!grey && (m.luma_stddev < t.bright_clipped_below_stddev || m.dark_level >= t.bright_clipped_min_dark_level)));
+  const bool washed = !blurred && m.dark_level >= t.bright_washed_min_dark_level &&
+                      m.median_luma >= t.bright_washed_min_median;
+  q.set_bright(clipped || washed);
+  q.set_copy(!q.bright() && (grey || colourless));
+  q.set_flash(!q.bright() && !q.copy() && m.glare_fraction > t.flash_min_glare &&
+              m.glare_fraction < t.flash_max_glare);
   q.set_rotated(loc.quarter_turns != 0 || (loc.found && std::abs(loc.tilt_deg) > t.rotated_above_deg));
-  q.set_cropped(loc.found && loc.cropped);
+  q.set_cropped(loc.cropped);
   // A photographed screen (moiré, pixel grid, refresh banding) cannot be told
   // reliably from a photo of the card with these measurements: never claimed.
   q.set_taken_from_screen(false);

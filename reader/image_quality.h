@@ -1,8 +1,10 @@
 // The nine image-quality flags of ReadWithQualities, judged from pixels by
-// the local reader: measurements on the rectified card (sharpness, luminance,
-// saturation, light-blue share, glare) plus the locator's geometry and what the
-// parser read (label count, PROVINSI header, NIK).
-// Thresholds were tuned on ktp-synth output (see kQualityThresholds).
+// the local reader: measurements on the rectified card (edge width, luminance
+// and black level, clipped white, colour variety and saturation, light-blue
+// share, glare) plus the locator's geometry and what the parser read (label
+// count, PROVINSI header, NIK).
+// Thresholds were tuned on ktp-synth output, its single-defect set in
+// particular (see kQualityThresholds and synth::ChooseSingleDefect).
 #ifndef KTP_READER_IMAGE_QUALITY_H_
 #define KTP_READER_IMAGE_QUALITY_H_
 
@@ -22,10 +24,15 @@ struct QualityMetrics {
   // card pixels, kCardWidth = 1012 px across the card) of a Gaussian profile,
   // measured by re-blurring: at an edge of width σ the gradient peak falls by
   // σ / √(σ² + s²) when blurred again by s, whatever the edge's contrast or
-  // brightness. Noise is smoothed away first, so the value includes that
-  // smoothing: ≈ 0.6–0.95 on sharp ktp-synth cards, ≈ 1.5 at a Gaussian blur
-  // of σ = 1.9 px, ≈ 2.4 at σ = 2.9. An over-exposed card (edges clipped at
-  // white) reads sharper than it is.
+  // brightness. Edges are grouped by orientation and the widest group counts
+  // (motion blur widens only the edges across its path), each edge compared
+  // with its own gradient along its direction before re-blurring (a sharp
+  // stroke beside it must not lend it its gradient); a glare spot's rim is
+  // left out. Noise is smoothed away first, so the value includes that
+  // smoothing: ≈ 0.8–1.05 on sharp and mildly soft ktp-synth photos, ≥ 1.69
+  // at a Gaussian blur of σ ≥ 1.8 px, a shake ≥ 6.3 px or a defocus disc of
+  // radius ≥ 3.6 px. An over-exposed card (edges clipped at white) reads
+  // sharper than it is.
   double edge_blur_px = 0;
   // Mean, median and 95th percentile luminance of the card, 0–255.
   double mean_luma = 0;
@@ -33,12 +40,24 @@ struct QualityMetrics {
   double p95_luma = 0;
   // Contrast: luminance standard deviation on the card.
   double luma_stddev = 0;
+  // Black level: the 0.5th percentile luminance (the darkest ink: hair in
+  // the photo, the NIK; a washed-out card lifts it, and so does heavy blur).
+  double dark_level = 0;
+  // Fraction of the card that is clipped white (every channel ≥ 245).
+  double white_fraction = 0;
+  // Colour variety, independent of a colour cast: the 97th percentile
+  // distance of the card's well-exposed pixels from their median in log
+  // chromaticity (log R/G, log B/G), where a cast is a mere shift. A colour
+  // card's photo backdrop, seal and ink lie far from its background (≈ 0.5–
+  // 1.9); a greyscale copy, tinted or not, stays near noise (< 0.15).
+  double chroma_spread = 0;
   // Median HSV saturation of the card's background, 0–255.
   double saturation = 0;
   // Fraction of the background that is the e-KTP's light blue (hue and
   // saturation in the card's band).
   double light_blue_fraction = 0;
-  // Fraction of the card covered by large blobs of clipped near-white pixels.
+  // Fraction of the card covered by blobs of clipped, colourless pixels (a
+  // flash spot; on an over-exposed card or a copy's paper, most of it).
   double glare_fraction = 0;
 };
 
@@ -57,12 +76,14 @@ struct KtpTextEvidence {
 
 // Judges the flags.
 //
-// ktp: the image shows a card of the ID-1 shape and either ≥ 6 KTP labels
-// were read, or a card outline was found and two of {PROVINSI header, valid
-// NIK, another KTP label} agree, or the card is the e-KTP's light blue and
-// either carries one of those or is too blurred or too dark to read, or an
-// outline of the ID-1 shape (aspect 1.45–1.73) is too blurred to read and
-// colourless (a blurred copy, or over-exposed until its colour clipped).
+// ktp: the image shows a card of the ID-1 shape (or a card cut on two sides
+// by the border, which has no shape to show) and ≥ 6 KTP labels were read,
+// or a card outline was found and two of {PROVINSI header, valid NIK,
+// another KTP label} agree, or the card (outlined, or cut on two sides) is
+// the e-KTP's light blue and either carries one of those or is too blurred
+// or too dark to read, or an outline of the ID-1 shape (aspect 1.45–1.73) is
+// too blurred to read and colourless (a blurred copy, or over-exposed until
+// its colour clipped).
 // Unreadable text says nothing against a KTP, so such cards are judged from
 // shape and colour. Limitation: another light-blue or white ID-1 card too
 // blurred to read is taken for a KTP.
@@ -71,16 +92,26 @@ struct KtpTextEvidence {
 // another card whose text reads, none of it a KTP's) and then no other flag
 // is set. On a KTP the flags are raised from pixels and the locator's
 // geometry, even when none of its text could be read. Each flag:
-//   blurred — edge_blur_px above ≈ 1.35 (edges as wide as a Gaussian blur of
-//             σ ≈ 1.6 px on the 1012-px card: text visibly soft);
-//   dark    — median luminance below 115 (under-exposed);
-//   bright  — washed out: low contrast (σ < 50) with a high mean (> 234) or
-//             the background clipped white (median ≥ 250);
-//   copy    — the background is colourless (median saturation < 8) on a
-//             card that is not washed out: a greyscale or low-saturation copy;
-//   flash   — clipped white blobs over 2–16 % of the card;
-//   cropped — the card's outline runs along the image border or a corner lies
-//             beyond it (part of the card is missing);
+//   blurred — edge_blur_px above 1.35 (the widest edges as wide as a
+//             Gaussian blur of σ ≈ 1.6 px on the 1012-px card, or a shake of
+//             ≈ 5–6 px: text visibly soft or smeared);
+//   dark    — median luminance below 115 (under-exposed, evenly or not);
+//   bright  — over-exposed: ≥ 30 % of the card clipped white, and the card
+//             plainly in colour, or not grey with its contrast compressed or
+//             its ink lifted (black level ≥ 55), or grey with the ink lifted
+//             to ≥ 90 (a copy clips its paper too, but keeps black ink); or
+//             washed out: the black level ≥ 80 on a light card (median ≥
+//             200), not by blur;
+//   copy    — not bright and colourless, judged so a colour cast cannot fake
+//             or hide it: one hue over the whole card (chroma spread < 0.08,
+//             a tinted copy, on a background of saturation < 60), or little colour variety (spread < 0.2) on a
+//             background of little saturation (< 30), or a trace of colour
+//             (spread < 0.48) on a nearly colourless background (< 20);
+//   flash   — clipped white blobs over 1.8–16 % of the card, on a card that
+//             is neither bright nor a copy (whose white is paper);
+//   cropped — the card's outline runs along the image border, a corner lies
+//             on or beyond it, or a card cut on two sides (a corner, or two
+//             opposite sides) was seen with no outline to place;
 //   rotated — the card is turned by a quarter, half or three quarters (it is
 //             read upright anyway), or tilted by more than 8.5°. A JPEG whose
 //             EXIF orientation says how to turn it is turned at decode and is

@@ -178,6 +178,185 @@ AugmentParams ChooseAugment(Rng& rng, Level level, bool allow_png) {
   return p;
 }
 
+// The single-defect set. Each image is a moderate-quality photo with one
+// defect (or none). Where a defect starts — "would you ask for another
+// photo?" — and the gap left below it (nuisances on every image stay under
+// it) are:
+//   blurred: blur as wide as a Gaussian of σ ≥ 1.8 px on the 1012-px card
+//            (text visibly soft; motion blur of length L counts as σ = L/√12,
+//            a defocus disc of radius r as σ = r/2); nuisance σ ≤ 0.9
+//            (motion ≤ 3 px).
+//   dark:    exposure ×0.55 or less at the card's centre (uniform, or with a
+//            light gradient or vignette darkening one side or the corners
+//            further); nuisance ×0.8–1.1 with mild uneven light, ≤ ×1.2 at
+//            the brightest side.
+//   bright:  over-exposed until the card's background clips (×1.45 and more,
+//            or a highlight-compressing curve) or washed out towards white by
+//            ≥ 35 %; nuisance as for dark (nothing clips), no lift.
+//   rotated: turned by 90°/180°/270° (± 5°) or tilted by ≥ 10°; nuisance ≤ 5°.
+//   cropped: ≥ 3 % of the card's extent beyond the border on one side, two
+//            adjacent sides (a corner) or two opposite sides; otherwise the
+//            whole card is in the picture with a margin.
+//   copy:    a greyscale or low-colour (≤ 20 % kept) reproduction, possibly
+//            tinted, of any contrast; nuisance: colour casts (R and B ×0.9–1.1)
+//            and photos with 60–100 % of their saturation.
+//   flash:   saturated glare on 2–15 % of the card in 1–3 spots.
+AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect) {
+  AugmentParams p;
+  p.canvas_factor = rng.Real(1.2, 1.5);
+  p.scale = rng.Real(0.75, 1.25);
+  p.rotation_deg = rng.Real(-5.0, 5.0);
+  p.perspective = rng.Real(0.0, 0.05);
+  p.jpeg_quality = rng.Int(50, 90);
+  p.noise_sigma = rng.Real(0.0, 5.0);
+  p.brightness = rng.Real(0.8, 1.1);
+  const int blur_kind = rng.Int(0, 3);
+  if (blur_kind <= 1) {
+    p.blur_sigma = rng.Real(0.0, 0.9);
+  } else if (blur_kind == 2) {
+    p.motion_length = rng.Real(1.0, 3.0);
+    p.motion_angle_deg = rng.Real(0, 180);
+  }
+  if (rng.Chance(0.5)) {
+    // The brightest side stays at ×1.2 or less: a moderate photo does not clip.
+    p.light_gradient = std::min(rng.Real(0.05, 0.25), 1.2 / p.brightness - 1);
+    p.light_angle_deg = rng.Real(0, 360);
+  }
+  if (rng.Chance(0.4)) p.vignette = rng.Real(0.1, 0.3);
+  if (rng.Chance(0.5)) p.cast = {rng.Real(0.9, 1.1), 1.0, rng.Real(0.9, 1.1)};
+  if (rng.Chance(0.3)) p.saturation = rng.Real(0.6, 1.0);
+  if (rng.Chance(0.15)) {
+    p.moire = rng.Real(2.0, 5.0);
+    p.moire_period = rng.Real(3.0, 8.0);
+  }
+  if (defect == "none") return p;
+  p.defects = {defect};
+  if (defect == "blurred") {
+    p.blur_sigma = 0;
+    p.motion_length = 0;
+    const int kind = rng.Int(0, 2);
+    if (kind == 0) {
+      p.blur_sigma = rng.Real(1.8, 4.5);
+    } else if (kind == 1) {
+      p.motion_length = rng.Real(6.3, 20.0);  // σ 1.8–5.8
+      p.motion_angle_deg = rng.Real(0, 180);
+    } else {
+      p.defocus_radius = rng.Real(3.6, 9.0);
+    }
+  } else if (defect == "dark") {
+    p.noise_sigma = rng.Real(2.0, 9.0);  // under-exposed photos are noisy
+    if (rng.Chance(0.5)) {
+      p.brightness = rng.Real(0.2, 0.55);
+    } else {
+      p.brightness = rng.Real(0.3, 0.55);
+      if (rng.Chance(0.5)) {
+        p.light_gradient = rng.Real(0.3, 0.5);
+        p.light_angle_deg = rng.Real(0, 360);
+      } else {
+        p.vignette = rng.Real(0.4, 0.6);
+      }
+    }
+  } else if (defect == "bright") {
+    p.vignette = 0;
+    const int kind = rng.Int(0, 2);
+    if (kind == 0) {
+      p.brightness = rng.Real(1.45, 2.0);
+      p.lift = rng.Real(0.0, 50.0);
+    } else if (kind == 1) {
+      p.brightness = rng.Real(1.0, 1.15);
+      p.wash = rng.Real(0.35, 0.7);
+    } else {
+      p.brightness = rng.Real(1.1, 1.3);
+      p.exposure_curve = rng.Real(2.5, 5.0);
+    }
+  } else if (defect == "rotated") {
+    p.rotation_deg = rng.Chance(0.5) ? 90.0 * rng.Int(1, 3) + rng.Real(-5.0, 5.0) : rng.SignedReal(10.0, 40.0);
+  } else if (defect == "cropped") {
+    const double r = rng.Unit();
+    const int side = rng.Int(0, 3);
+    if (r < 0.55) {
+      p.crop_cut[side] = rng.Real(0.03, 0.3);
+    } else if (r < 0.85) {
+      // A corner: one horizontal and one vertical side.
+      p.crop_cut[rng.Int(0, 1)] = rng.Real(0.03, 0.25);
+      p.crop_cut[2 + rng.Int(0, 1)] = rng.Real(0.03, 0.25);
+    } else {
+      // Zoomed in: two opposite sides.
+      const int axis = side < 2 ? 0 : 2;
+      p.crop_cut[axis] = rng.Real(0.03, 0.15);
+      p.crop_cut[axis + 1] = rng.Real(0.03, 0.15);
+    }
+  } else if (defect == "copy") {
+    p.copy = true;
+    p.copy_card_only = rng.Chance(0.5);
+    p.copy_contrast = rng.Real(0.9, 1.8);
+    p.copy_colour = rng.Chance(0.4) ? rng.Real(0.05, 0.2) : 0.0;
+    if (rng.Chance(0.35)) p.copy_tint = {rng.Real(0.95, 1.06), 1.0, rng.Real(0.92, 1.05)};
+    p.noise_sigma = rng.Real(3.0, 9.0);
+    p.saturation = 1;
+  } else if (defect == "flash") {
+    p.flashes = rng.Int(1, 3);
+    p.flash_coverage = rng.Real(0.02, 0.15);
+  }
+  return p;
+}
+
+namespace {
+
+// Grey (or nearly) with the copier's contrast and tint; RGB float.
+cv::Mat CopyLook(const cv::Mat& rgb, const AugmentParams& p) {
+  cv::Mat grey, grey3;
+  cv::cvtColor(rgb, grey, cv::COLOR_RGB2GRAY);
+  cv::cvtColor(grey, grey3, cv::COLOR_GRAY2RGB);
+  if (p.copy_colour > 0) grey3 = grey3 * (1 - p.copy_colour) + rgb * p.copy_colour;
+  cv::Mat out = (grey3 - cv::Scalar::all(128.0)) * p.copy_contrast + cv::Scalar::all(165.0);
+  if (p.copy_tint != std::array<double, 3>{1, 1, 1}) {
+    out = out.mul(cv::Scalar(p.copy_tint[0], p.copy_tint[1], p.copy_tint[2]));
+  }
+  return out;
+}
+
+// A normalised kernel: a line of `length` px at `angle_deg` (motion) or a
+// disc of `radius` px (defocus), with sub-pixel coverage.
+cv::Mat BlurKernel(double length, double angle_deg, double radius) {
+  const double extent = std::max(length / 2, radius);
+  const int half = static_cast<int>(std::ceil(extent)) + 1;
+  const int size = 2 * half + 1;
+  cv::Mat k = cv::Mat::zeros(size, size, CV_32F);
+  if (radius > 0) {
+    constexpr int kSub = 8;  // samples per pixel and axis
+    for (int y = 0; y < size; ++y) {
+      for (int x = 0; x < size; ++x) {
+        int in = 0;
+        for (int sy = 0; sy < kSub; ++sy) {
+          for (int sx = 0; sx < kSub; ++sx) {
+            const double dx = x - half + (sx + 0.5) / kSub - 0.5, dy = y - half + (sy + 0.5) / kSub - 0.5;
+            in += dx * dx + dy * dy <= radius * radius;
+          }
+        }
+        k.at<float>(y, x) = static_cast<float>(in);
+      }
+    }
+  } else {
+    // Points along the path, each splatted bilinearly.
+    const double a = angle_deg * kPi / 180.0;
+    const int steps = std::max(2, static_cast<int>(std::ceil(length * 8)));
+    for (int i = 0; i <= steps; ++i) {
+      const double t = (static_cast<double>(i) / steps - 0.5) * length;
+      const double px = half + t * std::cos(a), py = half + t * std::sin(a);
+      const int x0 = static_cast<int>(std::floor(px)), y0 = static_cast<int>(std::floor(py));
+      const double fx = px - x0, fy = py - y0;
+      k.at<float>(y0, x0) += static_cast<float>((1 - fx) * (1 - fy));
+      k.at<float>(y0, x0 + 1) += static_cast<float>(fx * (1 - fy));
+      k.at<float>(y0 + 1, x0) += static_cast<float>((1 - fx) * fy);
+      k.at<float>(y0 + 1, x0 + 1) += static_cast<float>(fx * fy);
+    }
+  }
+  return k / std::max(cv::sum(k)[0], 1e-9);
+}
+
+}  // namespace
+
 Augmented Apply(const cv::Mat& doc_rgba, const AugmentParams& p, Rng& rng) {
   const double w = doc_rgba.cols, h = doc_rgba.rows;
   const double sw = w * p.scale, sh = h * p.scale;
@@ -216,6 +395,14 @@ Augmented Apply(const cv::Mat& doc_rgba, const AugmentParams& p, Rng& rng) {
     ch = static_cast<int>(std::ceil(std::max(sh * p.canvas_factor, maxy - miny + 2 * margin)));
     tx = rng.Real(margin - minx, cw - margin - maxx);
     ty = rng.Real(margin - miny, ch - margin - maxy);
+    const double cut_l = p.crop_cut[0] * (maxx - minx), cut_r = p.crop_cut[1] * (maxx - minx);
+    const double cut_t = p.crop_cut[2] * (maxy - miny), cut_b = p.crop_cut[3] * (maxy - miny);
+    if (cut_l > 0 && cut_r > 0) cw = static_cast<int>(std::lround(maxx - minx - cut_l - cut_r));
+    if (cut_t > 0 && cut_b > 0) ch = static_cast<int>(std::lround(maxy - miny - cut_t - cut_b));
+    if (cut_l > 0) tx = -cut_l - minx;
+    if (cut_l <= 0 && cut_r > 0) tx = cw + cut_r - maxx;
+    if (cut_t > 0) ty = -cut_t - miny;
+    if (cut_t <= 0 && cut_b > 0) ty = ch + cut_b - maxy;
     if (p.crop_fraction > 0) {
       // Push one side of the card past the image border.
       const double cut = p.crop_fraction * (p.crop_side < 2 ? sw : sh);
@@ -236,8 +423,21 @@ Augmented Apply(const cv::Mat& doc_rgba, const AugmentParams& p, Rng& rng) {
     dst[i] = cv::Point2f(static_cast<float>(quad[i].x), static_cast<float>(quad[i].y));
   const cv::Mat hom = cv::getPerspectiveTransform(src, dst);
 
+  cv::Mat doc = doc_rgba;
+  if (p.copy && p.copy_card_only) {
+    // A copy on a desk: only the card loses its colour.
+    cv::Mat rgb, a, f;
+    cv::cvtColor(doc_rgba, rgb, cv::COLOR_RGBA2RGB);
+    cv::extractChannel(doc_rgba, a, 3);
+    rgb.convertTo(f, CV_32FC3);
+    CopyLook(f, p).convertTo(rgb, CV_8UC3);
+    std::vector<cv::Mat> ch4;
+    cv::split(rgb, ch4);
+    ch4.push_back(a);
+    cv::merge(ch4, doc);
+  }
   cv::Mat warped;
-  cv::warpPerspective(doc_rgba, warped, hom, cv::Size(cw, ch), cv::INTER_LINEAR,
+  cv::warpPerspective(doc, warped, hom, cv::Size(cw, ch), cv::INTER_LINEAR,
                       cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0, 0));
   cv::Mat bg =
       p.full_frame ? cv::Mat(ch, cw, CV_32FC3, cv::Scalar(0, 0, 0)) : MakeBackground(rng, cw, ch);
@@ -252,15 +452,43 @@ Augmented Apply(const cv::Mat& doc_rgba, const AugmentParams& p, Rng& rng) {
     }
   }
 
-  if (p.copy) {
+  if (p.copy && !p.copy_card_only) {
     // Photocopy: grey (or nearly), steeper contrast, paper-white background.
+    img = CopyLook(img, p);
+  }
+  if (p.saturation != 1) {
     cv::Mat grey, grey3;
     cv::cvtColor(img, grey, cv::COLOR_RGB2GRAY);
     cv::cvtColor(grey, grey3, cv::COLOR_GRAY2RGB);
-    if (p.copy_colour > 0) grey3 = grey3 * (1 - p.copy_colour) + img * p.copy_colour;
-    img = (grey3 - cv::Scalar::all(128.0)) * p.copy_contrast + cv::Scalar::all(165.0);
+    img = grey3 + (img - grey3) * p.saturation;
   }
+  if (p.cast != std::array<double, 3>{1, 1, 1}) img = img.mul(cv::Scalar(p.cast[0], p.cast[1], p.cast[2]));
   img = img * p.brightness + cv::Scalar::all(p.lift);
+  if (p.exposure_curve > 0) {
+    // Highlights compressed towards white, shadows lifted: over-exposure.
+    cv::Mat f = cv::max(img, 0.0) * (-p.exposure_curve / 255.0);
+    cv::exp(f, f);
+    img = (cv::Scalar::all(1.0) - f) * (255.0 / (1.0 - std::exp(-p.exposure_curve)));
+  }
+  if (p.wash > 0) img = img * (1 - p.wash) + cv::Scalar::all(255.0 * p.wash);
+  if (p.light_gradient > 0 || p.vignette > 0) {
+    // Uneven light over the whole picture: a linear gradient and a vignette.
+    cv::Mat light(ch, cw, CV_32F);
+    const double a = p.light_angle_deg * kPi / 180.0;
+    const double half_diag = 0.5 * std::hypot(cw, ch);
+    for (int y = 0; y < ch; ++y) {
+      float* row = light.ptr<float>(y);
+      for (int x = 0; x < cw; ++x) {
+        const double dx = x - cw / 2.0, dy = y - ch / 2.0;
+        const double along = (dx * std::cos(a) + dy * std::sin(a)) / half_diag;
+        const double r2 = (dx * dx + dy * dy) / (half_diag * half_diag);
+        row[x] = static_cast<float>((1 + p.light_gradient * along) * (1 - p.vignette * r2));
+      }
+    }
+    cv::Mat light3;
+    cv::merge(std::vector<cv::Mat>{light, light, light}, light3);
+    img = img.mul(light3);
+  }
   if (p.flashes > 0) {
     cv::Mat glare = GlareMask(rng, doc_rgba.size(), p.flashes, p.flash_coverage);
     cv::Mat warped_glare;
@@ -274,6 +502,23 @@ Augmented Apply(const cv::Mat& doc_rgba, const AugmentParams& p, Rng& rng) {
   }
   if (p.blur_sigma > 0.05) {
     cv::GaussianBlur(img, img, cv::Size(0, 0), p.blur_sigma * p.scale);
+  }
+  if (p.motion_length > 0.05 || p.defocus_radius > 0.05) {
+    const cv::Mat k =
+        BlurKernel(p.motion_length * p.scale, p.motion_angle_deg, p.defocus_radius * p.scale);
+    cv::filter2D(img, img, -1, k, cv::Point(-1, -1), 0, cv::BORDER_REFLECT);
+  }
+  if (p.moire > 0) {
+    // A faint beat pattern, as from a printed or displayed halftone.
+    const double a = p.moire_period * 0.7;
+    for (int y = 0; y < ch; ++y) {
+      cv::Vec3f* row = img.ptr<cv::Vec3f>(y);
+      for (int x = 0; x < cw; ++x) {
+        const double t = (x * std::cos(a) + y * std::sin(a)) / p.moire_period;
+        const float v = static_cast<float>(p.moire * std::sin(2 * kPi * t + 2.0 * std::sin(y * 0.01)));
+        row[x] += cv::Vec3f(v, v, v);
+      }
+    }
   }
   if (p.noise_sigma > 0) {
     cv::RNG cvrng(rng.Next());

@@ -42,7 +42,34 @@ struct AugmentParams {
   bool full_frame = false;           // the document is the whole image (no desk)
   int jpeg_quality = 0;              // 0: PNG
   std::vector<std::string> defects;  // applied hard-level defects, kDefectNames
+
+  // Photo nuisances and defect variants of the single-defect set
+  // (ChooseSingleDefect); the defaults leave the levels' images unchanged.
+  double motion_length = 0;          // linear motion blur, px at card scale
+  double motion_angle_deg = 0;       // its direction
+  double defocus_radius = 0;         // disc (defocus) blur radius, px at card scale
+  double light_gradient = 0;         // uneven light: ×(1 ± this) across the image
+  double light_angle_deg = 0;        // ... towards the brighter side
+  double vignette = 0;               // corners darkened by ×(1 − this)
+  std::array<double, 3> cast = {1, 1, 1};  // white-balance gains R G B
+  double saturation = 1;             // chroma kept (1 = as rendered)
+  bool copy_card_only = false;       // copy look on the card only (a copy photographed on a desk)
+  std::array<double, 3> copy_tint = {1, 1, 1};  // the copy's paper/toner tint, gains R G B
+  double wash = 0;                   // blend towards white, 0–1 (haze, wash-out)
+  double exposure_curve = 0;         // > 0: x → (1 − e^(−k·x)) / (1 − e^(−k)), over-exposure
+  std::array<double, 4> crop_cut = {0, 0, 0, 0};  // card cut per side (left, right, top, bottom), fraction
+  double moire = 0;                  // amplitude of a faint interference pattern, grey levels
+  double moire_period = 5;           // its period, px
 };
+
+// The single-defect set: a moderate-quality photo (tilt ≤ 5°, perspective,
+// mild Gaussian or motion blur, noise, uneven light, vignetting, colour cast,
+// lower saturation, JPEG 50–90, sometimes moiré) carrying exactly `defect`
+// (one of kDefectNames, at a strength from borderline to strong) or none
+// ("none": a control). Where the labels' thresholds lie is in augment.cc.
+inline constexpr const char* kSingleDefectKinds[] = {"none",    "blurred", "dark", "bright",
+                                                     "rotated", "cropped", "copy", "flash"};
+AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect);
 
 // Draws parameters for a KTP card at `level`. `allow_png` lets clean cards be PNG.
 AugmentParams ChooseAugment(Rng& rng, Level level, bool allow_png);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -15,7 +16,7 @@ namespace {
 
 constexpr char kUsage[] =
     "Usage: ktp-synth --out DIR [--seed N] [--count N] [--start N]\n"
-    "                 [--level clean|moderate|hard|mixed] [--non-ktp N]\n"
+    "                 [--level clean|moderate|hard|mixed|single] [--non-ktp N]\n"
     "                 [--format png|jpeg|auto]\n"
     "\n"
     "Writes DIR/card-NNNNNN.{png,jpg} and DIR/other-NNNNNN.{png,jpg}, each with a\n"
@@ -24,7 +25,9 @@ constexpr char kUsage[] =
     "  --seed N       random seed (default 1)\n"
     "  --count N      number of KTP cards (default 10)\n"
     "  --start N      index of the first card/other image (default 0)\n"
-    "  --level L      clean, moderate, hard, or mixed = a third of each (default mixed)\n"
+    "  --level L      clean, moderate, hard, or mixed = a third of each (default mixed);\n"
+    "                 single = the single-defect set (single-NNNNNN: image i carries\n"
+    "                 none, blurred, dark, bright, rotated, cropped, copy, flash by i mod 8)\n"
     "  --non-ktp N    number of non-KTP images (default 0)\n"
     "  --format F     png, jpeg, or auto = clean PNG/JPEG, others JPEG (default auto)\n";
 
@@ -83,8 +86,8 @@ int main(int argc, char** argv) {
     } else if (flag == "--level") {
       level_name = std::string(value);
       if (level_name != "clean" && level_name != "moderate" && level_name != "hard" &&
-          level_name != "mixed") {
-        return Fail("--level must be clean, moderate, hard or mixed");
+          level_name != "mixed" && level_name != "single") {
+        return Fail("--level must be clean, moderate, hard, mixed or single");
       }
     } else if (flag == "--format") {
       format_name = std::string(value);
@@ -111,7 +114,18 @@ int main(int argc, char** argv) {
     return WriteFile(dir / s.file_name, s.encoded) &&
            WriteFile(dir / ktp::synth::JsonFileName(s), s.ground_truth_json);
   };
+  int single = 0;
   for (int i = start; i < start + count; ++i) {
+    if (level_name == "single") {
+      const int kinds = static_cast<int>(std::size(ktp::synth::kSingleDefectKinds));
+      absl::StatusOr<ktp::synth::Sample> s =
+          ktp::synth::MakeSingleDefect(seed, i, ktp::synth::kSingleDefectKinds[i % kinds], format);
+      if (!s.ok())
+        return Fail("card " + std::to_string(i) + ": " + std::string(s.status().message()));
+      if (!write(*s)) return Fail("cannot write " + s->file_name + " in " + out_dir);
+      ++single;
+      continue;
+    }
     Level level = Level::kClean;
     if (level_name == "moderate") level = Level::kModerate;
     if (level_name == "hard") level = Level::kHard;
@@ -129,9 +143,9 @@ int main(int argc, char** argv) {
     if (!write(*s)) return Fail("cannot write " + s->file_name + " in " + out_dir);
   }
   std::printf(
-      "ktp-synth: wrote %d cards (%d clean, %d moderate, %d hard) and %d non-KTP images "
+      "ktp-synth: wrote %d cards (%d clean, %d moderate, %d hard, %d single-defect) and %d non-KTP images "
       "to %s (seed %llu)\n",
-      count, per_level[0], per_level[1], per_level[2], non_ktp, out_dir.c_str(),
+      count, per_level[0], per_level[1], per_level[2], single, non_ktp, out_dir.c_str(),
       static_cast<unsigned long long>(seed));
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "synth/card_renderer.h"
@@ -17,6 +18,7 @@ namespace {
 // Salts keep the card and non-KTP streams (and the levels) independent.
 constexpr uint64_t kNonKtpSalt = 0x6f74686572ULL;
 constexpr uint64_t kGeometrySalt = 0x67656f6dULL;
+constexpr uint64_t kSingleDefectSalt = 0x73696e676c65ULL;
 
 std::string JsonString(const std::string& s) {
   std::string out = "\"";
@@ -116,7 +118,20 @@ std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
   for (size_t i = 0; i < p.defects.size(); ++i) {
     absl::StrAppend(&j, i ? "," : "", JsonString(p.defects[i]));
   }
-  j += "]},\"";
+  j += "]";
+  if (std::string(level) == "single") {
+    // The single-defect set's knobs (see AugmentParams).
+    absl::StrAppend(
+        &j, absl::StrFormat(",\"motion_length\":%.2f,\"motion_angle_deg\":%.1f,\"defocus_radius\":%.2f,"
+                            "\"light_gradient\":%.3f,\"vignette\":%.3f,\"cast\":[%.3f,%.3f,%.3f],"
+                            "\"saturation\":%.3f,\"wash\":%.3f,\"exposure_curve\":%.2f,"
+                            "\"crop_cut\":[%.3f,%.3f,%.3f,%.3f],\"copy_contrast\":%.3f,"
+                            "\"copy_colour\":%.3f,\"moire\":%.2f",
+                            p.motion_length, p.motion_angle_deg, p.defocus_radius, p.light_gradient, p.vignette,
+                            p.cast[0], p.cast[1], p.cast[2], p.saturation, p.wash, p.exposure_curve, p.crop_cut[0],
+                            p.crop_cut[1], p.crop_cut[2], p.crop_cut[3], p.copy_contrast, p.copy_colour, p.moire));
+  }
+  j += "},\"";
   j += id != nullptr ? "card_quad" : "document_quad";
   j += "\":[";
   for (int i = 0; i < 4; ++i) {
@@ -155,6 +170,37 @@ absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level, Format fo
   s.fields = id->Fields();
   s.qualities = Qualities(true, params.defects);
   s.ground_truth_json = Json(s, seed, index, LevelName(level), params, aug, &*id, &geometry, "ktp");
+  return s;
+}
+
+absl::StatusOr<Sample> MakeSingleDefect(uint64_t seed, int index, const std::string& defect, Format format) {
+  bool known = false;
+  for (const char* k : kSingleDefectKinds) known |= defect == k;
+  if (!known) return absl::InvalidArgumentError("unknown defect '" + defect + "'");
+  Rng rng(seed, static_cast<uint64_t>(index), kSingleDefectSalt);
+  Rng geometry_rng(seed, static_cast<uint64_t>(index), kSingleDefectSalt + kGeometrySalt);
+  const CardGeometry geometry = DrawGeometry(geometry_rng);
+  absl::StatusOr<Identity> id = MakeIdentity(
+      rng, identity::RegionDirectory::Embedded(),
+      [&geometry](const std::string& slot, const std::string& text) {
+        return TextFitsOn(geometry, slot, text);
+      });
+  if (!id.ok()) return id.status();
+  const cv::Mat card = RenderCard(*id, geometry, rng);
+  AugmentParams params = ChooseSingleDefect(rng, defect);
+  ApplyFormat(format, &params);
+  const Augmented aug = Apply(card, params, rng);
+
+  Sample s;
+  s.is_ktp = true;
+  s.single_defect = defect;
+  FinishEncoding(params, absl::StrFormat("single-%06d", index), &s);
+  absl::StatusOr<std::string> bytes = Encode(aug.rgb, params.jpeg_quality);
+  if (!bytes.ok()) return bytes.status();
+  s.encoded = *std::move(bytes);
+  s.fields = id->Fields();
+  s.qualities = Qualities(true, params.defects);
+  s.ground_truth_json = Json(s, seed, index, "single", params, aug, &*id, &geometry, "ktp");
   return s;
 }
 

@@ -26,6 +26,8 @@ struct Sample {
   // Expected flags, keys as in ktp.v1.ImageQualities (all nine).
   std::map<std::string, bool> qualities;
   std::string ground_truth_json;
+  // MakeSingleDefect only: the defect applied, "none" for a control.
+  std::string single_defect;
 };
 
 // Deterministic: the same (seed, index, level, format) always gives the same
@@ -35,6 +37,14 @@ absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level,
 // A document that is not a KTP (page of text, another card, a scene);
 // qualities.ktp is false and fields is empty.
 absl::StatusOr<Sample> MakeNonKtp(uint64_t seed, int index, Format format = Format::kAuto);
+
+// The single-defect set (flag tuning): a KTP photo of moderate quality with
+// realistic nuisances carrying exactly `defect` (kSingleDefectKinds: "none"
+// or a kDefectNames entry) at a strength from borderline to strong; see
+// ChooseSingleDefect for where each label starts. Deterministic like MakeCard,
+// on its own stream ("single-NNNNNN").
+absl::StatusOr<Sample> MakeSingleDefect(uint64_t seed, int index, const std::string& defect,
+                                        Format format = Format::kAuto);
 
 // The file name without extension ("card-000017") + ".json".
 std::string JsonFileName(const Sample& sample);

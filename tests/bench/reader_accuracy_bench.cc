@@ -5,12 +5,15 @@
 // accuracy, quality-flag precision/recall and seconds per image on one worker.
 //   reader_accuracy_bench [--corpus both|synth|independent]
 //       [--seed N] [--per-level N] [--non-ktp N]                    (ktp-synth)
+//       [--flags-per-kind N] [--flags-non-ktp N]     (ktp-synth single-defect set)
 //       [--independent-dir DIR] [--independent-seed N]             (independent)
 //       [--independent-per-level N] [--independent-non-ktp N] [--independent-flags N]
 //       [--verbose]
 // --independent-dir reads DIR/manifest.json when it exists, else generates the
 // corpus into DIR and keeps it; without it the corpus goes to a temporary
-// directory that is removed at exit.
+// directory that is removed at exit. The ktp-synth section ends with the
+// single-defect set (synth::MakeSingleDefect; 0 per kind skips it): one
+// defect per image at varied strength plus clean controls, for the flags.
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -23,10 +26,27 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: reader_accuracy_bench [--corpus both|synth|independent] [--seed N] [--per-level N] [--non-ktp N]\n"
+    "         [--flags-per-kind N] [--flags-non-ktp N]\n"
     "         [--independent-dir DIR] [--independent-seed N] [--independent-per-level N]\n"
     "         [--independent-non-ktp N] [--independent-flags N] [--verbose]\n";
 
-int RunSynth(const ktp::accuracy::AccuracyOptions& options) {
+int RunSynthLevels(const ktp::accuracy::AccuracyOptions& options);
+
+int RunSynth(const ktp::accuracy::AccuracyOptions& options, int flags_per_kind, int flags_non_ktp) {
+  if (options.clean + options.moderate + options.hard + options.non_ktp > 0 && RunSynthLevels(options) != 0) return 1;
+  if (flags_per_kind <= 0) return 0;
+  std::cout << "\n### ktp-synth single-defect set: seed " << options.seed << ", " << flags_per_kind
+            << " images of each defect and of clean controls, " << flags_non_ktp << " non-KTP images\n\n";
+  auto report = ktp::accuracy::MeasureSingleDefectSet(options, flags_per_kind, flags_non_ktp);
+  if (!report.ok()) {
+    std::cerr << "ktp-synth single-defect benchmark failed: " << report.status() << "\n";
+    return 1;
+  }
+  std::cout << report->Format() << std::flush;
+  return 0;
+}
+
+int RunSynthLevels(const ktp::accuracy::AccuracyOptions& options) {
   std::cout << "## ktp-synth (tuning corpus): seed " << options.seed << ", " << options.clean << " clean + "
             << options.moderate << " moderate + " << options.hard << " hard cards, " << options.non_ktp
             << " non-KTP images, 1 worker\n\n";
@@ -80,6 +100,7 @@ int main(int argc, char** argv) {
   ktp::accuracy::IndependentCorpusOptions corpus;
   std::string which = "both";
   std::string independent_dir;
+  int flags_per_kind = 24, flags_non_ktp = 12;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() -> const char* {
@@ -101,6 +122,10 @@ int main(int argc, char** argv) {
       options.clean = options.moderate = options.hard = std::atoi(next());
     } else if (arg == "--non-ktp") {
       options.non_ktp = std::atoi(next());
+    } else if (arg == "--flags-per-kind") {
+      flags_per_kind = std::atoi(next());
+    } else if (arg == "--flags-non-ktp") {
+      flags_non_ktp = std::atoi(next());
     } else if (arg == "--independent-dir") {
       independent_dir = next();
     } else if (arg == "--independent-seed") {
@@ -119,7 +144,7 @@ int main(int argc, char** argv) {
     }
   }
   int rc = 0;
-  if (which != "independent") rc |= RunSynth(options);
+  if (which != "independent") rc |= RunSynth(options, flags_per_kind, flags_non_ktp);
   if (which == "both") std::cout << "\n";
   if (which != "synth") rc |= RunIndependent(options, corpus, independent_dir);
   return rc;

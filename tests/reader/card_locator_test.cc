@@ -85,6 +85,60 @@ TEST(CardLocatorTest, CardCutByTheBorderIsCroppedWithExtrapolatedCorners) {
   EXPECT_LT(MaxCornerError(loc.quad, truth), 20.0);
 }
 
+TEST(CardLocatorTest, CardCutAtACornerIsCroppedAndReadFromThePartInThePicture) {
+  // Two sides hidden (the card runs off the right and bottom borders): no
+  // quadrilateral can be placed, but the image is of a card cut off.
+  cv::Mat canvas(800, 1100, CV_8UC3, cv::Scalar(60, 60, 60));
+  const auto truth = CardQuad({900, 640}, 800, 0);
+  PlaceCard(DrawTestCard(), truth, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  EXPECT_FALSE(loc.found);
+  EXPECT_TRUE(loc.cropped);
+  // The part in the picture: from the card's top-left corner to the borders.
+  EXPECT_NEAR(loc.quad[0].x, truth[0].x, 12);
+  EXPECT_NEAR(loc.quad[0].y, truth[0].y, 12);
+  EXPECT_NEAR(loc.quad[2].x, canvas.cols, 12);
+  EXPECT_NEAR(loc.quad[2].y, canvas.rows, 12);
+}
+
+TEST(CardLocatorTest, CardCutOnTwoOppositeSidesIsCropped) {
+  // Zoomed in: the card runs off the left and right borders.
+  cv::Mat canvas(700, 900, CV_8UC3, cv::Scalar(60, 60, 60));
+  PlaceCard(DrawTestCard(), CardQuad({450, 350}, 1000, 0), canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  EXPECT_TRUE(loc.cropped);
+}
+
+TEST(CardLocatorTest, ThinStripCutByTheBorderIsCropped) {
+  // A card tilted by 4° whose lower corner dips a few % of its height past
+  // the bottom border: too little border in its outline to count as cut
+  // there, but the outline found keeps a corner on the border.
+  cv::Mat canvas(800, 1100, CV_8UC3, cv::Scalar(60, 60, 60));
+  const float height = 800 / static_cast<float>(layout::kAspect);
+  const auto truth = CardQuad({550, 800 - height / 2 + 0.02f * height}, 800, 4);
+  PlaceCard(DrawTestCard(), truth, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_TRUE(loc.cropped);
+  // The same card with a margin is whole.
+  cv::Mat whole(800, 1100, CV_8UC3, cv::Scalar(60, 60, 60));
+  PlaceCard(DrawTestCard(), CardQuad({550, 800 - height / 2 - 60}, 800, 4), whole);
+  EXPECT_FALSE(reader::LocateCard(whole).cropped);
+}
+
+TEST(CardLocatorTest, CardWithACornerInTheImageCornerIsWhole) {
+  // Seen in perspective, the card's top-left corner a few px from the
+  // image's own corner and nothing cut: only a corner on one border marks a
+  // cut strip (a washed-out desk corner merged with the card looks like this).
+  cv::Mat canvas(800, 1100, CV_8UC3, cv::Scalar(60, 60, 60));
+  const std::array<cv::Point2f, 4> quad = {cv::Point2f(4, 4), cv::Point2f(820, 50), cv::Point2f(840, 560),
+                                           cv::Point2f(50, 530)};
+  PlaceCard(DrawTestCard(), quad, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+}
+
 TEST(CardLocatorTest, CardFillingTheFrameFallsBackToTheFullImage) {
   const cv::Mat card = DrawTestCard();
   const reader::CardLocation loc = reader::LocateCard(card);

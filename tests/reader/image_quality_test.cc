@@ -330,5 +330,173 @@ TEST(ImageQualityTest, CroppedEvenWhenNoTextCanBeRead) {
   EXPECT_TRUE(q.blurred());
 }
 
+// The test card with a real photo's coloured backdrop (red, most of the
+// photo box), as on an e-KTP: the colour a copy loses.
+cv::Mat ColourPhotoCard() {
+  cv::Mat card = testing::DrawTestCard();
+  const auto& p = layout::kPhoto;
+  const cv::Rect box(cv::Point(int(p.x0 * card.cols), int(p.y0 * card.rows)),
+                     cv::Point(int(p.x1 * card.cols), int(p.y1 * card.rows)));
+  card(box).setTo(cv::Scalar(41, 36, 204));  // BGR
+  cv::ellipse(card, (box.tl() + box.br()) / 2 + cv::Point(0, box.height / 5),
+              cv::Size(box.width / 3, box.height / 3), 0, 0, 360, cv::Scalar(90, 90, 100), cv::FILLED);
+  return card;
+}
+
+// Per-channel gains (B, G, R) and the chroma kept, as a white balance and a
+// washed-out camera would.
+cv::Mat CastAndDesaturate(const cv::Mat& card, cv::Scalar gains, double saturation) {
+  cv::Mat grey, grey3, f;
+  cv::cvtColor(card, grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, grey3, cv::COLOR_GRAY2BGR);
+  cv::addWeighted(grey3, 1 - saturation, card, saturation, 0, f);
+  cv::Mat out;
+  cv::multiply(f, gains, out);
+  return out;
+}
+
+cv::Mat MotionBlur(const cv::Mat& card, int length, bool vertical) {
+  cv::Mat k = cv::Mat::zeros(length, length, CV_32F);
+  if (vertical) {
+    k.col(length / 2).setTo(1.0f / length);
+  } else {
+    k.row(length / 2).setTo(1.0f / length);
+  }
+  cv::Mat out;
+  cv::filter2D(card, out, -1, k, cv::Point(-1, -1), 0, cv::BORDER_REFLECT);
+  return out;
+}
+
+TEST(ImageQualityTest, MotionBlurIsBlurredWhicheverTheDirection) {
+  // A shake of 6–7 px (as wide as a Gaussian of σ ≈ 1.7–2 across the
+  // motion) leaves the edges along it sharp: the widest edges count, not
+  // the mean over all (which a vertical shake keeps ≤ 1.26 on this card),
+  // and a smeared edge is not helped by the sharp strokes beside it.
+  for (bool vertical : {false, true}) {
+    for (int length : {6, 7}) {
+      const cv::Mat card = MotionBlur(testing::DrawTestCard(), length, vertical);
+      EXPECT_TRUE(Judge(card).blurred()) << vertical << " " << length << " "
+                                         << reader::MeasureQuality(card).edge_blur_px;
+    }
+    // A 3-px shake is not blur anyone would retake a photo for.
+    const cv::Mat mild = MotionBlur(testing::DrawTestCard(), 3, vertical);
+    EXPECT_FALSE(Judge(mild).blurred()) << vertical << " " << reader::MeasureQuality(mild).edge_blur_px;
+  }
+}
+
+TEST(ImageQualityTest, VerticalShakeOfSmallPrintIsBlurred) {
+  // Dense small print (a card's rows of 12-px capitals): under a vertical
+  // shake the letters' tops and bottoms smear while their upright strokes
+  // stay sharp right beside them; each edge must be compared with its own
+  // gradient, not the sharp stroke's (that read ≈ 1.2 at 9–13 px).
+  cv::Mat card(layout::kCardHeight, layout::kCardWidth, CV_8UC3, cv::Scalar(238, 218, 188));
+  for (int row = 0; row < 18; ++row) {
+    cv::putText(card, "KECAMATAN SUKAMAJU BARAT 0123 NIK", {30, 40 + row * 32}, cv::FONT_HERSHEY_DUPLEX, 0.5,
+                cv::Scalar(25, 25, 25), 1, cv::LINE_AA);
+  }
+  EXPECT_FALSE(Judge(card).blurred()) << reader::MeasureQuality(card).edge_blur_px;
+  for (int length : {9, 13}) {
+    const cv::Mat shaken = MotionBlur(card, length, /*vertical=*/true);
+    EXPECT_TRUE(Judge(shaken).blurred()) << length << " " << reader::MeasureQuality(shaken).edge_blur_px;
+  }
+}
+
+TEST(ImageQualityTest, GlareRimIsNotBlur) {
+  // A large flash spot's soft rim is among the strongest edges on the card
+  // (measured with it, the card reads ≈ 1.4), but it is not focus.
+  cv::Mat card = ColourPhotoCard();
+  cv::Mat glare = cv::Mat::zeros(card.size(), CV_32F);
+  cv::circle(glare, {330, 330}, 140, cv::Scalar(1.0), cv::FILLED);
+  cv::GaussianBlur(glare, glare, cv::Size(), 45);
+  cv::threshold(glare * 1.6, glare, 1.0, 1.0, cv::THRESH_TRUNC);
+  cv::Mat f, g3;
+  card.convertTo(f, CV_32FC3);
+  cv::cvtColor(glare, g3, cv::COLOR_GRAY2BGR);
+  f = f.mul(cv::Scalar::all(1.0) - g3) + g3 * 255.0;
+  f.convertTo(card, CV_8UC3);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.flash()) << reader::MeasureQuality(card).glare_fraction;
+  EXPECT_FALSE(q.blurred()) << reader::MeasureQuality(card).edge_blur_px;
+}
+
+TEST(ImageQualityTest, ColourCastOrLowSaturationPhotoIsNotACopy) {
+  // A warm cast that turns the light-blue background almost grey (median
+  // saturation < 8), on a photo keeping 60 % of its colour: the backdrop
+  // still differs in hue from the background, a copy's never does.
+  const cv::Mat card = CastAndDesaturate(ColourPhotoCard(), cv::Scalar(0.93, 1.0, 1.08), 0.6);
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  EXPECT_LT(m.saturation, 8);
+  EXPECT_FALSE(Judge(card).copy()) << m.chroma_spread;
+  EXPECT_FALSE(Judge(card).bright());
+}
+
+TEST(ImageQualityTest, TintedCopyIsACopy) {
+  // A grey copy photographed under a cool or warm light: its paper is
+  // tinted (saturation up to ~25) but every pixel has the same hue.
+  cv::Mat grey, grey3;
+  cv::cvtColor(ColourPhotoCard(), grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, grey3, cv::COLOR_GRAY2BGR);
+  for (const cv::Scalar& tint : {cv::Scalar(1.1, 1.0, 0.9), cv::Scalar(0.9, 1.0, 1.08)}) {
+    cv::Mat card;
+    cv::multiply(grey3, tint, card);
+    const reader::QualityMetrics m = reader::MeasureQuality(card);
+    EXPECT_GT(m.saturation, 10);
+    EXPECT_TRUE(Judge(card).copy()) << m.saturation << " " << m.chroma_spread;
+  }
+}
+
+TEST(ImageQualityTest, OverExposedColourCardIsBrightNotACopy) {
+  // ×1.5 with no lift: the background clips white (its blue gone) while the
+  // ink stays dark; the photo's backdrop keeps its red, so it is no copy.
+  cv::Mat card;
+  ColourPhotoCard().convertTo(card, -1, 1.5, 0);
+  const v1::ImageQualities q = Judge(card);
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  EXPECT_TRUE(q.bright()) << m.white_fraction << " " << m.chroma_spread;
+  EXPECT_FALSE(q.copy());
+  EXPECT_FALSE(q.flash());
+}
+
+TEST(ImageQualityTest, WashedOutTowardsWhiteIsBright) {
+  // Blended 40 % towards white (haze, a flat over-exposure): the paper is not
+  // clipped and the mean stays < 234, but the blackest ink is lifted.
+  cv::Mat card;
+  ColourPhotoCard().convertTo(card, -1, 0.6, 0.4 * 255);
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  EXPECT_LT(m.mean_luma, 234);
+  EXPECT_TRUE(Judge(card).bright()) << m.dark_level;
+  EXPECT_FALSE(Judge(card).copy());
+  // A blurred card lifts its thin ink too, but is not washed out.
+  EXPECT_FALSE(Judge(BlurBy(ColourPhotoCard(), 3.0)).bright());
+}
+
+TEST(ImageQualityTest, GreyCopyWithClippedPaperIsACopyNotBright) {
+  // A contrasty copy: the paper clips white, the ink stays black.
+  cv::Mat grey, card;
+  cv::cvtColor(ColourPhotoCard(), grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, card, cv::COLOR_GRAY2BGR);
+  card.convertTo(card, -1, 1.4, -30);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.copy()) << reader::MeasureQuality(card).white_fraction;
+  EXPECT_FALSE(q.bright());
+  EXPECT_FALSE(q.flash());
+}
+
+TEST(ImageQualityTest, CardCutOnTwoSidesIsCroppedAndAKtp) {
+  // No outline (a corner cut off: two sides hidden) but a card cut by the
+  // border was seen: cropped, and a KTP on its labels although the part in
+  // the picture has no card shape.
+  reader::CardLocation loc;
+  loc.found = false;
+  loc.cropped = true;
+  loc.aspect = 1.2;
+  const v1::ImageQualities q = Judge(ColourPhotoCard(), loc, 12);
+  EXPECT_TRUE(q.ktp());
+  EXPECT_TRUE(q.cropped());
+  // The same image without the cut card seen: the whole image, not card-shaped.
+  loc.cropped = false;
+  EXPECT_FALSE(Judge(ColourPhotoCard(), loc, 12).ktp());
+}
+
 }  // namespace
 }  // namespace ktp::reader

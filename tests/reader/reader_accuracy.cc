@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -183,7 +184,16 @@ class Measurer {
     if (sample.is_ktp) TallyFields(sample, result);
     TallyFlags(sample, result);
     const bool ktp_said = result.ok() && result->has_qualities && FlagValue(result->qualities, "ktp");
-    if (sample.group == "flags") {
+    if (sample.group == "flags" && sample.kind == "none") {
+      // A control: right when no defect flag was raised.
+      Tally& t = report_.flag_set_recall["none (no flag raised)"];
+      ++t.total;
+      bool any = false;
+      for (const std::string& flag : MeasuredFlags()) {
+        any |= flag != "ktp" && result.ok() && result->has_qualities && FlagValue(result->qualities, flag);
+      }
+      t.correct += !any;
+    } else if (sample.group == "flags") {
       Tally& t = report_.flag_set_recall[sample.kind];
       ++t.total;
       t.correct += result.ok() && result->has_qualities && FlagValue(result->qualities, sample.kind);
@@ -330,6 +340,28 @@ absl::StatusOr<AccuracyReport> MeasureLocalReader(const AccuracyOptions& options
   }
   for (int i = 0; i < options.non_ktp; ++i, ++index) {
     auto sample = synth::MakeNonKtp(options.seed, index);
+    if (!sample.ok()) return sample.status();
+    measurer.Measure(FromSynth(*std::move(sample), "non_ktp"));
+  }
+  return measurer.Finish();
+}
+
+absl::StatusOr<AccuracyReport> MeasureSingleDefectSet(const AccuracyOptions& options, int per_kind, int non_ktp) {
+  Measurer measurer(options);
+  if (absl::Status s = measurer.Start(); !s.ok()) return s;
+  const int kinds = static_cast<int>(std::size(synth::kSingleDefectKinds));
+  for (int i = 0; i < per_kind * kinds; ++i) {
+    const std::string kind = synth::kSingleDefectKinds[i % kinds];
+    auto sample = synth::MakeSingleDefect(options.seed, i, kind);
+    if (!sample.ok()) return sample.status();
+    Case c = FromSynth(*sample, "flags");
+    c.kind = kind;
+    measurer.Measure(c);
+  }
+  // Other indices than MeasureLocalReader's negatives.
+  constexpr int kNonKtpStart = 500000;
+  for (int i = 0; i < non_ktp; ++i) {
+    auto sample = synth::MakeNonKtp(options.seed, kNonKtpStart + i);
     if (!sample.ok()) return sample.status();
     measurer.Measure(FromSynth(*std::move(sample), "non_ktp"));
   }

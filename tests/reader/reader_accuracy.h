@@ -89,6 +89,13 @@ const std::vector<std::string>& MeasuredFlags();
 // The ktp-synth corpus (options.seed / clean / moderate / hard / non_ktp).
 absl::StatusOr<AccuracyReport> MeasureLocalReader(const AccuracyOptions& options);
 
+// The ktp-synth single-defect set (synth::MakeSingleDefect) on options.seed:
+// `per_kind` images of each kind (the seven defects and "none" controls,
+// interleaved) and `non_ktp` non-KTP images (other indices than
+// MeasureLocalReader's). Reported as group "flags"; flag_set_recall["none"]
+// counts controls on which no defect flag was raised.
+absl::StatusOr<AccuracyReport> MeasureSingleDefectSet(const AccuracyOptions& options, int per_kind, int non_ktp);
+
 // Runs make_corpus.py (with the Python 3 CMake found) to write the independent
 // corpus into `dir` (created if needed).
 absl::Status GenerateIndependentCorpus(const IndependentCorpusOptions& corpus, const std::string& dir);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -237,6 +238,66 @@ TEST(SynthTest, GroundTruthJsonHasEverythingTheBenchmarkNeeds) {
   const int q = doc["augment"]["jpeg_quality"].GetInt();
   EXPECT_GE(q, 60);
   EXPECT_LE(q, 90);
+}
+
+}  // namespace
+}  // namespace ktp::synth
+
+namespace ktp::synth {
+namespace {
+
+TEST(SynthTest, SingleDefectSetCarriesExactlyItsDefect) {
+  for (const char* kind : kSingleDefectKinds) {
+    for (int i = 0; i < 2; ++i) {
+      absl::StatusOr<Sample> s = MakeSingleDefect(9, i, kind);
+      ASSERT_TRUE(s.ok()) << s.status();
+      EXPECT_EQ(s->single_defect, kind);
+      EXPECT_EQ(s->file_name.rfind("single-", 0), 0u) << s->file_name;
+      EXPECT_EQ(s->fields.size(), 17u);
+      for (const auto& [key, value] : s->qualities) {
+        if (key == "ktp") {
+          EXPECT_TRUE(value);
+        } else {
+          EXPECT_EQ(value, key == kind) << key << " on a '" << kind << "' image";
+        }
+      }
+      rapidjson::Document doc;
+      ASSERT_FALSE(doc.Parse(s->ground_truth_json.c_str()).HasParseError());
+      EXPECT_STREQ(doc["level"].GetString(), "single");
+      EXPECT_TRUE(doc["augment"].HasMember("motion_length"));
+      // Deterministic, and a different seed gives another picture.
+      absl::StatusOr<Sample> again = MakeSingleDefect(9, i, kind);
+      ASSERT_TRUE(again.ok());
+      EXPECT_EQ(s->encoded, again->encoded);
+      absl::StatusOr<Sample> other = MakeSingleDefect(10, i, kind);
+      ASSERT_TRUE(other.ok());
+      EXPECT_NE(s->encoded, other->encoded);
+    }
+  }
+  EXPECT_FALSE(MakeSingleDefect(9, 0, "smudged").ok());
+}
+
+TEST(SynthTest, SingleDefectStrengthsStayOnTheirSideOfTheLabel) {
+  // The documented thresholds (ChooseSingleDefect): controls below, defects above.
+  for (int i = 0; i < 200; ++i) {
+    Rng none_rng(5, i, 1), blurred_rng(5, i, 2), dark_rng(5, i, 3), rotated_rng(5, i, 4), cropped_rng(5, i, 5);
+    const AugmentParams n = ChooseSingleDefect(none_rng, "none");
+    EXPECT_TRUE(n.defects.empty());
+    EXPECT_LE(std::max(n.blur_sigma, n.motion_length / std::sqrt(12.0)), 0.9);
+    EXPECT_LE(std::abs(n.rotation_deg), 5.0);
+    EXPECT_GE(n.brightness, 0.8);
+    EXPECT_LE(n.brightness * (1 + n.light_gradient), 1.2 + 1e-9);
+    EXPECT_FALSE(n.copy);
+    EXPECT_EQ(n.flashes, 0);
+    const AugmentParams b = ChooseSingleDefect(blurred_rng, "blurred");
+    EXPECT_GE(std::max({b.blur_sigma, b.motion_length / std::sqrt(12.0), b.defocus_radius / 2}), 1.8);
+    EXPECT_LE(ChooseSingleDefect(dark_rng, "dark").brightness, 0.55);
+    const double rot = ChooseSingleDefect(rotated_rng, "rotated").rotation_deg;
+    const double tilt = std::abs(rot - 90.0 * std::round(rot / 90.0));
+    EXPECT_TRUE(std::abs(rot) >= 10.0 || (std::abs(rot) >= 85.0 && tilt <= 5.0)) << rot;
+    const AugmentParams c = ChooseSingleDefect(cropped_rng, "cropped");
+    EXPECT_GE(*std::max_element(c.crop_cut.begin(), c.crop_cut.end()), 0.03);
+  }
 }
 
 }  // namespace
