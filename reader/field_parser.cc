@@ -27,6 +27,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -1437,34 +1438,28 @@ void EmitBloodType(const CardLayout& layout, v1::KtpCard& card) {
 }
 
 // Street abbreviations (Jalan, Gang, Kampung, Kompleks, Desa, Dusun, Blok,
-// Kavling, Nomor) are printed with a full stop and a space ("JL. MERDEKA
-// NO. 10"). Tesseract drops the narrow space on condensed faces ("NO.10"),
-// reads the stop as a comma or colon ("KP, BATU") or loses it ("JL TERATAI").
-// An address holds no colon either ("PERUM:BUMI ASRI"). Puts them back.
+// Kavling, Nomor) end in a full stop, which Tesseract reads as a comma on some
+// faces ("KP, BATU"); an address holds no colon either ("PERUM:BUMI ASRI").
+// Spacing is left as read: cards print "NO. 10" and "NO.10" alike, so a space
+// Tesseract dropped cannot be told from one never printed.
 std::string NormaliseAddressPunctuation(const std::string& address) {
   static const char* const kAbbreviations[] = {"JL", "JLN", "GG", "NO", "KP", "KOMP",
                                                "DS", "DSN", "BLK", "KAV"};
-  std::string spaced = address;
-  for (char& c : spaced) c = (c == ':' || c == ';') ? ' ' : c;
   std::string out;
-  for (absl::string_view token : absl::StrSplit(spaced, ' ', absl::SkipEmpty())) {
-    if (!out.empty()) out += ' ';
+  for (absl::string_view token : absl::StrSplit(address, ' ', absl::SkipEmpty())) {
+    std::string t(token);
+    for (char& c : t) c = (c == ':' || c == ';') ? ' ' : c;
     for (const char* abbreviation : kAbbreviations) {
       const absl::string_view a = abbreviation;
-      if (!absl::StartsWith(token, a)) continue;
-      const absl::string_view rest = token.substr(a.size());
-      // "JL" alone is Jalan without its stop; "NO" alone may be a word.
-      const bool bare = rest.empty() && a != "NO" && out.empty();
-      const bool stop = !rest.empty() && (rest[0] == '.' || rest[0] == ',');
-      if (!bare && !stop) continue;
-      absl::StrAppend(&out, a, ".");
-      token = stop ? rest.substr(1) : rest;
-      if (!token.empty()) out += ' ';
-      break;
+      if (t.size() > a.size() && absl::StartsWith(t, a) && t[a.size()] == ',') {
+        t[a.size()] = '.';
+        break;
+      }
     }
-    absl::StrAppend(&out, token);
+    if (!out.empty() && !t.empty()) out += ' ';
+    out += t;
   }
-  return out;
+  return std::string(absl::StripAsciiWhitespace(out));
 }
 
 void EmitAddress(const CardLayout& layout, v1::KtpCard& card) {
