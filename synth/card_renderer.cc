@@ -353,25 +353,23 @@ absl::Status TypefacesInstalled() {
 }
 
 absl::Status TypefaceInstalled(const std::string& face) {
-  {
-    FcPattern* pattern = FcNameParse(reinterpret_cast<const FcChar8*>(face.c_str()));
-    if (pattern == nullptr) return absl::InternalError("fontconfig cannot parse a family name");
-    FcConfigSubstitute(nullptr, pattern, FcMatchPattern);
-    FcDefaultSubstitute(pattern);
-    FcResult result = FcResultNoMatch;
-    FcPattern* match = FcFontMatch(nullptr, pattern, &result);
-    std::string family;
-    FcChar8* name = nullptr;
-    if (match != nullptr && FcPatternGetString(match, FC_FAMILY, 0, &name) == FcResultMatch) {
-      family = reinterpret_cast<const char*>(name);
-    }
-    if (match != nullptr) FcPatternDestroy(match);
-    FcPatternDestroy(pattern);
-    if (family != face) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "typeface \"", face, "\" is not installed (fontconfig offers \"", family,
-          "\" instead); scripts/install-deps.sh installs ktp-synth's fonts"));
-    }
+  FcPattern* pattern = FcNameParse(reinterpret_cast<const FcChar8*>(face.c_str()));
+  if (pattern == nullptr) return absl::InternalError("fontconfig cannot parse a family name");
+  FcConfigSubstitute(nullptr, pattern, FcMatchPattern);
+  FcDefaultSubstitute(pattern);
+  FcResult result = FcResultNoMatch;
+  FcPattern* match = FcFontMatch(nullptr, pattern, &result);
+  std::string family;
+  FcChar8* name = nullptr;
+  if (match != nullptr && FcPatternGetString(match, FC_FAMILY, 0, &name) == FcResultMatch) {
+    family = reinterpret_cast<const char*>(name);
+  }
+  if (match != nullptr) FcPatternDestroy(match);
+  FcPatternDestroy(pattern);
+  if (family != face) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "typeface \"", face, "\" is not installed (fontconfig offers \"", family,
+        "\" instead); scripts/install-deps.sh installs ktp-synth's fonts"));
   }
   return absl::OkStatus();
 }

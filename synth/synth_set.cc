@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -141,14 +142,15 @@ std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
   return j;
 }
 
-}  // namespace
-
-absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level, Format format) {
+// A KTP card: an identity drawn from `rng` on the geometry `geometry_rng`
+// draws, degraded as `choose` says (drawing from `rng`), encoded as `format`.
+// The draws happen in the same order for every set, so a seed's cards stay.
+absl::StatusOr<Sample> MakeKtp(uint64_t seed, int index, Rng& rng, Rng& geometry_rng,
+                               absl::FunctionRef<AugmentParams(Rng&)> choose, Format format,
+                               const char* stem, const char* level_name,
+                               const std::string& single_defect) {
   static const absl::Status* const typefaces = new absl::Status(TypefacesInstalled());
   if (!typefaces->ok()) return *typefaces;
-  Rng rng(seed, static_cast<uint64_t>(index), static_cast<uint64_t>(level) + 1);
-  // The geometry has its own stream, so it does not shift the other draws.
-  Rng geometry_rng(seed, static_cast<uint64_t>(index), kGeometrySalt + static_cast<uint64_t>(level));
   const CardGeometry geometry = DrawGeometry(geometry_rng);
   absl::StatusOr<Identity> id = MakeIdentity(
       rng, identity::RegionDirectory::Embedded(),
@@ -157,20 +159,33 @@ absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level, Format fo
       });
   if (!id.ok()) return id.status();
   const cv::Mat card = RenderCard(*id, geometry, rng);
-  AugmentParams params = ChooseAugment(rng, level, /*allow_png=*/true);
+  AugmentParams params = choose(rng);
   ApplyFormat(format, &params);
   const Augmented aug = Apply(card, params, rng);
 
   Sample s;
   s.is_ktp = true;
-  FinishEncoding(params, absl::StrFormat("card-%06d", index), &s);
+  s.single_defect = single_defect;
+  FinishEncoding(params, absl::StrFormat("%s-%06d", stem, index), &s);
   absl::StatusOr<std::string> bytes = Encode(aug.rgb, params.jpeg_quality);
   if (!bytes.ok()) return bytes.status();
   s.encoded = *std::move(bytes);
   s.fields = id->Fields();
   s.qualities = Qualities(true, params.defects);
-  s.ground_truth_json = Json(s, seed, index, LevelName(level), params, aug, &*id, &geometry, "ktp");
+  s.ground_truth_json = Json(s, seed, index, level_name, params, aug, &*id, &geometry, "ktp");
   return s;
+}
+
+}  // namespace
+
+absl::StatusOr<Sample> MakeCard(uint64_t seed, int index, Level level, Format format) {
+  Rng rng(seed, static_cast<uint64_t>(index), static_cast<uint64_t>(level) + 1);
+  // The geometry has its own stream, so it does not shift the other draws.
+  Rng geometry_rng(seed, static_cast<uint64_t>(index), kGeometrySalt + static_cast<uint64_t>(level));
+  return MakeKtp(
+      seed, index, rng, geometry_rng,
+      [level](Rng& r) { return ChooseAugment(r, level, /*allow_png=*/true); }, format, "card",
+      LevelName(level), "");
 }
 
 absl::StatusOr<Sample> MakeSingleDefect(uint64_t seed, int index, const std::string& defect, Format format) {
@@ -179,29 +194,9 @@ absl::StatusOr<Sample> MakeSingleDefect(uint64_t seed, int index, const std::str
   if (!known) return absl::InvalidArgumentError("unknown defect '" + defect + "'");
   Rng rng(seed, static_cast<uint64_t>(index), kSingleDefectSalt);
   Rng geometry_rng(seed, static_cast<uint64_t>(index), kSingleDefectSalt + kGeometrySalt);
-  const CardGeometry geometry = DrawGeometry(geometry_rng);
-  absl::StatusOr<Identity> id = MakeIdentity(
-      rng, identity::RegionDirectory::Embedded(),
-      [&geometry](const std::string& slot, const std::string& text) {
-        return TextFitsOn(geometry, slot, text);
-      });
-  if (!id.ok()) return id.status();
-  const cv::Mat card = RenderCard(*id, geometry, rng);
-  AugmentParams params = ChooseSingleDefect(rng, defect);
-  ApplyFormat(format, &params);
-  const Augmented aug = Apply(card, params, rng);
-
-  Sample s;
-  s.is_ktp = true;
-  s.single_defect = defect;
-  FinishEncoding(params, absl::StrFormat("single-%06d", index), &s);
-  absl::StatusOr<std::string> bytes = Encode(aug.rgb, params.jpeg_quality);
-  if (!bytes.ok()) return bytes.status();
-  s.encoded = *std::move(bytes);
-  s.fields = id->Fields();
-  s.qualities = Qualities(true, params.defects);
-  s.ground_truth_json = Json(s, seed, index, "single", params, aug, &*id, &geometry, "ktp");
-  return s;
+  return MakeKtp(
+      seed, index, rng, geometry_rng, [&defect](Rng& r) { return ChooseSingleDefect(r, defect); },
+      format, "single", "single", defect);
 }
 
 absl::StatusOr<Sample> MakeNonKtp(uint64_t seed, int index, Format format) {
