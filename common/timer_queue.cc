@@ -35,7 +35,7 @@ TimerQueue::~TimerQueue() {
 TimerQueue::TaskId TimerQueue::Schedule(absl::Time when, Task task) {
   absl::MutexLock lock(&mu_);
   const TaskId id = next_id_++;
-  if (tasks_.empty() || when < tasks_.begin()->first.first) ++generation_;
+  if (when < wake_at_) ++generation_;
   tasks_.emplace(Key{when, id}, std::move(task));
   when_by_id_.emplace(id, when);
   return id;
@@ -62,25 +62,27 @@ size_t TimerQueue::pending() const {
   return tasks_.size();
 }
 
+uint64_t TimerQueue::wakeups() const {
+  absl::MutexLock lock(&mu_);
+  return wakeups_;
+}
+
 void TimerQueue::Run() {
+  // The longest sleep on an empty queue; see wake_at_.
+  constexpr absl::Duration kIdleTick = absl::Seconds(1);
   mu_.Lock();
   while (!stopping_) {
-    if (tasks_.empty()) {
-      const uint64_t gen = generation_;
-      auto woken = [this, gen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || generation_ != gen;
-      };
-      mu_.Await(absl::Condition(&woken));
-      continue;
-    }
     const absl::Time now = absl::Now();
-    const absl::Time due = tasks_.begin()->first.first;
+    const absl::Time due = tasks_.empty() ? now + kIdleTick : tasks_.begin()->first.first;
     if (due > now) {
       const uint64_t gen = generation_;
       auto woken = [this, gen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || generation_ != gen;
       };
+      wake_at_ = due;
       mu_.AwaitWithTimeout(absl::Condition(&woken), due - now);
+      wake_at_ = absl::InfinitePast();
+      ++wakeups_;
       continue;
     }
     // Take every task that is due, then run them without holding the lock.

@@ -50,6 +50,8 @@ class TimerQueue {
 
   // Tasks waiting to run.
   size_t pending() const;
+  // Times the thread has woken from a sleep (its own deadline or a Schedule).
+  uint64_t wakeups() const;
 
  private:
   using Key = std::pair<absl::Time, TaskId>;
@@ -60,8 +62,15 @@ class TimerQueue {
   absl::flat_hash_map<TaskId, absl::Time> when_by_id_ ABSL_GUARDED_BY(mu_);
   TaskId next_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // Bumped by Schedule when the new task is the earliest, to wake the thread.
+  // Bumped by Schedule when the new task is due before the sleeping thread
+  // wakes on its own (wake_at_), to wake it.
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the sleeping thread wakes by itself; InfinitePast while it is awake
+  // (it looks at the queue again before it sleeps). An empty queue sleeps a
+  // second at most, so a task due later than that (an upload's idle check, one
+  // per call) never costs a wake-up.
+  absl::Time wake_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t wakeups_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

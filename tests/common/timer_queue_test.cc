@@ -1,6 +1,6 @@
 // TimerQueue: time order, no early runs, cancellation, wake-up for an earlier
-// task, tasks scheduling tasks, concurrent scheduling, and shutdown running
-// what is left (exactly once).
+// task (and none for a later one), tasks scheduling tasks, concurrent
+// scheduling, and shutdown running what is left (exactly once).
 #include "common/timer_queue.h"
 
 #include <atomic>
@@ -99,6 +99,29 @@ TEST(TimerQueueTest, EarlierTaskWakesASleepingQueue) {
   timers.ScheduleAfter(absl::Milliseconds(10), [&](TimerOutcome) { ran.Notify(); });
   ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(2)));
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+}
+
+// Every upload schedules an idle check seconds ahead: that must not wake the
+// timer thread each time (a thread hand-off per call on the serving path).
+TEST(TimerQueueTest, TaskDueAfterTheNextWakeDoesNotWakeTheQueue) {
+  TimerQueue timers;
+  absl::SleepFor(absl::Milliseconds(50));  // the thread is asleep on the empty queue
+  const uint64_t before = timers.wakeups();
+  // Like calls that each arm an idle check and finish before it is due.
+  for (int i = 0; i < 20; ++i) {
+    const TimerQueue::TaskId id = timers.ScheduleAfter(absl::Seconds(30), [](TimerOutcome) {});
+    absl::SleepFor(absl::Milliseconds(2));
+    ASSERT_TRUE(timers.Cancel(id));
+  }
+  // At most the queue's own idle tick may have come in between.
+  EXPECT_LE(timers.wakeups() - before, 1u);
+  // An earlier task still wakes it at once.
+  absl::Notification ran;
+  const absl::Time start = absl::Now();
+  timers.ScheduleAfter(absl::Milliseconds(10), [&](TimerOutcome) { ran.Notify(); });
+  ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(2)));
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  EXPECT_GE(timers.wakeups() - before, 1u);
 }
 
 TEST(TimerQueueTest, TaskMayScheduleAnother) {
