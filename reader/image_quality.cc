@@ -26,6 +26,9 @@ struct Thresholds {
   // drawn test card's thin anti-aliased strokes read 1.24 at σ = 1.0 and
   // 1.56 at σ = 1.5.
   double blurred_above_edge_px = 1.35;
+  // ... times CardUpscale^this (a sharp card photographed 400–650 px across
+  // reads ≈ 0.95 px per canonical px of upscaling).
+  double blurred_upscale_power = 1.0;
   // Median card luminance: hard dark ≤ 90, moderate ≥ 140, clean ≈ 190.
   double dark_below_luma = 115;
   // Over-exposed: ≥ 30 % of the card clipped white (controls and every
@@ -101,6 +104,9 @@ constexpr double kReblurSigma = 3.0;
 // under glare, within this many px (diameter) of it.
 constexpr double kGlareEdgeMaxShare = 0.25;
 constexpr int kGlareEdgeMargin = 25;
+// ... and within this many times a spot's extent of its centre (ktp-synth's
+// flash halo spans 1.8× the spot, softened further).
+constexpr double kGlareHaloReach = 2.2;
 // Edges measured: the strongest this share of pixels, chosen on the re-blurred
 // gradient (noise-free) among its local maxima.
 constexpr double kStrongEdgeShare = 0.015;
@@ -231,6 +237,19 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
     cv::morphologyEx(glare, glare, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(11, 11)));
     const double share = static_cast<double>(cv::countNonZero(glare)) / glare.total();
     if (share > 0.002 && share < kGlareEdgeMaxShare) {
+      // A spot's halo reaches out in proportion to the spot (on a dark card
+      // its soft slope outshines the print): each spot's box is widened by
+      // kGlareHaloReach, as an ellipse, plus the margin.
+      cv::Mat labels, stats, centroids;
+      const int n = cv::connectedComponentsWithStats(glare, labels, stats, centroids, 8, CV_32S);
+      for (int i = 1; i < n; ++i) {
+        const cv::Point centre(stats.at<int>(i, cv::CC_STAT_LEFT) + stats.at<int>(i, cv::CC_STAT_WIDTH) / 2,
+                               stats.at<int>(i, cv::CC_STAT_TOP) + stats.at<int>(i, cv::CC_STAT_HEIGHT) / 2);
+        const cv::Size axes(
+            static_cast<int>(kGlareHaloReach * stats.at<int>(i, cv::CC_STAT_WIDTH) / 2) + kGlareEdgeMargin / 2,
+            static_cast<int>(kGlareHaloReach * stats.at<int>(i, cv::CC_STAT_HEIGHT) / 2) + kGlareEdgeMargin / 2);
+        cv::ellipse(glare, centre, axes, 0, 0, 360, cv::Scalar(255), cv::FILLED);
+      }
       cv::dilate(glare, glare, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
     } else {
       glare.release();
@@ -334,11 +353,21 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   return m;
 }
 
+double CardUpscale(const CardLocation& loc) {
+  const double w = 0.5 * (cv::norm(loc.quad[1] - loc.quad[0]) + cv::norm(loc.quad[2] - loc.quad[3]));
+  const double h = 0.5 * (cv::norm(loc.quad[3] - loc.quad[0]) + cv::norm(loc.quad[2] - loc.quad[1]));
+  if (w < 1 || h < 1) return 1;  // no geometry: taken at the canonical size
+  return std::sqrt(static_cast<double>(layout::kCardWidth) * layout::kCardHeight / (w * h));
+}
+
 v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc,
                                 const KtpTextEvidence& text) {
   const Thresholds& t = kQualityThresholds;
   v1::ImageQualities q;
-  const bool blurred = m.edge_blur_px > t.blurred_above_edge_px;
+  // A card photographed small is upscaled to the canonical size, and even its
+  // sharpest edges widen with it: the edge width is judged per image pixel.
+  const double upscale = std::max(1.0, CardUpscale(loc));
+  const bool blurred = m.edge_blur_px > t.blurred_above_edge_px * std::pow(upscale, t.blurred_upscale_power);
   const bool dark = m.median_luma < t.dark_below_luma;
   const bool card_shaped =
       std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_aspect_tolerance;

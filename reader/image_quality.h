@@ -27,12 +27,13 @@ struct QualityMetrics {
   // brightness. Edges are grouped by orientation and the widest group counts
   // (motion blur widens only the edges across its path), each edge compared
   // with its own gradient along its direction before re-blurring (a sharp
-  // stroke beside it must not lend it its gradient); a glare spot's rim is
-  // left out. Noise is smoothed away first, so the value includes that
+  // stroke beside it must not lend it its gradient); a glare spot's rim and
+  // halo (up to 2.2× the spot) are left out. Noise is smoothed away first, so the value includes that
   // smoothing: ≈ 0.8–1.05 on sharp and mildly soft ktp-synth photos, ≥ 1.69
   // at a Gaussian blur of σ ≥ 1.8 px, a shake ≥ 6.3 px or a defocus disc of
   // radius ≥ 3.6 px. An over-exposed card (edges clipped at white) reads
-  // sharper than it is.
+  // sharper than it is; a card photographed small reads wider by about its
+  // CardUpscale (JudgeQuality allows for that).
   double edge_blur_px = 0;
   // Mean, median and 95th percentile luminance of the card, 0–255.
   double mean_luma = 0;
@@ -74,6 +75,12 @@ struct KtpTextEvidence {
   bool valid_nik = false;
 };
 
+// How many canonical card px (kCardWidth × kCardHeight) one image px of the
+// located card spans, from the area of its quad: > 1 when the card was
+// photographed small and upscaled to be measured; 1 when the location has
+// no geometry.
+double CardUpscale(const CardLocation& location);
+
 // Judges the flags.
 //
 // ktp: the image shows a card of the ID-1 shape (or a card cut on two sides
@@ -92,9 +99,11 @@ struct KtpTextEvidence {
 // another card whose text reads, none of it a KTP's) and then no other flag
 // is set. On a KTP the flags are raised from pixels and the locator's
 // geometry, even when none of its text could be read. Each flag:
-//   blurred — edge_blur_px above 1.35 (the widest edges as wide as a
-//             Gaussian blur of σ ≈ 1.6 px on the 1012-px card, or a shake of
-//             ≈ 5–6 px: text visibly soft or smeared);
+//   blurred — edge_blur_px above 1.35 × CardUpscale (≥ 1) (the widest
+//             edges as wide as a Gaussian blur of σ ≈ 1.6 px on the 1012-px
+//             card, or a shake of ≈ 5–6 px: text visibly soft or smeared;
+//             on a card photographed smaller, as wide per image px: a sharp
+//             card 500 px across reads ≈ 2 canonical px);
 //   dark    — median luminance below 115 (under-exposed, evenly or not);
 //   bright  — over-exposed: ≥ 30 % of the card clipped white, and the card
 //             plainly in colour, or not grey with its contrast compressed or

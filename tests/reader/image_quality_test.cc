@@ -498,5 +498,74 @@ TEST(ImageQualityTest, CardCutOnTwoSidesIsCroppedAndAKtp) {
   EXPECT_FALSE(Judge(ColourPhotoCard(), loc, 12).ktp());
 }
 
+// A location whose quad is the card seen `width` px across (ID-1 shape).
+reader::CardLocation FoundAcross(double width) {
+  reader::CardLocation loc = Found();
+  const float w = static_cast<float>(width), h = static_cast<float>(width / layout::kAspect);
+  loc.quad = {cv::Point2f(50, 40), cv::Point2f(50 + w, 40), cv::Point2f(50 + w, 40 + h), cv::Point2f(50, 40 + h)};
+  return loc;
+}
+
+// What rectifying a card photographed `width` px across does: the card is
+// sampled at that size, then upscaled to the canonical one.
+cv::Mat PhotographedAcross(const cv::Mat& card, double width) {
+  cv::Mat small, up;
+  cv::resize(card, small, cv::Size(static_cast<int>(width), static_cast<int>(width / layout::kAspect)), 0, 0,
+             cv::INTER_AREA);
+  cv::resize(small, up, card.size(), 0, 0, cv::INTER_LINEAR);
+  return up;
+}
+
+TEST(ImageQualityTest, CardUpscaleFollowsTheQuad) {
+  EXPECT_NEAR(reader::CardUpscale(FoundAcross(layout::kCardWidth)), 1.0, 0.01);
+  EXPECT_NEAR(reader::CardUpscale(FoundAcross(layout::kCardWidth / 2.0)), 2.0, 0.02);
+  EXPECT_EQ(reader::CardUpscale(Found()), 1.0);  // no geometry
+}
+
+TEST(ImageQualityTest, SharpCardPhotographedSmallIsNotBlurred) {
+  // A sharp card 340–420 px across reads wider than 1.35 canonical px at its
+  // edges (a σ ≈ 1.6 blur at full size) but is as sharp as its
+  // pixels allow; blurred at that size it is still blurred.
+  const cv::Mat card = testing::DrawTestCard();
+  for (double width : {340.0, 380.0, 420.0}) {
+    const cv::Mat small = PhotographedAcross(card, width);
+    const double eb = reader::MeasureQuality(small).edge_blur_px;
+    EXPECT_GT(eb, 1.35) << width;  // what the fixed threshold called blurred
+    EXPECT_FALSE(Judge(small, FoundAcross(width)).blurred()) << width << " " << eb;
+    const cv::Mat soft = PhotographedAcross(BlurBy(card, 5.0), width);
+    EXPECT_TRUE(Judge(soft, FoundAcross(width)).blurred())
+        << width << " " << reader::MeasureQuality(soft).edge_blur_px;
+  }
+  // At full size the threshold is as before.
+  EXPECT_TRUE(Judge(BlurBy(card, 2.0), FoundAcross(layout::kCardWidth)).blurred());
+}
+
+TEST(ImageQualityTest, FlashHaloOnADarkCardIsNotBlur) {
+  // A flash spot on an under-exposed card: its halo (1.8× the spot, soft)
+  // is the strongest slope on the card, far outside the spot's rim.
+  cv::Mat f;
+  testing::DrawTestCard().convertTo(f, CV_32FC3, 0.3);
+  cv::Mat core = cv::Mat::zeros(f.size(), CV_32F), halo = cv::Mat::zeros(f.size(), CV_32F);
+  // ktp-synth's spot over 6 % of the card (GlareMask).
+  const cv::Point centre(420, 330);
+  cv::ellipse(core, centre, cv::Size(135, 90), 20, 0, 360, cv::Scalar(1.0), cv::FILLED);
+  cv::ellipse(halo, centre, cv::Size(243, 162), 20, 0, 360, cv::Scalar(0.55), cv::FILLED);
+  cv::GaussianBlur(halo, halo, cv::Size(), 49);
+  cv::GaussianBlur(core, core, cv::Size(), 13);
+  cv::threshold(core * 1.4, core, 1.0, 1.0, cv::THRESH_TRUNC);
+  const cv::Mat glare = cv::max(core, halo);
+  cv::Mat g3;
+  cv::cvtColor(glare, g3, cv::COLOR_GRAY2BGR);
+  f = f.mul(cv::Scalar::all(1.0) - g3) + g3 * 255.0;
+  cv::Mat noise(f.size(), CV_32FC3);
+  cv::randn(noise, cv::Scalar::all(0), cv::Scalar::all(3));
+  cv::Mat card;
+  cv::Mat(f + noise).convertTo(card, CV_8UC3);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.dark());
+  EXPECT_TRUE(q.flash()) << reader::MeasureQuality(card).glare_fraction;
+  EXPECT_FALSE(q.blurred()) << reader::MeasureQuality(card).edge_blur_px;
+}
+
 }  // namespace
 }  // namespace ktp::reader
