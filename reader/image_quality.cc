@@ -37,13 +37,14 @@ struct Thresholds {
   // a copy keeping a trace of colour is contrasty, σ ≥ 68) or the darkest ink
   // lifted to ≥ 55; or, grey, with the ink lifted to ≥ 90 (a copy's ink stays
   // black: ≤ 45). Washed out: the darkest 0.5 % of the card (hair, NIK) at
-  // ≥ 80 (black blended towards white by ≥ 35 %: ≥ 95; sharp cards ≤ 50,
-  // blurred ≤ 40 but a drawn test card ≈ 100) on a light card (median ≥ 200).
+  // ≥ 88 (black blended towards white by ≥ 35 %: ≥ 95; sharp cards ≤ 50 but
+  // up to 81 on ktp-synth, blurred ≤ 40 but a drawn test card ≈ 100) on a
+  // light card (median ≥ 200): midway, as thin or small print lifts the ink.
   double bright_min_white = 0.3;
   double bright_clipped_below_stddev = 50;
   double bright_clipped_min_dark_level = 55;
   double bright_grey_clipped_min_dark_level = 90;
-  double bright_washed_min_dark_level = 80;
+  double bright_washed_min_dark_level = 88;
   double bright_washed_min_median = 200;
   // Chroma spread (QualityMetrics::chroma_spread): a grey copy, tinted or
   // not, < 0.15; one keeping ≤ 20 % of its colour ≤ 0.4; colour cards ≥ 0.48
@@ -63,6 +64,11 @@ struct Thresholds {
   // card with most of its surface clipped is bright or a copy, not flashed.
   double flash_min_glare = 0.018;
   double flash_max_glare = 0.16;
+  // ... on a card whose median stays below this: a spot stands out from the
+  // card. A card near clipping all over (median ≥ 246 on ktp-synth's brightest
+  // moderate cards, ×1.24) clips in patches of its background, which are
+  // over-exposure, not a flash (flashed cards ≤ 241).
+  double flash_max_median = 244;
   // Tilt (what is left after whole quarter turns): hard rotations are ≥ 12°,
   // moderate ≤ 5°; the measured angle runs ~1.5° low under perspective. A card
   // turned by 90°, 180° or 270° is rotated whatever its tilt.
@@ -360,6 +366,29 @@ double CardUpscale(const CardLocation& loc) {
   return std::sqrt(static_cast<double>(layout::kCardWidth) * layout::kCardHeight / (w * h));
 }
 
+double CardTilt(const CardLocation& loc) {
+  // Each side's direction as the top edge's would be: top and bottom as they
+  // are, left and right (running down the card) turned back by a quarter.
+  // A cut card's hidden corners are extrapolated: its sides say less than
+  // the locator's own measure.
+  if (loc.cropped) return loc.tilt_deg;
+  const auto& q = loc.quad;
+  const cv::Point2f sides[4] = {q[1] - q[0], q[2] - q[3], q[3] - q[0], q[2] - q[1]};
+  double x = 0, y = 0;
+  for (int i = 0; i < 4; ++i) {
+    const double n = std::hypot(sides[i].x, sides[i].y);
+    if (n < 1) return loc.tilt_deg;  // no geometry
+    const double dx = sides[i].x / n, dy = sides[i].y / n;
+    x += i < 2 ? dx : dy;
+    y += i < 2 ? dy : -dx;
+  }
+  double tilt = std::atan2(y, x) * 180.0 / CV_PI - 90.0 * loc.quarter_turns;
+  tilt = std::remainder(tilt, 360.0);
+  while (tilt > 45) tilt -= 90;
+  while (tilt <= -45) tilt += 90;
+  return tilt;
+}
+
 v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc,
                                 const KtpTextEvidence& text) {
   const Thresholds& t = kQualityThresholds;
@@ -420,8 +449,8 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   q.set_bright(clipped || washed);
   q.set_copy(!q.bright() && (grey || colourless));
   q.set_flash(!q.bright() && !q.copy() && m.glare_fraction > t.flash_min_glare &&
-              m.glare_fraction < t.flash_max_glare);
-  q.set_rotated(loc.quarter_turns != 0 || (loc.found && std::abs(loc.tilt_deg) > t.rotated_above_deg));
+              m.glare_fraction < t.flash_max_glare && m.median_luma < t.flash_max_median);
+  q.set_rotated(loc.quarter_turns != 0 || (loc.found && std::abs(CardTilt(loc)) > t.rotated_above_deg));
   q.set_cropped(loc.cropped);
   // A photographed screen (moiré, pixel grid, refresh banding) cannot be told
   // reliably from a photo of the card with these measurements: never claimed.

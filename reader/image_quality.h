@@ -81,6 +81,12 @@ struct KtpTextEvidence {
 // no geometry.
 double CardUpscale(const CardLocation& location);
 
+// The card's tilt (degrees, clockwise positive, in (-45, 45], after its
+// quarter turns) from all four sides of its quad: under perspective the top
+// edge alone leans by up to the corners' jitter. The locator's tilt_deg when
+// the location has no geometry or is cropped (hidden corners are guessed).
+double CardTilt(const CardLocation& location);
+
 // Judges the flags.
 //
 // ktp: the image shows a card of the ID-1 shape (or a card cut on two sides
@@ -109,7 +115,7 @@ double CardUpscale(const CardLocation& location);
 //             plainly in colour, or not grey with its contrast compressed or
 //             its ink lifted (black level ≥ 55), or grey with the ink lifted
 //             to ≥ 90 (a copy clips its paper too, but keeps black ink); or
-//             washed out: the black level ≥ 80 on a light card (median ≥
+//             washed out: the black level ≥ 88 on a light card (median ≥
 //             200), not by blur;
 //   copy    — not bright and colourless, judged so a colour cast cannot fake
 //             or hide it: one hue over the whole card (chroma spread < 0.08,
@@ -117,12 +123,14 @@ double CardUpscale(const CardLocation& location);
 //             background of little saturation (< 30), or a trace of colour
 //             (spread < 0.48) on a nearly colourless background (< 20);
 //   flash   — clipped white blobs over 1.8–16 % of the card, on a card that
-//             is neither bright nor a copy (whose white is paper);
+//             is neither bright nor a copy (whose white is paper) and whose
+//             median luminance is below 244 (on a card near clipping all
+//             over, clipped patches are over-exposure, not a spot);
 //   cropped — the card's outline runs along the image border, a corner lies
 //             on or beyond it, or a card cut on two sides (a corner, or two
 //             opposite sides) was seen with no outline to place;
 //   rotated — the card is turned by a quarter, half or three quarters (it is
-//             read upright anyway), or tilted by more than 8.5°. A JPEG whose
+//             read upright anyway), or tilted (CardTilt) by more than 8.5°. A JPEG whose
 //             EXIF orientation says how to turn it is turned at decode and is
 //             not rotated.
 v1::ImageQualities JudgeQuality(const QualityMetrics& metrics, const CardLocation& location,

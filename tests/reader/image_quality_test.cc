@@ -567,5 +567,75 @@ TEST(ImageQualityTest, FlashHaloOnADarkCardIsNotBlur) {
   EXPECT_FALSE(q.blurred()) << reader::MeasureQuality(card).edge_blur_px;
 }
 
+// Metrics of a well-exposed colour card, to vary one at a time.
+reader::QualityMetrics ColourCardMetrics() {
+  reader::QualityMetrics m;
+  m.edge_blur_px = 0.9;
+  m.mean_luma = m.median_luma = 200;
+  m.p95_luma = 235;
+  m.luma_stddev = 55;
+  m.dark_level = 10;
+  m.chroma_spread = 0.9;
+  m.saturation = 45;
+  m.light_blue_fraction = 0.9;
+  return m;
+}
+
+v1::ImageQualities JudgeMetrics(const reader::QualityMetrics& m) {
+  reader::KtpTextEvidence text;
+  text.labels_found = 14;
+  return reader::JudgeQuality(m, Found(), text);
+}
+
+TEST(ImageQualityTest, ClippedPatchesOnACardNearClippingAreNotAFlash) {
+  // Clipped white over 4 % of the card: a flash spot on a card of median
+  // 230, but patches of the background on a card over-exposed to 248.
+  reader::QualityMetrics m = ColourCardMetrics();
+  m.glare_fraction = m.white_fraction = 0.04;
+  m.median_luma = 230;
+  EXPECT_TRUE(JudgeMetrics(m).flash());
+  m.median_luma = 248;
+  const v1::ImageQualities q = JudgeMetrics(m);
+  EXPECT_FALSE(q.flash());
+  EXPECT_FALSE(q.bright());  // too little clipped for that either
+}
+
+TEST(ImageQualityTest, InkLiftedByThinPrintIsNotWashedOut) {
+  // A light card whose darkest ink is grey (thin or small print: 84) is not
+  // washed out; ink blended towards white (≥ 95) is.
+  reader::QualityMetrics m = ColourCardMetrics();
+  m.median_luma = 226;
+  m.dark_level = 84;
+  EXPECT_FALSE(JudgeMetrics(m).bright());
+  m.dark_level = 96;
+  EXPECT_TRUE(JudgeMetrics(m).bright());
+}
+
+TEST(ImageQualityTest, PerspectiveIsNotRotation) {
+  // An upright card seen at an angle: its top edge leans by 9° (the corner
+  // nearer the camera is higher), its other sides by ≤ 2°. Turned by 12° as
+  // a whole, it is rotated.
+  reader::CardLocation loc = Found();
+  loc.quad = {cv::Point2f(100, 100), cv::Point2f(1100, -60), cv::Point2f(1100, 700), cv::Point2f(100, 730)};
+  loc.angle_deg = loc.tilt_deg = std::atan2(-160.0, 1000.0) * 180 / CV_PI;
+  EXPECT_GT(std::abs(loc.tilt_deg), 8.5);
+  EXPECT_LT(std::abs(reader::CardTilt(loc)), 4.0) << reader::CardTilt(loc);
+  reader::KtpTextEvidence text;
+  text.labels_found = 14;
+  EXPECT_FALSE(reader::JudgeQuality(ColourCardMetrics(), loc, text).rotated());
+
+  const double a = 12 * CV_PI / 180;
+  for (cv::Point2f& p : loc.quad) {
+    p = cv::Point2f(static_cast<float>(p.x * std::cos(a) - p.y * std::sin(a)),
+                    static_cast<float>(p.x * std::sin(a) + p.y * std::cos(a)));
+  }
+  loc.angle_deg = loc.tilt_deg = loc.tilt_deg + 12;
+  EXPECT_NEAR(reader::CardTilt(loc), 12 - 2.6, 1.0);
+  EXPECT_TRUE(reader::JudgeQuality(ColourCardMetrics(), loc, text).rotated());
+  // A cropped card's quad is partly guessed: the locator's tilt stands.
+  loc.cropped = true;
+  EXPECT_EQ(reader::CardTilt(loc), loc.tilt_deg);
+}
+
 }  // namespace
 }  // namespace ktp::reader
