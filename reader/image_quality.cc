@@ -17,7 +17,7 @@ namespace {
 // 20261126) each defect flagged from its borderline strength up while
 // controls with realistic nuisances stay unflagged.
 struct Thresholds {
-  // Edge blur (QualityMetrics::edge_blur_px, the widest orientation):
+  // Edge blur (QualityMetrics::print_blur_px, the widest orientation):
   // blurred when the card's edges are as wide as a Gaussian blur of σ ≈ 1.6
   // px on the 1012-px card or a shake of ≈ 5–6 px — text visibly soft, still
   // readable at the low end. ktp-synth single-defect set: controls and other
@@ -243,9 +243,13 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
     cv::morphologyEx(glare, glare, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(11, 11)));
     const double share = static_cast<double>(cv::countNonZero(glare)) / glare.total();
     if (share > 0.002 && share < kGlareEdgeMaxShare) {
-      // A spot's halo reaches out in proportion to the spot (on a dark card
-      // its soft slope outshines the print): each spot's box is widened by
-      // kGlareHaloReach, as an ellipse, plus the margin.
+      // edge_blur_px: the spots' rims left out, within the margin.
+      cv::Mat rims;
+      cv::dilate(glare, rims, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
+      m.edge_blur_px = EdgeBlur(grey, rims);
+      // print_blur_px: their halos too, which reach out in proportion to the
+      // spot (on a dark card its soft slope outshines the print): each spot's
+      // box is widened by kGlareHaloReach, as an ellipse, plus the margin.
       cv::Mat labels, stats, centroids;
       const int n = cv::connectedComponentsWithStats(glare, labels, stats, centroids, 8, CV_32S);
       for (int i = 1; i < n; ++i) {
@@ -257,10 +261,10 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
         cv::ellipse(glare, centre, axes, 0, 0, 360, cv::Scalar(255), cv::FILLED);
       }
       cv::dilate(glare, glare, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
+      m.print_blur_px = EdgeBlur(grey, glare);
     } else {
-      glare.release();
+      m.edge_blur_px = m.print_blur_px = EdgeBlur(grey, cv::Mat());
     }
-    m.edge_blur_px = EdgeBlur(grey, glare);
   }
   cv::Mat small;
   const int h = std::max(1, static_cast<int>(std::lround(kMeasureWidth / layout::kAspect)));
@@ -396,7 +400,7 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   // A card photographed small is upscaled to the canonical size, and even its
   // sharpest edges widen with it: the edge width is judged per image pixel.
   const double upscale = std::max(1.0, CardUpscale(loc));
-  const bool blurred = m.edge_blur_px > t.blurred_above_edge_px * std::pow(upscale, t.blurred_upscale_power);
+  const bool blurred = m.print_blur_px > t.blurred_above_edge_px * std::pow(upscale, t.blurred_upscale_power);
   const bool dark = m.median_luma < t.dark_below_luma;
   const bool card_shaped =
       std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_aspect_tolerance;

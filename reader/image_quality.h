@@ -18,7 +18,7 @@ namespace ktp::reader {
 // Raw measurements, exposed for tuning and tests.
 struct QualityMetrics {
   // Sharpness: fine-detail energy relative to contrast (higher = sharper).
-  // Kept for tuning; the blurred flag is judged on edge_blur_px.
+  // Kept for tuning; the blurred flag is judged on print_blur_px.
   double sharpness = 0;
   // Edge blur: how wide the card's strongest edges are, as the σ (canonical
   // card pixels, kCardWidth = 1012 px across the card) of a Gaussian profile,
@@ -27,14 +27,19 @@ struct QualityMetrics {
   // brightness. Edges are grouped by orientation and the widest group counts
   // (motion blur widens only the edges across its path), each edge compared
   // with its own gradient along its direction before re-blurring (a sharp
-  // stroke beside it must not lend it its gradient); a glare spot's rim and
-  // halo (up to 2.2× the spot) are left out. Noise is smoothed away first, so the value includes that
+  // stroke beside it must not lend it its gradient); a glare spot's rim is
+  // left out. Noise is smoothed away first, so the value includes that
   // smoothing: ≈ 0.8–1.05 on sharp and mildly soft ktp-synth photos, ≥ 1.69
   // at a Gaussian blur of σ ≥ 1.8 px, a shake ≥ 6.3 px or a defocus disc of
   // radius ≥ 3.6 px. An over-exposed card (edges clipped at white) reads
   // sharper than it is; a card photographed small reads wider by about its
   // CardUpscale (JudgeQuality allows for that).
   double edge_blur_px = 0;
+  // The same with each glare spot's halo (up to 2.2× the spot) left out too:
+  // the print's own blur, which the blurred flag is judged on (on a dark card
+  // a flash's soft halo outshines the print). Equal to edge_blur_px on a card
+  // without glare. edge_blur_px still drives the reader's deblurring re-read.
+  double print_blur_px = 0;
   // Mean, median and 95th percentile luminance of the card, 0–255.
   double mean_luma = 0;
   double median_luma = 0;
@@ -105,7 +110,7 @@ double CardTilt(const CardLocation& location);
 // another card whose text reads, none of it a KTP's) and then no other flag
 // is set. On a KTP the flags are raised from pixels and the locator's
 // geometry, even when none of its text could be read. Each flag:
-//   blurred — edge_blur_px above 1.35 × CardUpscale (≥ 1) (the widest
+//   blurred — print_blur_px above 1.35 × CardUpscale (≥ 1) (the widest
 //             edges as wide as a Gaussian blur of σ ≈ 1.6 px on the 1012-px
 //             card, or a shake of ≈ 5–6 px: text visibly soft or smeared;
 //             on a card photographed smaller, as wide per image px: a sharp
