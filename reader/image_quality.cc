@@ -17,7 +17,7 @@ namespace {
 // 20261126) each defect flagged from its borderline strength up while
 // controls with realistic nuisances stay unflagged.
 struct Thresholds {
-  // Edge blur (QualityMetrics::edge_blur_px, the widest orientation):
+  // Edge blur (QualityMetrics::print_blur_px, the widest orientation):
   // blurred when the card's edges are as wide as a Gaussian blur of σ ≈ 1.6
   // px on the 1012-px card or a shake of ≈ 5–6 px — text visibly soft, still
   // readable at the low end. ktp-synth single-defect set: controls and other
@@ -26,6 +26,9 @@ struct Thresholds {
   // drawn test card's thin anti-aliased strokes read 1.24 at σ = 1.0 and
   // 1.56 at σ = 1.5.
   double blurred_above_edge_px = 1.35;
+  // ... times CardUpscale^this (a sharp card photographed 400–650 px across
+  // reads ≈ 0.95 px per canonical px of upscaling).
+  double blurred_upscale_power = 1.0;
   // Median card luminance: hard dark ≤ 90, moderate ≥ 140, clean ≈ 190.
   double dark_below_luma = 115;
   // Over-exposed: ≥ 30 % of the card clipped white (controls and every
@@ -34,13 +37,14 @@ struct Thresholds {
   // a copy keeping a trace of colour is contrasty, σ ≥ 68) or the darkest ink
   // lifted to ≥ 55; or, grey, with the ink lifted to ≥ 90 (a copy's ink stays
   // black: ≤ 45). Washed out: the darkest 0.5 % of the card (hair, NIK) at
-  // ≥ 80 (black blended towards white by ≥ 35 %: ≥ 95; sharp cards ≤ 50,
-  // blurred ≤ 40 but a drawn test card ≈ 100) on a light card (median ≥ 200).
+  // ≥ 88 (black blended towards white by ≥ 35 %: ≥ 95; sharp cards ≤ 50 but
+  // up to 81 on ktp-synth, blurred ≤ 40 but a drawn test card ≈ 100) on a
+  // light card (median ≥ 200): midway, as thin or small print lifts the ink.
   double bright_min_white = 0.3;
   double bright_clipped_below_stddev = 50;
   double bright_clipped_min_dark_level = 55;
   double bright_grey_clipped_min_dark_level = 90;
-  double bright_washed_min_dark_level = 80;
+  double bright_washed_min_dark_level = 88;
   double bright_washed_min_median = 200;
   // Chroma spread (QualityMetrics::chroma_spread): a grey copy, tinted or
   // not, < 0.15; one keeping ≤ 20 % of its colour ≤ 0.4; colour cards ≥ 0.48
@@ -60,6 +64,11 @@ struct Thresholds {
   // card with most of its surface clipped is bright or a copy, not flashed.
   double flash_min_glare = 0.018;
   double flash_max_glare = 0.16;
+  // ... on a card whose median stays below this: a spot stands out from the
+  // card. A card near clipping all over (median ≥ 246 on ktp-synth's brightest
+  // moderate cards, ×1.24) clips in patches of its background, which are
+  // over-exposure, not a flash (flashed cards ≤ 241).
+  double flash_max_median = 244;
   // Tilt (what is left after whole quarter turns): hard rotations are ≥ 12°,
   // moderate ≤ 5°; the measured angle runs ~1.5° low under perspective. A card
   // turned by 90°, 180° or 270° is rotated whatever its tilt.
@@ -101,6 +110,9 @@ constexpr double kReblurSigma = 3.0;
 // under glare, within this many px (diameter) of it.
 constexpr double kGlareEdgeMaxShare = 0.25;
 constexpr int kGlareEdgeMargin = 25;
+// ... and within this many times a spot's extent of its centre (ktp-synth's
+// flash halo spans 1.8× the spot, softened further).
+constexpr double kGlareHaloReach = 2.2;
 // Edges measured: the strongest this share of pixels, chosen on the re-blurred
 // gradient (noise-free) among its local maxima.
 constexpr double kStrongEdgeShare = 0.015;
@@ -231,11 +243,28 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
     cv::morphologyEx(glare, glare, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(11, 11)));
     const double share = static_cast<double>(cv::countNonZero(glare)) / glare.total();
     if (share > 0.002 && share < kGlareEdgeMaxShare) {
+      // edge_blur_px: the spots' rims left out, within the margin.
+      cv::Mat rims;
+      cv::dilate(glare, rims, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
+      m.edge_blur_px = EdgeBlur(grey, rims);
+      // print_blur_px: their halos too, which reach out in proportion to the
+      // spot (on a dark card its soft slope outshines the print): each spot's
+      // box is widened by kGlareHaloReach, as an ellipse, plus the margin.
+      cv::Mat labels, stats, centroids;
+      const int n = cv::connectedComponentsWithStats(glare, labels, stats, centroids, 8, CV_32S);
+      for (int i = 1; i < n; ++i) {
+        const cv::Point centre(stats.at<int>(i, cv::CC_STAT_LEFT) + stats.at<int>(i, cv::CC_STAT_WIDTH) / 2,
+                               stats.at<int>(i, cv::CC_STAT_TOP) + stats.at<int>(i, cv::CC_STAT_HEIGHT) / 2);
+        const cv::Size axes(
+            static_cast<int>(kGlareHaloReach * stats.at<int>(i, cv::CC_STAT_WIDTH) / 2) + kGlareEdgeMargin / 2,
+            static_cast<int>(kGlareHaloReach * stats.at<int>(i, cv::CC_STAT_HEIGHT) / 2) + kGlareEdgeMargin / 2);
+        cv::ellipse(glare, centre, axes, 0, 0, 360, cv::Scalar(255), cv::FILLED);
+      }
       cv::dilate(glare, glare, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
+      m.print_blur_px = EdgeBlur(grey, glare);
     } else {
-      glare.release();
+      m.edge_blur_px = m.print_blur_px = EdgeBlur(grey, cv::Mat());
     }
-    m.edge_blur_px = EdgeBlur(grey, glare);
   }
   cv::Mat small;
   const int h = std::max(1, static_cast<int>(std::lround(kMeasureWidth / layout::kAspect)));
@@ -334,11 +363,44 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   return m;
 }
 
+double CardUpscale(const CardLocation& loc) {
+  const double w = 0.5 * (cv::norm(loc.quad[1] - loc.quad[0]) + cv::norm(loc.quad[2] - loc.quad[3]));
+  const double h = 0.5 * (cv::norm(loc.quad[3] - loc.quad[0]) + cv::norm(loc.quad[2] - loc.quad[1]));
+  if (w < 1 || h < 1) return 1;  // no geometry: taken at the canonical size
+  return std::sqrt(static_cast<double>(layout::kCardWidth) * layout::kCardHeight / (w * h));
+}
+
+double CardTilt(const CardLocation& loc) {
+  // Each side's direction as the top edge's would be: top and bottom as they
+  // are, left and right (running down the card) turned back by a quarter.
+  // A cut card's hidden corners are extrapolated: its sides say less than
+  // the locator's own measure.
+  if (loc.cropped) return loc.tilt_deg;
+  const auto& q = loc.quad;
+  const cv::Point2f sides[4] = {q[1] - q[0], q[2] - q[3], q[3] - q[0], q[2] - q[1]};
+  double x = 0, y = 0;
+  for (int i = 0; i < 4; ++i) {
+    const double n = std::hypot(sides[i].x, sides[i].y);
+    if (n < 1) return loc.tilt_deg;  // no geometry
+    const double dx = sides[i].x / n, dy = sides[i].y / n;
+    x += i < 2 ? dx : dy;
+    y += i < 2 ? dy : -dx;
+  }
+  double tilt = std::atan2(y, x) * 180.0 / CV_PI - 90.0 * loc.quarter_turns;
+  tilt = std::remainder(tilt, 360.0);
+  while (tilt > 45) tilt -= 90;
+  while (tilt <= -45) tilt += 90;
+  return tilt;
+}
+
 v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc,
                                 const KtpTextEvidence& text) {
   const Thresholds& t = kQualityThresholds;
   v1::ImageQualities q;
-  const bool blurred = m.edge_blur_px > t.blurred_above_edge_px;
+  // A card photographed small is upscaled to the canonical size, and even its
+  // sharpest edges widen with it: the edge width is judged per image pixel.
+  const double upscale = std::max(1.0, CardUpscale(loc));
+  const bool blurred = m.print_blur_px > t.blurred_above_edge_px * std::pow(upscale, t.blurred_upscale_power);
   const bool dark = m.median_luma < t.dark_below_luma;
   const bool card_shaped =
       std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_aspect_tolerance;
@@ -391,8 +453,8 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   q.set_bright(clipped || washed);
   q.set_copy(!q.bright() && (grey || colourless));
   q.set_flash(!q.bright() && !q.copy() && m.glare_fraction > t.flash_min_glare &&
-              m.glare_fraction < t.flash_max_glare);
-  q.set_rotated(loc.quarter_turns != 0 || (loc.found && std::abs(loc.tilt_deg) > t.rotated_above_deg));
+              m.glare_fraction < t.flash_max_glare && m.median_luma < t.flash_max_median);
+  q.set_rotated(loc.quarter_turns != 0 || (loc.found && std::abs(CardTilt(loc)) > t.rotated_above_deg));
   q.set_cropped(loc.cropped);
   // A photographed screen (moiré, pixel grid, refresh banding) cannot be told
   // reliably from a photo of the card with these measurements: never claimed.

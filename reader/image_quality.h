@@ -18,7 +18,7 @@ namespace ktp::reader {
 // Raw measurements, exposed for tuning and tests.
 struct QualityMetrics {
   // Sharpness: fine-detail energy relative to contrast (higher = sharper).
-  // Kept for tuning; the blurred flag is judged on edge_blur_px.
+  // Kept for tuning; the blurred flag is judged on print_blur_px.
   double sharpness = 0;
   // Edge blur: how wide the card's strongest edges are, as the σ (canonical
   // card pixels, kCardWidth = 1012 px across the card) of a Gaussian profile,
@@ -32,8 +32,14 @@ struct QualityMetrics {
   // smoothing: ≈ 0.8–1.05 on sharp and mildly soft ktp-synth photos, ≥ 1.69
   // at a Gaussian blur of σ ≥ 1.8 px, a shake ≥ 6.3 px or a defocus disc of
   // radius ≥ 3.6 px. An over-exposed card (edges clipped at white) reads
-  // sharper than it is.
+  // sharper than it is; a card photographed small reads wider by about its
+  // CardUpscale (JudgeQuality allows for that).
   double edge_blur_px = 0;
+  // The same with each glare spot's halo (up to 2.2× the spot) left out too:
+  // the print's own blur, which the blurred flag is judged on (on a dark card
+  // a flash's soft halo outshines the print). Equal to edge_blur_px on a card
+  // without glare. edge_blur_px still drives the reader's deblurring re-read.
+  double print_blur_px = 0;
   // Mean, median and 95th percentile luminance of the card, 0–255.
   double mean_luma = 0;
   double median_luma = 0;
@@ -74,6 +80,18 @@ struct KtpTextEvidence {
   bool valid_nik = false;
 };
 
+// How many canonical card px (kCardWidth × kCardHeight) one image px of the
+// located card spans, from the area of its quad: > 1 when the card was
+// photographed small and upscaled to be measured; 1 when the location has
+// no geometry.
+double CardUpscale(const CardLocation& location);
+
+// The card's tilt (degrees, clockwise positive, in (-45, 45], after its
+// quarter turns) from all four sides of its quad: under perspective the top
+// edge alone leans by up to the corners' jitter. The locator's tilt_deg when
+// the location has no geometry or is cropped (hidden corners are guessed).
+double CardTilt(const CardLocation& location);
+
 // Judges the flags.
 //
 // ktp: the image shows a card of the ID-1 shape (or a card cut on two sides
@@ -92,15 +110,17 @@ struct KtpTextEvidence {
 // another card whose text reads, none of it a KTP's) and then no other flag
 // is set. On a KTP the flags are raised from pixels and the locator's
 // geometry, even when none of its text could be read. Each flag:
-//   blurred — edge_blur_px above 1.35 (the widest edges as wide as a
-//             Gaussian blur of σ ≈ 1.6 px on the 1012-px card, or a shake of
-//             ≈ 5–6 px: text visibly soft or smeared);
+//   blurred — print_blur_px above 1.35 × CardUpscale (≥ 1) (the widest
+//             edges as wide as a Gaussian blur of σ ≈ 1.6 px on the 1012-px
+//             card, or a shake of ≈ 5–6 px: text visibly soft or smeared;
+//             on a card photographed smaller, as wide per image px: a sharp
+//             card 500 px across reads ≈ 2 canonical px);
 //   dark    — median luminance below 115 (under-exposed, evenly or not);
 //   bright  — over-exposed: ≥ 30 % of the card clipped white, and the card
 //             plainly in colour, or not grey with its contrast compressed or
 //             its ink lifted (black level ≥ 55), or grey with the ink lifted
 //             to ≥ 90 (a copy clips its paper too, but keeps black ink); or
-//             washed out: the black level ≥ 80 on a light card (median ≥
+//             washed out: the black level ≥ 88 on a light card (median ≥
 //             200), not by blur;
 //   copy    — not bright and colourless, judged so a colour cast cannot fake
 //             or hide it: one hue over the whole card (chroma spread < 0.08,
@@ -108,12 +128,14 @@ struct KtpTextEvidence {
 //             background of little saturation (< 30), or a trace of colour
 //             (spread < 0.48) on a nearly colourless background (< 20);
 //   flash   — clipped white blobs over 1.8–16 % of the card, on a card that
-//             is neither bright nor a copy (whose white is paper);
+//             is neither bright nor a copy (whose white is paper) and whose
+//             median luminance is below 244 (on a card near clipping all
+//             over, clipped patches are over-exposure, not a spot);
 //   cropped — the card's outline runs along the image border, a corner lies
 //             on or beyond it, or a card cut on two sides (a corner, or two
 //             opposite sides) was seen with no outline to place;
 //   rotated — the card is turned by a quarter, half or three quarters (it is
-//             read upright anyway), or tilted by more than 8.5°. A JPEG whose
+//             read upright anyway), or tilted (CardTilt) by more than 8.5°. A JPEG whose
 //             EXIF orientation says how to turn it is turned at decode and is
 //             not rotated.
 v1::ImageQualities JudgeQuality(const QualityMetrics& metrics, const CardLocation& location,

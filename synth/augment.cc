@@ -201,6 +201,16 @@ AugmentParams ChooseAugment(Rng& rng, Level level, bool allow_png) {
 //            tinted, of any contrast; nuisance: colour casts (R and B ×0.9–1.1)
 //            and photos with 60–100 % of their saturation.
 //   flash:   saturated glare on 2–15 % of the card in 1–3 spots.
+// The "nuisance" controls (hard negatives, no defect label) add to the control
+// photo, each with probability ½ and at least one: JPEG 35–60; moiré of
+// amplitude 4–9 and period 2.5–8 px; perspective 0.05–0.10; the card small in
+// the frame (0.4–0.65 of its rendered size, ≥ 400 px across); the picture
+// taken at 0.6–0.85 of its resolution and upscaled; uneven light of ±25–40 %
+// (the brightest side still ≤ ×1.2, the card's centre ≥ ×0.8); strokes one
+// px bolder or thinner (a share 0.5–1 of it); tight framing (the canvas
+// 1.02–1.12 × the card, its margin ≥ 3 %); casts of R and B ×0.85–1.15.
+// None of these blurs an edge beyond what its resolution allows, clips the
+// card, or cuts it.
 AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect) {
   AugmentParams p;
   p.canvas_factor = rng.Real(1.2, 1.5);
@@ -230,6 +240,51 @@ AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect) {
     p.moire_period = rng.Real(3.0, 8.0);
   }
   if (defect == "none") return p;
+  if (defect == kNuisanceControl) {
+    // Drawn after the control's own draws: a "none" image plus nuisances.
+    bool any = false;
+    while (!any) {
+      if (rng.Chance(0.5)) {
+        p.jpeg_quality = rng.Int(35, 60);
+        any = true;
+      }
+      if (rng.Chance(0.5)) {
+        p.moire = rng.Real(4.0, 9.0);
+        p.moire_period = rng.Real(2.5, 8.0);
+        any = true;
+      }
+      if (rng.Chance(0.5)) {
+        p.perspective = rng.Real(0.05, 0.10);
+        any = true;
+      }
+      if (rng.Chance(0.5)) {
+        p.scale = rng.Real(0.4, 0.65);
+        any = true;
+      } else if (rng.Chance(0.5)) {
+        p.resample = rng.Real(0.6, 0.85);
+        any = true;
+      }
+      if (rng.Chance(0.5)) {
+        p.brightness = rng.Real(0.8, 0.85);
+        p.light_gradient = std::min(rng.Real(0.25, 0.4), 1.2 / p.brightness - 1);
+        p.light_angle_deg = rng.Real(0, 360);
+        any = true;
+      }
+      if (rng.Chance(0.5)) {
+        p.stroke = rng.SignedReal(0.5, 1.0);
+        any = true;
+      }
+      if (rng.Chance(0.3)) {
+        p.canvas_factor = rng.Real(1.02, 1.12);
+        any = true;
+      }
+      if (rng.Chance(0.3)) {
+        p.cast = {rng.Real(0.85, 1.15), 1.0, rng.Real(0.85, 1.15)};
+        any = true;
+      }
+    }
+    return p;
+  }
   p.defects = {defect};
   if (defect == "blurred") {
     p.blur_sigma = 0;
@@ -424,11 +479,30 @@ Augmented Apply(const cv::Mat& doc_rgba, const AugmentParams& p, Rng& rng) {
   const cv::Mat hom = cv::getPerspectiveTransform(src, dst);
 
   cv::Mat doc = doc_rgba;
+  if (p.stroke != 0) {
+    // Bolder ink (the darker neighbour, a min filter) or thinner (a max
+    // filter), blended by the share of a px; the alpha stays.
+    cv::Mat rgb, a, spread;
+    cv::cvtColor(doc_rgba, rgb, cv::COLOR_RGBA2RGB);
+    cv::extractChannel(doc_rgba, a, 3);
+    const cv::Mat k = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2, 2));
+    if (p.stroke > 0) {
+      cv::erode(rgb, spread, k);
+    } else {
+      cv::dilate(rgb, spread, k);
+    }
+    const double share = std::min(1.0, std::abs(p.stroke));
+    cv::addWeighted(spread, share, rgb, 1 - share, 0, rgb);
+    std::vector<cv::Mat> ch4;
+    cv::split(rgb, ch4);
+    ch4.push_back(a);
+    cv::merge(ch4, doc);
+  }
   if (p.copy && p.copy_card_only) {
     // A copy on a desk: only the card loses its colour.
     cv::Mat rgb, a, f;
-    cv::cvtColor(doc_rgba, rgb, cv::COLOR_RGBA2RGB);
-    cv::extractChannel(doc_rgba, a, 3);
+    cv::cvtColor(doc, rgb, cv::COLOR_RGBA2RGB);
+    cv::extractChannel(doc, a, 3);
     rgb.convertTo(f, CV_32FC3);
     CopyLook(f, p).convertTo(rgb, CV_8UC3);
     std::vector<cv::Mat> ch4;
@@ -536,6 +610,12 @@ Augmented Apply(const cv::Mat& doc_rgba, const AugmentParams& p, Rng& rng) {
   }
   Augmented out;
   img.convertTo(out.rgb, CV_8UC3);  // saturating
+  if (p.resample < 1) {
+    // A lower-resolution camera, its picture upscaled to the canvas.
+    cv::Mat low;
+    cv::resize(out.rgb, low, cv::Size(), p.resample, p.resample, cv::INTER_AREA);
+    cv::resize(low, out.rgb, out.rgb.size(), 0, 0, cv::INTER_LINEAR);
+  }
   out.quad = quad;
   return out;
 }

@@ -60,6 +60,9 @@ struct AugmentParams {
   std::array<double, 4> crop_cut = {0, 0, 0, 0};  // card cut per side (left, right, top, bottom), fraction
   double moire = 0;                  // amplitude of a faint interference pattern, grey levels
   double moire_period = 5;           // its period, px
+  // Hard-negative nuisances ("nuisance" controls of the single-defect set).
+  double stroke = 0;                 // ink weight: > 0 bolder, < 0 thinner (a share of a px spread)
+  double resample = 1;               // < 1: the picture is taken at this resolution, then upscaled
 };
 
 // The single-defect set: a moderate-quality photo (tilt ≤ 5°, perspective,
@@ -69,6 +72,14 @@ struct AugmentParams {
 // ("none": a control). Where the labels' thresholds lie is in augment.cc.
 inline constexpr const char* kSingleDefectKinds[] = {"none",    "blurred", "dark", "bright",
                                                      "rotated", "cropped", "copy", "flash"};
+//
+// "nuisance" is a control too, a hard negative: a sharp card with no defect
+// but strong variation that another camera or renderer brings (heavy JPEG,
+// moiré, strong perspective, the card small in the frame or the picture
+// upscaled, uneven light, bold or thin strokes, tight framing, colour casts).
+// It is drawn on other indices than the kSingleDefectKinds (see
+// MakeSingleDefect), so adding it changed none of their images.
+inline constexpr const char* kNuisanceControl = "nuisance";
 AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect);
 
 // Draws parameters for a KTP card at `level`. `allow_png` lets clean cards be PNG.

@@ -16,7 +16,7 @@ namespace {
 
 constexpr char kUsage[] =
     "Usage: ktp-synth --out DIR [--seed N] [--count N] [--start N]\n"
-    "                 [--level clean|moderate|hard|mixed|single] [--non-ktp N]\n"
+    "                 [--level clean|moderate|hard|mixed|single|nuisance] [--non-ktp N]\n"
     "                 [--format png|jpeg|auto]\n"
     "\n"
     "Writes DIR/card-NNNNNN.{png,jpg} and DIR/other-NNNNNN.{png,jpg}, each with a\n"
@@ -28,6 +28,8 @@ constexpr char kUsage[] =
     "  --level L      clean, moderate, hard, or mixed = a third of each (default mixed);\n"
     "                 single = the single-defect set (single-NNNNNN: image i carries\n"
     "                 none, blurred, dark, bright, rotated, cropped, copy, flash by i mod 8)\n"
+    "                 nuisance = its hard negatives (nuisance-NNNNNN: sharp cards, no\n"
+    "                 defect, heavy JPEG, moiré, perspective, small card, uneven light...)\n"
     "  --non-ktp N    number of non-KTP images (default 0)\n"
     "  --format F     png, jpeg, or auto = clean PNG/JPEG, others JPEG (default auto)\n";
 
@@ -86,8 +88,8 @@ int main(int argc, char** argv) {
     } else if (flag == "--level") {
       level_name = std::string(value);
       if (level_name != "clean" && level_name != "moderate" && level_name != "hard" &&
-          level_name != "mixed" && level_name != "single") {
-        return Fail("--level must be clean, moderate, hard, mixed or single");
+          level_name != "mixed" && level_name != "single" && level_name != "nuisance") {
+        return Fail("--level must be clean, moderate, hard, mixed, single or nuisance");
       }
     } else if (flag == "--format") {
       format_name = std::string(value);
@@ -116,6 +118,14 @@ int main(int argc, char** argv) {
   };
   int single = 0;
   for (int i = start; i < start + count; ++i) {
+    if (level_name == "nuisance") {
+      absl::StatusOr<ktp::synth::Sample> s = ktp::synth::MakeNuisanceControl(seed, i, format);
+      if (!s.ok())
+        return Fail("card " + std::to_string(i) + ": " + std::string(s.status().message()));
+      if (!write(*s)) return Fail("cannot write " + s->file_name + " in " + out_dir);
+      ++single;
+      continue;
+    }
     if (level_name == "single") {
       const int kinds = static_cast<int>(std::size(ktp::synth::kSingleDefectKinds));
       absl::StatusOr<ktp::synth::Sample> s =

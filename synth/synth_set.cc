@@ -127,10 +127,11 @@ std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
                             "\"light_gradient\":%.3f,\"vignette\":%.3f,\"cast\":[%.3f,%.3f,%.3f],"
                             "\"saturation\":%.3f,\"wash\":%.3f,\"exposure_curve\":%.2f,"
                             "\"crop_cut\":[%.3f,%.3f,%.3f,%.3f],\"copy_contrast\":%.3f,"
-                            "\"copy_colour\":%.3f,\"moire\":%.2f",
+                            "\"copy_colour\":%.3f,\"moire\":%.2f,\"stroke\":%.2f,\"resample\":%.3f",
                             p.motion_length, p.motion_angle_deg, p.defocus_radius, p.light_gradient, p.vignette,
                             p.cast[0], p.cast[1], p.cast[2], p.saturation, p.wash, p.exposure_curve, p.crop_cut[0],
-                            p.crop_cut[1], p.crop_cut[2], p.crop_cut[3], p.copy_contrast, p.copy_colour, p.moire));
+                            p.crop_cut[1], p.crop_cut[2], p.crop_cut[3], p.copy_contrast, p.copy_colour, p.moire,
+                            p.stroke, p.resample));
   }
   j += "},\"";
   j += id != nullptr ? "card_quad" : "document_quad";
@@ -197,6 +198,17 @@ absl::StatusOr<Sample> MakeSingleDefect(uint64_t seed, int index, const std::str
   return MakeKtp(
       seed, index, rng, geometry_rng, [&defect](Rng& r) { return ChooseSingleDefect(r, defect); },
       format, "single", "single", defect);
+}
+
+absl::StatusOr<Sample> MakeNuisanceControl(uint64_t seed, int index, Format format) {
+  if (index < 0 || index >= kNuisanceIndexStart) return absl::InvalidArgumentError("nuisance index out of range");
+  const uint64_t at = static_cast<uint64_t>(kNuisanceIndexStart) + static_cast<uint64_t>(index);
+  Rng rng(seed, at, kSingleDefectSalt);
+  Rng geometry_rng(seed, at, kSingleDefectSalt + kGeometrySalt);
+  absl::StatusOr<Sample> s = MakeKtp(
+      seed, index, rng, geometry_rng, [](Rng& r) { return ChooseSingleDefect(r, kNuisanceControl); }, format,
+      "nuisance", "single", kNuisanceControl);
+  return s;
 }
 
 absl::StatusOr<Sample> MakeNonKtp(uint64_t seed, int index, Format format) {

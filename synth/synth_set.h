@@ -46,6 +46,13 @@ absl::StatusOr<Sample> MakeNonKtp(uint64_t seed, int index, Format format = Form
 absl::StatusOr<Sample> MakeSingleDefect(uint64_t seed, int index, const std::string& defect,
                                         Format format = Format::kAuto);
 
+// The single-defect set's hard negatives (kNuisanceControl): a sharp KTP photo
+// with no defect and strong nuisances. Deterministic, on the single-defect
+// stream at indices from kNuisanceIndexStart, so it shares no picture with
+// MakeSingleDefect's kinds; file names "nuisance-NNNNNN".
+inline constexpr int kNuisanceIndexStart = 1000000;
+absl::StatusOr<Sample> MakeNuisanceControl(uint64_t seed, int index, Format format = Format::kAuto);
+
 // The file name without extension ("card-000017") + ".json".
 std::string JsonFileName(const Sample& sample);
 

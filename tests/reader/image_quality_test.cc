@@ -498,5 +498,147 @@ TEST(ImageQualityTest, CardCutOnTwoSidesIsCroppedAndAKtp) {
   EXPECT_FALSE(Judge(ColourPhotoCard(), loc, 12).ktp());
 }
 
+// A location whose quad is the card seen `width` px across (ID-1 shape).
+reader::CardLocation FoundAcross(double width) {
+  reader::CardLocation loc = Found();
+  const float w = static_cast<float>(width), h = static_cast<float>(width / layout::kAspect);
+  loc.quad = {cv::Point2f(50, 40), cv::Point2f(50 + w, 40), cv::Point2f(50 + w, 40 + h), cv::Point2f(50, 40 + h)};
+  return loc;
+}
+
+// What rectifying a card photographed `width` px across does: the card is
+// sampled at that size, then upscaled to the canonical one.
+cv::Mat PhotographedAcross(const cv::Mat& card, double width) {
+  cv::Mat small, up;
+  cv::resize(card, small, cv::Size(static_cast<int>(width), static_cast<int>(width / layout::kAspect)), 0, 0,
+             cv::INTER_AREA);
+  cv::resize(small, up, card.size(), 0, 0, cv::INTER_LINEAR);
+  return up;
+}
+
+TEST(ImageQualityTest, CardUpscaleFollowsTheQuad) {
+  EXPECT_NEAR(reader::CardUpscale(FoundAcross(layout::kCardWidth)), 1.0, 0.01);
+  EXPECT_NEAR(reader::CardUpscale(FoundAcross(layout::kCardWidth / 2.0)), 2.0, 0.02);
+  EXPECT_EQ(reader::CardUpscale(Found()), 1.0);  // no geometry
+}
+
+TEST(ImageQualityTest, SharpCardPhotographedSmallIsNotBlurred) {
+  // A sharp card 340–420 px across reads wider than 1.35 canonical px at its
+  // edges (a σ ≈ 1.6 blur at full size) but is as sharp as its
+  // pixels allow; blurred at that size it is still blurred.
+  const cv::Mat card = testing::DrawTestCard();
+  for (double width : {340.0, 380.0, 420.0}) {
+    const cv::Mat small = PhotographedAcross(card, width);
+    const double eb = reader::MeasureQuality(small).edge_blur_px;
+    EXPECT_GT(eb, 1.35) << width;  // what the fixed threshold called blurred
+    EXPECT_FALSE(Judge(small, FoundAcross(width)).blurred()) << width << " " << eb;
+    const cv::Mat soft = PhotographedAcross(BlurBy(card, 5.0), width);
+    EXPECT_TRUE(Judge(soft, FoundAcross(width)).blurred())
+        << width << " " << reader::MeasureQuality(soft).edge_blur_px;
+  }
+  // At full size the threshold is as before.
+  EXPECT_TRUE(Judge(BlurBy(card, 2.0), FoundAcross(layout::kCardWidth)).blurred());
+}
+
+TEST(ImageQualityTest, FlashHaloOnADarkCardIsNotBlur) {
+  // A flash spot on an under-exposed card: its halo (1.8× the spot, soft)
+  // is the strongest slope on the card, far outside the spot's rim.
+  cv::Mat f;
+  testing::DrawTestCard().convertTo(f, CV_32FC3, 0.3);
+  cv::Mat core = cv::Mat::zeros(f.size(), CV_32F), halo = cv::Mat::zeros(f.size(), CV_32F);
+  // ktp-synth's spot over 6 % of the card (GlareMask).
+  const cv::Point centre(420, 330);
+  cv::ellipse(core, centre, cv::Size(135, 90), 20, 0, 360, cv::Scalar(1.0), cv::FILLED);
+  cv::ellipse(halo, centre, cv::Size(243, 162), 20, 0, 360, cv::Scalar(0.55), cv::FILLED);
+  cv::GaussianBlur(halo, halo, cv::Size(), 49);
+  cv::GaussianBlur(core, core, cv::Size(), 13);
+  cv::threshold(core * 1.4, core, 1.0, 1.0, cv::THRESH_TRUNC);
+  const cv::Mat glare = cv::max(core, halo);
+  cv::Mat g3;
+  cv::cvtColor(glare, g3, cv::COLOR_GRAY2BGR);
+  f = f.mul(cv::Scalar::all(1.0) - g3) + g3 * 255.0;
+  cv::Mat noise(f.size(), CV_32FC3);
+  cv::randn(noise, cv::Scalar::all(0), cv::Scalar::all(3));
+  cv::Mat card;
+  cv::Mat(f + noise).convertTo(card, CV_8UC3);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.dark());
+  EXPECT_TRUE(q.flash()) << reader::MeasureQuality(card).glare_fraction;
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  EXPECT_FALSE(q.blurred()) << m.print_blur_px;
+  // The halo still counts in edge_blur_px (the reader's deblurring cue).
+  EXPECT_GT(m.edge_blur_px, m.print_blur_px + 0.2);
+}
+
+// Metrics of a well-exposed colour card, to vary one at a time.
+reader::QualityMetrics ColourCardMetrics() {
+  reader::QualityMetrics m;
+  m.edge_blur_px = m.print_blur_px = 0.9;
+  m.mean_luma = m.median_luma = 200;
+  m.p95_luma = 235;
+  m.luma_stddev = 55;
+  m.dark_level = 10;
+  m.chroma_spread = 0.9;
+  m.saturation = 45;
+  m.light_blue_fraction = 0.9;
+  return m;
+}
+
+v1::ImageQualities JudgeMetrics(const reader::QualityMetrics& m) {
+  reader::KtpTextEvidence text;
+  text.labels_found = 14;
+  return reader::JudgeQuality(m, Found(), text);
+}
+
+TEST(ImageQualityTest, ClippedPatchesOnACardNearClippingAreNotAFlash) {
+  // Clipped white over 4 % of the card: a flash spot on a card of median
+  // 230, but patches of the background on a card over-exposed to 248.
+  reader::QualityMetrics m = ColourCardMetrics();
+  m.glare_fraction = m.white_fraction = 0.04;
+  m.median_luma = 230;
+  EXPECT_TRUE(JudgeMetrics(m).flash());
+  m.median_luma = 248;
+  const v1::ImageQualities q = JudgeMetrics(m);
+  EXPECT_FALSE(q.flash());
+  EXPECT_FALSE(q.bright());  // too little clipped for that either
+}
+
+TEST(ImageQualityTest, InkLiftedByThinPrintIsNotWashedOut) {
+  // A light card whose darkest ink is grey (thin or small print: 84) is not
+  // washed out; ink blended towards white (≥ 95) is.
+  reader::QualityMetrics m = ColourCardMetrics();
+  m.median_luma = 226;
+  m.dark_level = 84;
+  EXPECT_FALSE(JudgeMetrics(m).bright());
+  m.dark_level = 96;
+  EXPECT_TRUE(JudgeMetrics(m).bright());
+}
+
+TEST(ImageQualityTest, PerspectiveIsNotRotation) {
+  // An upright card seen at an angle: its top edge leans by 9° (the corner
+  // nearer the camera is higher), its other sides by ≤ 2°. Turned by 12° as
+  // a whole, it is rotated.
+  reader::CardLocation loc = Found();
+  loc.quad = {cv::Point2f(100, 100), cv::Point2f(1100, -60), cv::Point2f(1100, 700), cv::Point2f(100, 730)};
+  loc.angle_deg = loc.tilt_deg = std::atan2(-160.0, 1000.0) * 180 / CV_PI;
+  EXPECT_GT(std::abs(loc.tilt_deg), 8.5);
+  EXPECT_LT(std::abs(reader::CardTilt(loc)), 4.0) << reader::CardTilt(loc);
+  reader::KtpTextEvidence text;
+  text.labels_found = 14;
+  EXPECT_FALSE(reader::JudgeQuality(ColourCardMetrics(), loc, text).rotated());
+
+  const double a = 12 * CV_PI / 180;
+  for (cv::Point2f& p : loc.quad) {
+    p = cv::Point2f(static_cast<float>(p.x * std::cos(a) - p.y * std::sin(a)),
+                    static_cast<float>(p.x * std::sin(a) + p.y * std::cos(a)));
+  }
+  loc.angle_deg = loc.tilt_deg = loc.tilt_deg + 12;
+  EXPECT_NEAR(reader::CardTilt(loc), 12 - 2.6, 1.0);
+  EXPECT_TRUE(reader::JudgeQuality(ColourCardMetrics(), loc, text).rotated());
+  // A cropped card's quad is partly guessed: the locator's tilt stands.
+  loc.cropped = true;
+  EXPECT_EQ(reader::CardTilt(loc), loc.tilt_deg);
+}
+
 }  // namespace
 }  // namespace ktp::reader

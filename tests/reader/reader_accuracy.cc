@@ -184,9 +184,9 @@ class Measurer {
     if (sample.is_ktp) TallyFields(sample, result);
     TallyFlags(sample, result);
     const bool ktp_said = result.ok() && result->has_qualities && FlagValue(result->qualities, "ktp");
-    if (sample.group == "flags" && sample.kind == "none") {
+    if (sample.group == "flags" && (sample.kind == "none" || sample.kind == synth::kNuisanceControl)) {
       // A control: right when no defect flag was raised.
-      Tally& t = report_.flag_set_recall["none (no flag raised)"];
+      Tally& t = report_.flag_set_recall[sample.kind + " (no flag raised)"];
       ++t.total;
       bool any = false;
       for (const std::string& flag : MeasuredFlags()) {
@@ -356,6 +356,14 @@ absl::StatusOr<AccuracyReport> MeasureSingleDefectSet(const AccuracyOptions& opt
     if (!sample.ok()) return sample.status();
     Case c = FromSynth(*sample, "flags");
     c.kind = kind;
+    measurer.Measure(c);
+  }
+  // The hard negatives, as many as of each kind.
+  for (int i = 0; i < per_kind; ++i) {
+    auto sample = synth::MakeNuisanceControl(options.seed, i);
+    if (!sample.ok()) return sample.status();
+    Case c = FromSynth(*sample, "flags");
+    c.kind = synth::kNuisanceControl;
     measurer.Measure(c);
   }
   // Other indices than MeasureLocalReader's negatives.

@@ -91,9 +91,10 @@ absl::StatusOr<AccuracyReport> MeasureLocalReader(const AccuracyOptions& options
 
 // The ktp-synth single-defect set (synth::MakeSingleDefect) on options.seed:
 // `per_kind` images of each kind (the seven defects and "none" controls,
-// interleaved) and `non_ktp` non-KTP images (other indices than
-// MeasureLocalReader's). Reported as group "flags"; flag_set_recall["none"]
-// counts controls on which no defect flag was raised.
+// interleaved), as many "nuisance" hard negatives (synth::MakeNuisanceControl)
+// and `non_ktp` non-KTP images (other indices than MeasureLocalReader's).
+// Reported as group "flags"; flag_set_recall["none (no flag raised)"] and
+// ["nuisance (no flag raised)"] count controls on which no defect flag was raised.
 absl::StatusOr<AccuracyReport> MeasureSingleDefectSet(const AccuracyOptions& options, int per_kind, int non_ktp);
 
 // Runs make_corpus.py (with the Python 3 CMake found) to write the independent

@@ -2,6 +2,8 @@
 // NIK rules, vocabularies, decodable images, quality labels and ground-truth JSON.
 #include <leptonica/allheaders.h>
 
+#include <opencv2/imgproc.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -298,6 +300,97 @@ TEST(SynthTest, SingleDefectStrengthsStayOnTheirSideOfTheLabel) {
     const AugmentParams c = ChooseSingleDefect(cropped_rng, "cropped");
     EXPECT_GE(*std::max_element(c.crop_cut.begin(), c.crop_cut.end()), 0.03);
   }
+}
+
+TEST(SynthTest, NuisanceControlsAreSharpUncutUnclippedControls) {
+  // The hard negatives: the control's own draws first (same rng → same base
+  // photo), then at least one strong nuisance, and nothing that crosses a
+  // label's threshold (ChooseSingleDefect).
+  int jpeg = 0, moire = 0, perspective = 0, small = 0, resampled = 0, light = 0, stroke = 0, tight = 0;
+  for (int i = 0; i < 300; ++i) {
+    Rng none_rng(6, i, 1), nuisance_rng(6, i, 1);
+    const AugmentParams n = ChooseSingleDefect(none_rng, "none");
+    const AugmentParams p = ChooseSingleDefect(nuisance_rng, kNuisanceControl);
+    EXPECT_EQ(p.rotation_deg, n.rotation_deg);
+    EXPECT_EQ(p.blur_sigma, n.blur_sigma);
+    EXPECT_EQ(p.motion_length, n.motion_length);
+    EXPECT_TRUE(p.defects.empty());
+    EXPECT_LE(std::max(p.blur_sigma, p.motion_length / std::sqrt(12.0)), 0.9);
+    EXPECT_LE(std::abs(p.rotation_deg), 5.0);
+    EXPECT_GE(p.brightness, 0.8);
+    EXPECT_LE(p.brightness * (1 + p.light_gradient), 1.2 + 1e-9);
+    EXPECT_FALSE(p.copy);
+    EXPECT_EQ(p.flashes, 0);
+    EXPECT_EQ(*std::max_element(p.crop_cut.begin(), p.crop_cut.end()), 0.0);
+    EXPECT_EQ(p.wash, 0.0);
+    EXPECT_EQ(p.lift, 0.0);
+    EXPECT_GE(p.canvas_factor, 1.02);
+    EXPECT_GE(p.scale * 1012, 400.0);
+    EXPECT_GE(p.resample, 0.6);
+    const bool any[] = {p.jpeg_quality <= 60, p.moire >= 4, p.perspective >= 0.05, p.scale <= 0.65, p.resample < 1,
+                        p.light_gradient >= 0.25, p.stroke != 0, p.canvas_factor <= 1.12};
+    jpeg += any[0];
+    moire += any[1];
+    perspective += any[2];
+    small += any[3];
+    resampled += any[4];
+    light += any[5];
+    stroke += any[6];
+    tight += any[7];
+    EXPECT_TRUE(std::count(std::begin(any), std::end(any), true) >= 1 || p.cast != n.cast) << i;
+  }
+  for (int count : {jpeg, moire, perspective, small, resampled, light, stroke, tight}) EXPECT_GE(count, 30);
+}
+
+TEST(SynthTest, NuisanceControlSamplesAreLabelledCleanAndReproducible) {
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<Sample> s = MakeNuisanceControl(9, i);
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(s->single_defect, kNuisanceControl);
+    EXPECT_EQ(s->file_name.rfind("nuisance-", 0), 0u) << s->file_name;
+    for (const auto& [key, value] : s->qualities) EXPECT_EQ(value, key == "ktp") << key;
+    rapidjson::Document doc;
+    ASSERT_FALSE(doc.Parse(s->ground_truth_json.c_str()).HasParseError());
+    EXPECT_TRUE(doc["augment"].HasMember("stroke"));
+    EXPECT_TRUE(doc["augment"].HasMember("resample"));
+    absl::StatusOr<Sample> again = MakeNuisanceControl(9, i);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(s->encoded, again->encoded);
+    // Its own indices: not the single-defect set's picture at the same index.
+    absl::StatusOr<Sample> control = MakeSingleDefect(9, i, "none");
+    ASSERT_TRUE(control.ok());
+    EXPECT_NE(s->encoded, control->encoded);
+  }
+  EXPECT_FALSE(MakeNuisanceControl(9, -1).ok());
+}
+
+// Mean grey level of a synthetic document (white with black bars 3 px wide)
+// drawn by Apply with `p` as the whole frame, and the strongest horizontal
+// step in it.
+std::pair<double, double> BarMeanAndStep(const AugmentParams& p) {
+  cv::Mat doc(200, 320, CV_8UC4, cv::Scalar(255, 255, 255, 255));
+  for (int x = 100; x < 300; x += 12) cv::rectangle(doc, cv::Rect(x, 40, 3, 120), cv::Scalar(0, 0, 0, 255), cv::FILLED);
+  Rng rng(1, 2, 3);
+  const Augmented a = Apply(doc, p, rng);
+  cv::Mat grey, dx;
+  cv::cvtColor(a.rgb, grey, cv::COLOR_RGB2GRAY);
+  cv::Sobel(grey, dx, CV_32F, 1, 0, 1);
+  double lo, hi;
+  cv::minMaxLoc(cv::abs(dx), &lo, &hi);
+  return {cv::mean(grey)[0], hi};
+}
+
+TEST(SynthTest, StrokeWeightAndResampleChangeThePicture) {
+  AugmentParams p;
+  p.full_frame = true;
+  const auto [plain_mean, plain_step] = BarMeanAndStep(p);
+  p.stroke = 1;
+  EXPECT_LT(BarMeanAndStep(p).first, plain_mean - 3);  // bolder ink: darker
+  p.stroke = -1;
+  EXPECT_GT(BarMeanAndStep(p).first, plain_mean + 3);  // thinner: lighter
+  p.stroke = 0;
+  p.resample = 0.5;
+  EXPECT_LT(BarMeanAndStep(p).second, 0.8 * plain_step);  // upscaled: softer steps
 }
 
 }  // namespace
