@@ -20,6 +20,7 @@ TEST(ReaderAccuracyTest, SmallSyntheticSetStaysAboveTheFloors) {
   options.moderate = 8;
   options.hard = 8;
   options.non_ktp = 4;
+  options.photo = 8;
   auto report = MeasureLocalReader(options);
   ASSERT_TRUE(report.ok()) << report.status();
   std::cout << report->Format();
