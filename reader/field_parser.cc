@@ -1442,20 +1442,38 @@ void EmitBloodType(const CardLayout& layout, v1::KtpCard& card) {
 // faces ("KP, BATU"); an address holds no colon either ("PERUM:BUMI ASRI").
 // Spacing is left as read: cards print "NO. 10" and "NO.10" alike, so a space
 // Tesseract dropped cannot be told from one never printed.
+//
+// A stop read twice ("KOMP.,", a comma under the stop) is one stop. A house
+// number after "NO." whose first digit was read as a letter ("NO. S1") gets
+// the digit back: a house number starts with a digit (a letter suffix, "12A",
+// is left alone).
+void RepairHouseNumber(std::string& t, size_t from) {
+  if (t.size() < from + 2 || IsDigit(t[from]) || DigitForConfusable(t[from]) == '\0') return;
+  for (size_t i = from + 1; i < t.size(); ++i) {
+    if (!IsDigit(t[i])) return;
+  }
+  t[from] = DigitForConfusable(t[from]);
+}
+
 std::string NormaliseAddressPunctuation(const std::string& address) {
   static const char* const kAbbreviations[] = {"JL", "JLN", "GG", "NO", "KP", "KOMP",
                                                "DS", "DSN", "BLK", "KAV"};
   std::string out;
+  bool after_no = false;
   for (absl::string_view token : absl::StrSplit(address, ' ', absl::SkipEmpty())) {
     std::string t(token);
     for (char& c : t) c = (c == ':' || c == ';') ? ' ' : c;
     for (const char* abbreviation : kAbbreviations) {
       const absl::string_view a = abbreviation;
-      if (t.size() > a.size() && absl::StartsWith(t, a) && t[a.size()] == ',') {
+      if (t.size() > a.size() && absl::StartsWith(t, a) && (t[a.size()] == ',' || t[a.size()] == '.')) {
         t[a.size()] = '.';
+        if (t.size() > a.size() + 1 && t[a.size() + 1] == ',') t.erase(a.size() + 1, 1);
         break;
       }
     }
+    if (after_no) RepairHouseNumber(t, 0);
+    if (absl::StartsWith(t, "NO.")) RepairHouseNumber(t, 3);
+    after_no = t == "NO." || t == "NO";
     if (!out.empty() && !t.empty()) out += ' ';
     out += t;
   }

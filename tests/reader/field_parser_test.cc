@@ -783,6 +783,17 @@ TEST(FieldParserTest, AddressAbbreviationStopReadAsACommaAndStrayColons) {
   EXPECT_EQ(Parse(CardWith(6, "Alamat : BLOK C, NO. 3")).card.address().value(), "BLOK C, NO. 3");
 }
 
+TEST(FieldParserTest, AddressStopReadTwiceAndHouseNumberDigitReadAsALetter) {
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : KOMP., PERMATA HIJAU NO. 14")).card.address().value(),
+            "KOMP. PERMATA HIJAU NO. 14");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. RAJAWALI NO. S1")).card.address().value(), "JL. RAJAWALI NO. 51");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. RAJAWALI NO.l5")).card.address().value(), "JL. RAJAWALI NO.15");
+  // A letter suffix, a word after NO., a lone letter: as read.
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. MAWAR NO. 12A")).card.address().value(), "JL. MAWAR NO. 12A");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. MAWAR NO. SATU")).card.address().value(), "JL. MAWAR NO. SATU");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. MAWAR NO. B")).card.address().value(), "JL. MAWAR NO. B");
+}
+
 TEST(FieldParserTest, MultiLineAddress) {
   std::vector<std::string> card = CleanCard();
   card[6] = "Alamat : JL. MERDEKA NO. 10";
