@@ -4,7 +4,8 @@
 // tune on it). For each: per-field exact-match accuracy by level, NIK
 // accuracy, quality-flag precision/recall and seconds per image on one worker.
 //   reader_accuracy_bench [--corpus both|synth|independent]
-//       [--seed N] [--per-level N] [--photo N] [--non-ktp N]        (ktp-synth)
+//       [--seed N] [--per-level N] [--clean N] [--moderate N] [--hard N]
+//       [--photo N] [--non-ktp N]                                   (ktp-synth)
 //       [--flags-per-kind N] [--flags-non-ktp N]     (ktp-synth single-defect set)
 //       [--independent-dir DIR] [--independent-seed N]             (independent)
 //       [--independent-per-level N] [--independent-non-ktp N] [--independent-flags N]
@@ -25,8 +26,8 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: reader_accuracy_bench [--corpus both|synth|independent] [--seed N] [--per-level N] [--photo N]\n"
-    "         [--non-ktp N]\n"
+    "usage: reader_accuracy_bench [--corpus both|synth|independent] [--seed N] [--per-level N]\n"
+    "         [--clean N] [--moderate N] [--hard N] [--photo N] [--non-ktp N]\n"
     "         [--flags-per-kind N] [--flags-non-ktp N]\n"
     "         [--independent-dir DIR] [--independent-seed N] [--independent-per-level N]\n"
     "         [--independent-non-ktp N] [--independent-flags N] [--verbose]\n";
@@ -123,6 +124,12 @@ int main(int argc, char** argv) {
       options.clean = options.moderate = options.hard = options.photo = std::atoi(next());
     } else if (arg == "--photo") {
       options.photo = std::atoi(next());
+    } else if (arg == "--clean") {
+      options.clean = std::atoi(next());
+    } else if (arg == "--moderate") {
+      options.moderate = std::atoi(next());
+    } else if (arg == "--hard") {
+      options.hard = std::atoi(next());
     } else if (arg == "--non-ktp") {
       options.non_ktp = std::atoi(next());
     } else if (arg == "--flags-per-kind") {
