@@ -22,6 +22,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -1155,6 +1157,7 @@ struct NikCandidate {
   double cost = 0;
   std::vector<float> confidence;
   std::vector<bool> crowded;  // see CrowdedDigits
+  bool vote_only = false;     // reached from a vote's digits only (see ResolveNik)
 };
 
 // A digit is weak when Tesseract was clearly less sure of it than of the NIK's
@@ -1274,10 +1277,43 @@ double NikSupport(const NikScore& s) {
 // birth date) and unambiguous. Never a value that is not 16 digits: when no
 // reading can be trusted, the value is emptied (the digits stay in raw_text)
 // and the identity checks say `unreadable_nik`.
-void ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirectory& regions) {
-  if (nik.value.empty()) return;
-  const std::vector<NikCandidate> candidates =
-      NikCandidates(nik.value, nik.digit_confidence, nik.digit_span);
+//
+// Votes (further readings of the NIK) add their own readings, each a little
+// dearer than the first pass's; a reading both the first pass and a vote
+// reach costs less. Returns whether the NIK was settled: 16 digits as read
+// that the card vouches for (see ParsedCard::nik_settled).
+constexpr double kVoteCost = 0.5;
+constexpr double kAgreementBonus = 1.0;
+
+bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirectory& regions,
+                const std::vector<NikVote>& votes) {
+  if (nik.value.empty() && votes.empty()) return false;
+  std::vector<NikCandidate> candidates;
+  if (!nik.value.empty()) candidates = NikCandidates(nik.value, nik.digit_confidence, nik.digit_span);
+  if (!votes.empty()) {
+    // Cheapest cost per reading, from the first pass and from the votes.
+    std::map<std::string, double> first, voted;
+    for (const NikCandidate& c : candidates) {
+      auto [it, added] = first.emplace(c.digits, c.cost);
+      if (!added) it->second = std::min(it->second, c.cost);
+    }
+    std::vector<NikCandidate> extra;
+    for (const NikVote& vote : votes) {
+      for (NikCandidate& c : NikCandidates(vote.digits, vote.confidence, {})) {
+        c.cost += kVoteCost;
+        auto [it, added] = voted.emplace(c.digits, c.cost);
+        if (!added) it->second = std::min(it->second, c.cost);
+        extra.push_back(std::move(c));
+      }
+    }
+    candidates.insert(candidates.end(), std::make_move_iterator(extra.begin()),
+                      std::make_move_iterator(extra.end()));
+    for (NikCandidate& c : candidates) {
+      const auto f = first.find(c.digits), v = voted.find(c.digits);
+      if (f != first.end() && v != voted.end()) c.cost = std::min(f->second, v->second) - kAgreementBonus;
+      c.vote_only = f == first.end();
+    }
+  }
   const NikCandidate* best = nullptr;
   double best_value = 0;
   double runner_up = -1e9;
@@ -1297,20 +1333,29 @@ void ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
     }
   }
   const bool as_read = best != nullptr && best->digits == nik.value;
-  const bool supported = best != nullptr && best_score.district_exists && best_score.date_valid &&
-                         (best_score.date_agrees || (!evidence.birth_date && best_score.regions_agreeing >= 2));
+  bool supported = best != nullptr && best_score.district_exists && best_score.date_valid &&
+                   (best_score.date_agrees || (!evidence.birth_date && best_score.regions_agreeing >= 2));
+  // A reading the first pass never reached stands on the vote alone: the
+  // printed region names must name its region too (a second pass misreads
+  // the district digits as readily as the first).
+  if (best != nullptr && best->vote_only) {
+    supported = supported && best_score.date_agrees && best_score.regions_agreeing >= 2 &&
+                best_score.regions_disagreeing == 0;
+  }
   const bool clear = best_value - runner_up >= 1.0;
   if (as_read) {
-    return;  // 16 digits as read, and nothing reads better
+    // 16 digits as read, and nothing reads better.
+    return best_score.district_exists && best_score.date_agrees;
   }
   if (best != nullptr && supported && clear) {
     nik.value = best->digits;
     nik.factor = 0.85;
-    return;
+    return false;
   }
-  if (nik.value.size() == 16 && (best == nullptr || !clear)) return;  // ambiguous: keep what was read, as read
+  if (nik.value.size() == 16 && (best == nullptr || !clear)) return false;  // ambiguous: keep what was read, as read
   nik.value.clear();
   nik.factor = 0;
+  return false;
 }
 
 // Balinese names start with "I" (men) or "NI" (women) and a birth-order or
@@ -1735,7 +1780,8 @@ NikEvidence NikEvidenceOf(const CardLayout& layout, const BirthDate& birth, cons
 
 }  // namespace
 
-ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory& regions) {
+ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory& regions,
+                        const std::vector<NikVote>& nik_votes) {
   const CardLayout layout = LayOutCard(input);
   ParsedCard out;
   out.labels_found = CountLabelsFound(layout);
@@ -1752,7 +1798,8 @@ ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory
   EmitClosedVocabularies(layout, card);
   EmitOccupation(layout, card);
   EmitValidUntil(layout, card);
-  ResolveNik(nik, NikEvidenceOf(layout, birth, sex), regions);
+  if (nik.evidence.any) out.nik_box = nik.evidence.box;
+  out.nik_settled = ResolveNik(nik, NikEvidenceOf(layout, birth, sex), regions, nik_votes);
   const std::string nik_digits = nik.value;
   EmitNikBirthDateAndSex(std::move(nik), std::move(birth), std::move(sex), regions, card);
   EmitRegions(layout, nik_digits, regions, card);

@@ -562,6 +562,37 @@ TEST(FieldParserTest, NikIsNeverAValueThatIsNotSixteenDigits) {
   EXPECT_EQ(p.labels_found, 15);
 }
 
+reader::NikVote Vote(const std::string& digits, float confidence = 90) {
+  return reader::NikVote{digits, std::vector<float>(digits.size(), confidence)};
+}
+
+TEST(FieldParserTest, NikVotesJoinTheConstrainedSearch) {
+  const std::vector<reader::OcrLine> dropped = MakeLines(CardWith(2, "NIK : 320412470885000"));
+  // 15 digits read: nothing to choose from...
+  EXPECT_EQ(reader::ParseKtpText(dropped, TestRegions()).card.nik().value(), "");
+  // ... but a digits-only pass that read all 16, and the card vouches for them.
+  reader::ParsedCard p = reader::ParseKtpText(dropped, TestRegions(), {Vote("3204124708850003")});
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");
+  EXPECT_FALSE(p.nik_settled);
+  // A wrong district digit not among the confusables (32.24 does not exist; a 2 is never read for a 0): the
+  // vote that reads 32.04 with the printed date wins.
+  const std::vector<reader::OcrLine> district = MakeLines(CardWith(2, "NIK : 3224124708850003"));
+  EXPECT_EQ(reader::ParseKtpText(district, TestRegions()).card.nik().value(), "3224124708850003");
+  EXPECT_EQ(reader::ParseKtpText(district, TestRegions(), {Vote("3204124708850003")}).card.nik().value(),
+            "3204124708850003");
+  // The first pass's digits as read still win a tie: a vote differing in the
+  // serial (which nothing checks) changes nothing.
+  const std::vector<reader::OcrLine> clean = MakeLines(CleanCard());
+  p = reader::ParseKtpText(clean, TestRegions(), {Vote("3204124708850008")});
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");
+  EXPECT_TRUE(p.nik_settled);
+  ASSERT_TRUE(p.nik_box.has_value());
+  EXPECT_GT(p.nik_box->w, 0);
+  // A vote the card does not vouch for cannot replace a reading it does.
+  EXPECT_EQ(reader::ParseKtpText(clean, TestRegions(), {Vote("9999124708850003")}).card.nik().value(),
+            "3204124708850003");
+}
+
 TEST(FieldParserTest, NikDisagreeingWithBirthDateLowersConfidence) {
   const reader::ParsedCard clean = Parse(CleanCard());
   const reader::ParsedCard p = Parse(CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-09-1985"));
