@@ -1551,6 +1551,16 @@ std::string NormaliseRtRw(const std::string& raw, int* repairs) {
     }
   }
   if (!cur.empty()) groups.push_back(std::move(cur));
+  // The label's colon read as a 1, glued to the RT ("1018/007") or on its
+  // own ("1. 014/011"): an RT has at most three digits, so a leading 1
+  // beyond them is the colon.
+  if (groups.size() == 2 && groups[0].size() == 4 && groups[0][0] == '1') {
+    ++*repairs;
+    groups[0].erase(0, 1);
+  } else if (groups.size() == 3 && groups[0] == "1") {
+    ++*repairs;
+    groups.erase(groups.begin());
+  }
   if (groups.size() == 1 && groups[0].size() == 6) groups = {groups[0].substr(0, 3), groups[0].substr(3)};
   if (groups.size() == 1 && groups[0].size() == 7 && (groups[0][3] == '1' || groups[0][3] == '7')) {
     ++*repairs;

@@ -804,6 +804,15 @@ TEST(FieldParserTest, RtRwForms) {
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0205004")).card.rt_rw().value(), "0205004");
 }
 
+TEST(FieldParserTest, RtRwColonReadAsAOneBeforeIt) {
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1018/007")).card.rt_rw().value(), "018/007");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW 1018/007")).card.rt_rw().value(), "018/007");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1. 014/011")).card.rt_rw().value(), "014/011");
+  // Not a 1, or not beyond three digits: as before.
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 2018/007")).card.rt_rw().value(), "2018/007");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 101/007")).card.rt_rw().value(), "101/007");
+}
+
 TEST(FieldParserTest, AddressAbbreviationStopReadAsACommaAndStrayColons) {
   EXPECT_EQ(Parse(CardWith(6, "Alamat : KP, BATU AMPAR")).card.address().value(), "KP. BATU AMPAR");
   EXPECT_EQ(Parse(CardWith(6, "Alamat : JL.MAWAR NO, 5")).card.address().value(), "JL.MAWAR NO. 5");
