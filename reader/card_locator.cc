@@ -509,6 +509,8 @@ constexpr double kColonSearch[2] = {0.15, 0.40};
 constexpr double kColonTolerance = 0.007;
 // Colons read as colons needed before the measured column is trusted.
 constexpr int kMinColonSamples = 3;
+// ... else colons and colon-like glyphs agreeing on one column.
+constexpr int kMinColonVotes = 5;
 // Glyphs a colon is read as (bytes; UTF-8 guillemets and dashes included).
 constexpr std::string_view kColonLookalikes = "1Il|!i:;.";
 constexpr std::string_view kColonLookalikesMeasured =
@@ -560,9 +562,46 @@ double MeasureColonColumn(const std::vector<OcrLine>& lines) {
       break;  // the first colon of a line is the label's
     }
   }
-  if (static_cast<int>(xs.size()) < kMinColonSamples) return -1;
-  std::nth_element(xs.begin(), xs.begin() + xs.size() / 2, xs.end());
-  return xs[xs.size() / 2];
+  if (static_cast<int>(xs.size()) >= kMinColonSamples) {
+    std::nth_element(xs.begin(), xs.begin() + xs.size() / 2, xs.end());
+    return xs[xs.size() / 2];
+  }
+  // Too few colons read as colons (a blurred or JPEG-smeared card reads most
+  // of them as "1"): the thin glyphs that sit where a colon does — after the
+  // label, alone, a value's width of space before the next word — vote too,
+  // and the column is where most votes agree. A name prefix "I" is followed
+  // by an ordinary word space, so it does not vote.
+  const double narrow = 0.015 * layout::kCardWidth, value_gap = 0.012 * layout::kCardWidth;
+  for (const OcrLine& line : lines) {
+    if (std::any_of(line.words.begin(), line.words.end(), [](const OcrWord& w) { return IsColon(w.text); })) {
+      continue;  // voted above
+    }
+    for (size_t i = 1; i + 1 < line.words.size(); ++i) {
+      const OcrWord& w = line.words[i];
+      const double x = w.box.x + w.box.w / 2.0;
+      if (x < lo || x > hi) continue;
+      if (IsColon(w.text) || w.text.empty() || w.text.size() > 2 || w.box.w > narrow ||
+          w.text.find_first_not_of(kColonLookalikes) != std::string::npos ||
+          line.words[i + 1].box.x - (w.box.x + w.box.w) < value_gap) {
+        continue;
+      }
+      xs.push_back(x);
+      break;
+    }
+  }
+  // The largest cluster (within the tolerance of one sample), if it is most.
+  const double tolerance = kColonTolerance * layout::kCardWidth;
+  std::vector<double> best;
+  for (double centre : xs) {
+    std::vector<double> near;
+    for (double x : xs) {
+      if (std::abs(x - centre) <= tolerance) near.push_back(x);
+    }
+    if (near.size() > best.size()) best = std::move(near);
+  }
+  if (static_cast<int>(best.size()) < kMinColonVotes || 2 * best.size() < xs.size()) return -1;
+  std::nth_element(best.begin(), best.begin() + best.size() / 2, best.end());
+  return best[best.size() / 2];
 }
 
 }  // namespace

@@ -22,6 +22,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -1155,6 +1157,7 @@ struct NikCandidate {
   double cost = 0;
   std::vector<float> confidence;
   std::vector<bool> crowded;  // see CrowdedDigits
+  bool vote_only = false;     // reached from a vote's digits only (see ResolveNik)
 };
 
 // A digit is weak when Tesseract was clearly less sure of it than of the NIK's
@@ -1274,10 +1277,43 @@ double NikSupport(const NikScore& s) {
 // birth date) and unambiguous. Never a value that is not 16 digits: when no
 // reading can be trusted, the value is emptied (the digits stay in raw_text)
 // and the identity checks say `unreadable_nik`.
-void ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirectory& regions) {
-  if (nik.value.empty()) return;
-  const std::vector<NikCandidate> candidates =
-      NikCandidates(nik.value, nik.digit_confidence, nik.digit_span);
+//
+// Votes (further readings of the NIK) add their own readings, each a little
+// dearer than the first pass's; a reading both the first pass and a vote
+// reach costs less. Returns whether the NIK was settled: 16 digits as read
+// that the card vouches for (see ParsedCard::nik_settled).
+constexpr double kVoteCost = 0.5;
+constexpr double kAgreementBonus = 1.0;
+
+bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirectory& regions,
+                const std::vector<NikVote>& votes) {
+  if (nik.value.empty() && votes.empty()) return false;
+  std::vector<NikCandidate> candidates;
+  if (!nik.value.empty()) candidates = NikCandidates(nik.value, nik.digit_confidence, nik.digit_span);
+  if (!votes.empty()) {
+    // Cheapest cost per reading, from the first pass and from the votes.
+    std::map<std::string, double> first, voted;
+    for (const NikCandidate& c : candidates) {
+      auto [it, added] = first.emplace(c.digits, c.cost);
+      if (!added) it->second = std::min(it->second, c.cost);
+    }
+    std::vector<NikCandidate> extra;
+    for (const NikVote& vote : votes) {
+      for (NikCandidate& c : NikCandidates(vote.digits, vote.confidence, {})) {
+        c.cost += kVoteCost;
+        auto [it, added] = voted.emplace(c.digits, c.cost);
+        if (!added) it->second = std::min(it->second, c.cost);
+        extra.push_back(std::move(c));
+      }
+    }
+    candidates.insert(candidates.end(), std::make_move_iterator(extra.begin()),
+                      std::make_move_iterator(extra.end()));
+    for (NikCandidate& c : candidates) {
+      const auto f = first.find(c.digits), v = voted.find(c.digits);
+      if (f != first.end() && v != voted.end()) c.cost = std::min(f->second, v->second) - kAgreementBonus;
+      c.vote_only = f == first.end();
+    }
+  }
   const NikCandidate* best = nullptr;
   double best_value = 0;
   double runner_up = -1e9;
@@ -1297,20 +1333,29 @@ void ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
     }
   }
   const bool as_read = best != nullptr && best->digits == nik.value;
-  const bool supported = best != nullptr && best_score.district_exists && best_score.date_valid &&
-                         (best_score.date_agrees || (!evidence.birth_date && best_score.regions_agreeing >= 2));
+  bool supported = best != nullptr && best_score.district_exists && best_score.date_valid &&
+                   (best_score.date_agrees || (!evidence.birth_date && best_score.regions_agreeing >= 2));
+  // A reading the first pass never reached stands on the vote alone: the
+  // printed region names must name its region too (a second pass misreads
+  // the district digits as readily as the first).
+  if (best != nullptr && best->vote_only) {
+    supported = supported && best_score.date_agrees && best_score.regions_agreeing >= 2 &&
+                best_score.regions_disagreeing == 0;
+  }
   const bool clear = best_value - runner_up >= 1.0;
   if (as_read) {
-    return;  // 16 digits as read, and nothing reads better
+    // 16 digits as read, and nothing reads better.
+    return best_score.district_exists && best_score.date_agrees;
   }
   if (best != nullptr && supported && clear) {
     nik.value = best->digits;
     nik.factor = 0.85;
-    return;
+    return false;
   }
-  if (nik.value.size() == 16 && (best == nullptr || !clear)) return;  // ambiguous: keep what was read, as read
+  if (nik.value.size() == 16 && (best == nullptr || !clear)) return false;  // ambiguous: keep what was read, as read
   nik.value.clear();
   nik.factor = 0;
+  return false;
 }
 
 // Balinese names start with "I" (men) or "NI" (women) and a birth-order or
@@ -1442,20 +1487,38 @@ void EmitBloodType(const CardLayout& layout, v1::KtpCard& card) {
 // faces ("KP, BATU"); an address holds no colon either ("PERUM:BUMI ASRI").
 // Spacing is left as read: cards print "NO. 10" and "NO.10" alike, so a space
 // Tesseract dropped cannot be told from one never printed.
+//
+// A stop read twice ("KOMP.,", a comma under the stop) is one stop. A house
+// number after "NO." whose first digit was read as a letter ("NO. S1") gets
+// the digit back: a house number starts with a digit (a letter suffix, "12A",
+// is left alone).
+void RepairHouseNumber(std::string& t, size_t from) {
+  if (t.size() < from + 2 || IsDigit(t[from]) || DigitForConfusable(t[from]) == '\0') return;
+  for (size_t i = from + 1; i < t.size(); ++i) {
+    if (!IsDigit(t[i])) return;
+  }
+  t[from] = DigitForConfusable(t[from]);
+}
+
 std::string NormaliseAddressPunctuation(const std::string& address) {
   static const char* const kAbbreviations[] = {"JL", "JLN", "GG", "NO", "KP", "KOMP",
                                                "DS", "DSN", "BLK", "KAV"};
   std::string out;
+  bool after_no = false;
   for (absl::string_view token : absl::StrSplit(address, ' ', absl::SkipEmpty())) {
     std::string t(token);
     for (char& c : t) c = (c == ':' || c == ';') ? ' ' : c;
     for (const char* abbreviation : kAbbreviations) {
       const absl::string_view a = abbreviation;
-      if (t.size() > a.size() && absl::StartsWith(t, a) && t[a.size()] == ',') {
+      if (t.size() > a.size() && absl::StartsWith(t, a) && (t[a.size()] == ',' || t[a.size()] == '.')) {
         t[a.size()] = '.';
+        if (t.size() > a.size() + 1 && t[a.size() + 1] == ',') t.erase(a.size() + 1, 1);
         break;
       }
     }
+    if (after_no) RepairHouseNumber(t, 0);
+    if (absl::StartsWith(t, "NO.")) RepairHouseNumber(t, 3);
+    after_no = t == "NO." || t == "NO";
     if (!out.empty() && !t.empty()) out += ' ';
     out += t;
   }
@@ -1488,6 +1551,16 @@ std::string NormaliseRtRw(const std::string& raw, int* repairs) {
     }
   }
   if (!cur.empty()) groups.push_back(std::move(cur));
+  // The label's colon read as a 1, glued to the RT ("1018/007") or on its
+  // own ("1. 014/011"): an RT has at most three digits, so a leading 1
+  // beyond them is the colon.
+  if (groups.size() == 2 && groups[0].size() == 4 && groups[0][0] == '1') {
+    ++*repairs;
+    groups[0].erase(0, 1);
+  } else if (groups.size() == 3 && groups[0] == "1") {
+    ++*repairs;
+    groups.erase(groups.begin());
+  }
   if (groups.size() == 1 && groups[0].size() == 6) groups = {groups[0].substr(0, 3), groups[0].substr(3)};
   if (groups.size() == 1 && groups[0].size() == 7 && (groups[0][3] == '1' || groups[0][3] == '7')) {
     ++*repairs;
@@ -1717,7 +1790,8 @@ NikEvidence NikEvidenceOf(const CardLayout& layout, const BirthDate& birth, cons
 
 }  // namespace
 
-ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory& regions) {
+ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory& regions,
+                        const std::vector<NikVote>& nik_votes) {
   const CardLayout layout = LayOutCard(input);
   ParsedCard out;
   out.labels_found = CountLabelsFound(layout);
@@ -1734,7 +1808,8 @@ ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory
   EmitClosedVocabularies(layout, card);
   EmitOccupation(layout, card);
   EmitValidUntil(layout, card);
-  ResolveNik(nik, NikEvidenceOf(layout, birth, sex), regions);
+  if (nik.evidence.any) out.nik_box = nik.evidence.box;
+  out.nik_settled = ResolveNik(nik, NikEvidenceOf(layout, birth, sex), regions, nik_votes);
   const std::string nik_digits = nik.value;
   EmitNikBirthDateAndSex(std::move(nik), std::move(birth), std::move(sex), regions, card);
   EmitRegions(layout, nik_digits, regions, card);

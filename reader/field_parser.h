@@ -7,6 +7,8 @@
 #ifndef KTP_READER_FIELD_PARSER_H_
 #define KTP_READER_FIELD_PARSER_H_
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "ktp/v1/ktp_ocr.pb.h"
@@ -18,6 +20,13 @@ namespace ktp::reader {
 using identity::Region;
 using identity::RegionDirectory;
 
+// Another reading of the NIK's digits (a digits-only OCR pass over its line):
+// its digits and their symbols' confidences (0–100).
+struct NikVote {
+  std::string digits;
+  std::vector<float> confidence;
+};
+
 struct ParsedCard {
   // Every field found gets value, confidence (0–100), confidence_field (how
   // well its label matched, 0–100), raw_text (the text after the label, as
@@ -28,10 +37,20 @@ struct ParsedCard {
   // How many of the 14 printed labels plus the PROVINSI header were found:
   // evidence that the image is a KTP at all.
   int labels_found = 0;
+  // The NIK's 16 digits were taken as read and the card vouches for them (an
+  // existing district, the printed birth date): a further reading of them
+  // would change nothing.
+  bool nik_settled = false;
+  // Where the NIK's digits were read (the lines' pixel space), when they were.
+  std::optional<PixelBox> nik_box;
 };
 
 // `lines` top to bottom, as OCR'd from the card (header included).
-ParsedCard ParseKtpText(const std::vector<OcrLine>& lines, const RegionDirectory& regions);
+// `nik_votes`: further readings of the NIK, which join its constrained search
+// (a reading two passes agree on costs less; the first pass's digits as read
+// still win every tie).
+ParsedCard ParseKtpText(const std::vector<OcrLine>& lines, const RegionDirectory& regions,
+                        const std::vector<NikVote>& nik_votes = {});
 
 }  // namespace ktp::reader
 

@@ -417,7 +417,6 @@ class ReadJob final : public PoolJob {
     auto should_stop = [this] { return MustStop(); };
     absl::StatusOr<std::vector<OcrLine>> lines =
         ReadTextLines(engine, rectified->ocr_grey, kOcrScale, cv::Point(0, 0), should_stop);
-    rectified->ocr_grey.release();
     if (!lines.ok()) return StopReason(lines.status());
     FixColonColumn(*lines);
     Attempt a;
@@ -425,6 +424,24 @@ class ReadJob final : public PoolJob {
     a.card = std::move(rectified->card);
     a.photo = rectified->photo;
     a.parsed = ParseKtpText(*lines, RegionDirectory::Embedded());
+    // A NIK the card does not vouch for gets a second, digits-only reading of
+    // its line, which joins the NIK's constrained search as a vote.
+    if (!a.parsed.nik_settled && a.parsed.nik_box) {
+      const PixelBox& b = *a.parsed.nik_box;
+      // From well left of the digits read (leading digits the first pass
+      // lost, or took for noise; the colon may come in as an extra digit,
+      // which the search drops) to past their end.
+      const cv::Rect box(static_cast<int>((b.x - 2.0 * b.h) * kOcrScale),
+                         static_cast<int>((b.y - 0.25 * b.h) * kOcrScale),
+                         static_cast<int>((b.w + 2.6 * b.h) * kOcrScale),
+                         static_cast<int>(1.5 * b.h * kOcrScale));
+      absl::StatusOr<DigitLine> digits = ReadDigitLine(engine, rectified->ocr_grey, box, should_stop);
+      if (!digits.ok() && absl::IsCancelled(digits.status())) return StopReason(digits.status());
+      if (digits.ok() && !digits->digits.empty()) {
+        a.parsed = ParseKtpText(*lines, RegionDirectory::Embedded(),
+                                {NikVote{std::move(digits->digits), std::move(digits->confidence)}});
+      }
+    }
     return a;
   }
 

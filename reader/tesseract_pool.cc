@@ -294,4 +294,40 @@ absl::StatusOr<std::vector<OcrLine>> ReadTextLines(tesseract::TessBaseAPI& engin
   });
 }
 
+absl::StatusOr<DigitLine> ReadDigitLine(tesseract::TessBaseAPI& engine, const cv::Mat& grey, cv::Rect box,
+                                        absl::FunctionRef<bool()> should_stop) {
+  box &= cv::Rect(0, 0, grey.cols, grey.rows);
+  if (grey.empty() || grey.type() != CV_8UC1 || box.width < 4 || box.height < 4) {
+    return EngineError("ocr: no digit line to read");
+  }
+  // A white margin: Tesseract finds a line's baseline badly on a tight crop.
+  const int pad = box.height / 2;
+  cv::Mat padded;
+  cv::copyMakeBorder(grey(box), padded, pad, pad, pad, pad, cv::BORDER_CONSTANT, cv::Scalar(255));
+  // The pool's engines read blocks of any text; restored on every path.
+  struct Restore {
+    tesseract::TessBaseAPI& engine;
+    tesseract::PageSegMode mode;
+    ~Restore() {
+      engine.SetPageSegMode(mode);
+      engine.SetVariable("tessedit_char_whitelist", "");
+    }
+  } restore{engine, engine.GetPageSegMode()};
+  engine.SetPageSegMode(tesseract::PSM_SINGLE_LINE);
+  engine.SetVariable("tessedit_char_whitelist", "0123456789");
+  absl::StatusOr<std::vector<OcrLine>> lines = ReadTextLines(engine, padded, 1.0, cv::Point(0, 0), should_stop);
+  if (!lines.ok()) return lines.status();
+  DigitLine out;
+  for (const OcrLine& line : *lines) {
+    for (const OcrWord& w : line.words) {
+      for (size_t i = 0; i < w.text.size(); ++i) {
+        if (w.text[i] < '0' || w.text[i] > '9') continue;
+        out.digits.push_back(w.text[i]);
+        out.confidence.push_back(i < w.symbol_confidence.size() ? w.symbol_confidence[i] : w.confidence);
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace ktp::reader

@@ -141,6 +141,20 @@ absl::StatusOr<std::vector<OcrLine>> ReadTextLines(tesseract::TessBaseAPI& engin
                                                    cv::Point offset,
                                                    absl::FunctionRef<bool()> should_stop);
 
+// One line of digits read on its own: each digit and its symbol's confidence.
+struct DigitLine {
+  std::string digits;
+  std::vector<float> confidence;  // 0–100, per digit
+};
+
+// Reads the line of digits inside `box` (pixels of `grey`, clipped to it) as a
+// single text line with only 0–9 allowed: a second opinion on a number the
+// full-page pass read as part of a block. The engine's page segmentation and
+// character set are restored afterwards, whatever happens. Errors as
+// ReadTextLines.
+absl::StatusOr<DigitLine> ReadDigitLine(tesseract::TessBaseAPI& engine, const cv::Mat& grey, cv::Rect box,
+                                        absl::FunctionRef<bool()> should_stop);
+
 }  // namespace ktp::reader
 
 #endif  // KTP_READER_TESSERACT_POOL_H_

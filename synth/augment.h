@@ -15,8 +15,10 @@
 
 namespace ktp::synth {
 
-enum class Level { kClean, kModerate, kHard };
-// "clean", "moderate", "hard".
+// kPhoto: moderate-strength phone photos (see ChoosePhoto); kept apart so the
+// first three levels draw what they always drew.
+enum class Level { kClean, kModerate, kHard, kPhoto };
+// "clean", "moderate", "hard", "photo".
 const char* LevelName(Level level);
 
 // Hard-level defects; the names double as ImageQualities keys.
@@ -81,6 +83,13 @@ inline constexpr const char* kSingleDefectKinds[] = {"none",    "blurred", "dark
 // MakeSingleDefect), so adding it changed none of their images.
 inline constexpr const char* kNuisanceControl = "nuisance";
 AugmentParams ChooseSingleDefect(Rng& rng, const std::string& defect);
+
+// The photo level: a moderate-quality phone photo with no defect flag but
+// several realistic nuisances at once — perspective (always some), tilt
+// ≤ 5°, JPEG 50–70, mild motion or Gaussian blur, uneven light and
+// vignetting, colour cast, lower saturation, moiré — each below the
+// single-defect set's label thresholds (ChooseSingleDefect).
+AugmentParams ChoosePhoto(Rng& rng);
 
 // Draws parameters for a KTP card at `level`. `allow_png` lets clean cards be PNG.
 AugmentParams ChooseAugment(Rng& rng, Level level, bool allow_png);

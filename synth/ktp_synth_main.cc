@@ -16,7 +16,7 @@ namespace {
 
 constexpr char kUsage[] =
     "Usage: ktp-synth --out DIR [--seed N] [--count N] [--start N]\n"
-    "                 [--level clean|moderate|hard|mixed|single|nuisance] [--non-ktp N]\n"
+    "                 [--level clean|moderate|hard|photo|mixed|single|nuisance] [--non-ktp N]\n"
     "                 [--format png|jpeg|auto]\n"
     "\n"
     "Writes DIR/card-NNNNNN.{png,jpg} and DIR/other-NNNNNN.{png,jpg}, each with a\n"
@@ -26,6 +26,8 @@ constexpr char kUsage[] =
     "  --count N      number of KTP cards (default 10)\n"
     "  --start N      index of the first card/other image (default 0)\n"
     "  --level L      clean, moderate, hard, or mixed = a third of each (default mixed);\n"
+    "                 photo = moderate phone photos (motion blur, uneven light, moiré,\n"
+    "                 colour cast, JPEG 50-70, perspective; not in mixed);\n"
     "                 single = the single-defect set (single-NNNNNN: image i carries\n"
     "                 none, blurred, dark, bright, rotated, cropped, copy, flash by i mod 8)\n"
     "                 nuisance = its hard negatives (nuisance-NNNNNN: sharp cards, no\n"
@@ -87,9 +89,9 @@ int main(int argc, char** argv) {
       if (!non_negative(&non_ktp)) return Fail("--non-ktp wants a non-negative integer");
     } else if (flag == "--level") {
       level_name = std::string(value);
-      if (level_name != "clean" && level_name != "moderate" && level_name != "hard" &&
+      if (level_name != "clean" && level_name != "moderate" && level_name != "hard" && level_name != "photo" &&
           level_name != "mixed" && level_name != "single" && level_name != "nuisance") {
-        return Fail("--level must be clean, moderate, hard, mixed, single or nuisance");
+        return Fail("--level must be clean, moderate, hard, photo, mixed, single or nuisance");
       }
     } else if (flag == "--format") {
       format_name = std::string(value);
@@ -110,7 +112,7 @@ int main(int argc, char** argv) {
   const Format format = format_name == "png"    ? Format::kPng
                         : format_name == "jpeg" ? Format::kJpeg
                                                 : Format::kAuto;
-  int per_level[3] = {0, 0, 0};
+  int per_level[4] = {0, 0, 0, 0};
   const std::filesystem::path dir(out_dir);
   auto write = [&](const ktp::synth::Sample& s) {
     return WriteFile(dir / s.file_name, s.encoded) &&
@@ -139,6 +141,7 @@ int main(int argc, char** argv) {
     Level level = Level::kClean;
     if (level_name == "moderate") level = Level::kModerate;
     if (level_name == "hard") level = Level::kHard;
+    if (level_name == "photo") level = Level::kPhoto;
     if (level_name == "mixed") level = static_cast<Level>(i % 3);
     absl::StatusOr<ktp::synth::Sample> s = ktp::synth::MakeCard(seed, i, level, format);
     if (!s.ok())
@@ -153,9 +156,9 @@ int main(int argc, char** argv) {
     if (!write(*s)) return Fail("cannot write " + s->file_name + " in " + out_dir);
   }
   std::printf(
-      "ktp-synth: wrote %d cards (%d clean, %d moderate, %d hard, %d single-defect) and %d non-KTP images "
+      "ktp-synth: wrote %d cards (%d clean, %d moderate, %d hard, %d photo, %d single-defect) and %d non-KTP images "
       "to %s (seed %llu)\n",
-      count, per_level[0], per_level[1], per_level[2], single, non_ktp, out_dir.c_str(),
+      count, per_level[0], per_level[1], per_level[2], per_level[3], single, non_ktp, out_dir.c_str(),
       static_cast<unsigned long long>(seed));
   return 0;
 }

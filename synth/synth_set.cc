@@ -120,8 +120,8 @@ std::string Json(const Sample& s, uint64_t seed, int index, const char* level,
     absl::StrAppend(&j, i ? "," : "", JsonString(p.defects[i]));
   }
   j += "]";
-  if (std::string(level) == "single") {
-    // The single-defect set's knobs (see AugmentParams).
+  if (std::string(level) == "single" || std::string(level) == "photo") {
+    // The single-defect set's and photo level's knobs (see AugmentParams).
     absl::StrAppend(
         &j, absl::StrFormat(",\"motion_length\":%.2f,\"motion_angle_deg\":%.1f,\"defocus_radius\":%.2f,"
                             "\"light_gradient\":%.3f,\"vignette\":%.3f,\"cast\":[%.3f,%.3f,%.3f],"

@@ -4,7 +4,8 @@
 // tune on it). For each: per-field exact-match accuracy by level, NIK
 // accuracy, quality-flag precision/recall and seconds per image on one worker.
 //   reader_accuracy_bench [--corpus both|synth|independent]
-//       [--seed N] [--per-level N] [--non-ktp N]                    (ktp-synth)
+//       [--seed N] [--per-level N] [--clean N] [--moderate N] [--hard N]
+//       [--photo N] [--non-ktp N]                                   (ktp-synth)
 //       [--flags-per-kind N] [--flags-non-ktp N]     (ktp-synth single-defect set)
 //       [--independent-dir DIR] [--independent-seed N]             (independent)
 //       [--independent-per-level N] [--independent-non-ktp N] [--independent-flags N]
@@ -25,7 +26,8 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: reader_accuracy_bench [--corpus both|synth|independent] [--seed N] [--per-level N] [--non-ktp N]\n"
+    "usage: reader_accuracy_bench [--corpus both|synth|independent] [--seed N] [--per-level N]\n"
+    "         [--clean N] [--moderate N] [--hard N] [--photo N] [--non-ktp N]\n"
     "         [--flags-per-kind N] [--flags-non-ktp N]\n"
     "         [--independent-dir DIR] [--independent-seed N] [--independent-per-level N]\n"
     "         [--independent-non-ktp N] [--independent-flags N] [--verbose]\n";
@@ -33,7 +35,7 @@ constexpr char kUsage[] =
 int RunSynthLevels(const ktp::accuracy::AccuracyOptions& options);
 
 int RunSynth(const ktp::accuracy::AccuracyOptions& options, int flags_per_kind, int flags_non_ktp) {
-  if (options.clean + options.moderate + options.hard + options.non_ktp > 0 && RunSynthLevels(options) != 0) return 1;
+  if (options.clean + options.moderate + options.hard + options.photo + options.non_ktp > 0 && RunSynthLevels(options) != 0) return 1;
   if (flags_per_kind <= 0) return 0;
   std::cout << "\n### ktp-synth single-defect set: seed " << options.seed << ", " << flags_per_kind
             << " images of each defect and of clean controls, " << flags_non_ktp << " non-KTP images\n\n";
@@ -48,7 +50,7 @@ int RunSynth(const ktp::accuracy::AccuracyOptions& options, int flags_per_kind, 
 
 int RunSynthLevels(const ktp::accuracy::AccuracyOptions& options) {
   std::cout << "## ktp-synth (tuning corpus): seed " << options.seed << ", " << options.clean << " clean + "
-            << options.moderate << " moderate + " << options.hard << " hard cards, " << options.non_ktp
+            << options.moderate << " moderate + " << options.hard << " hard + " << options.photo << " photo cards, " << options.non_ktp
             << " non-KTP images, 1 worker\n\n";
   auto report = ktp::accuracy::MeasureLocalReader(options);
   if (!report.ok()) {
@@ -119,7 +121,15 @@ int main(int argc, char** argv) {
     } else if (arg == "--seed") {
       options.seed = std::strtoull(next(), nullptr, 10);
     } else if (arg == "--per-level") {
-      options.clean = options.moderate = options.hard = std::atoi(next());
+      options.clean = options.moderate = options.hard = options.photo = std::atoi(next());
+    } else if (arg == "--photo") {
+      options.photo = std::atoi(next());
+    } else if (arg == "--clean") {
+      options.clean = std::atoi(next());
+    } else if (arg == "--moderate") {
+      options.moderate = std::atoi(next());
+    } else if (arg == "--hard") {
+      options.hard = std::atoi(next());
     } else if (arg == "--non-ktp") {
       options.non_ktp = std::atoi(next());
     } else if (arg == "--flags-per-kind") {

@@ -354,6 +354,35 @@ TEST(FixColonColumnTest, StrokeOpeningAValueIsTheLetterI) {
   EXPECT_EQ(lines[4].text, "Kewarganegaraan : |");
 }
 
+TEST(FixColonColumnTest, ColonsMostlyReadAsOnesRightOfTheNominalColumnAreColons) {
+  // A soft photo: two colons read as colons, the rest as "1" / "1." at
+  // x ≈ 0.285–0.29, right of the nominal window; the column drifts a little
+  // (residual tilt). The "1"s agree on one column, so they are the colons.
+  std::vector<OcrLine> lines = {Line(200, {{"NIK", 12}, {":", 284}, {"6403121604972616", 312}}),
+                                Line(230, {{"Nama", 12}, {"1", 284}, {"AHMAD", 312}, {"SIREGAR", 402}}),
+                                Line(260, {{"Alamat", 14}, {"1", 286}, {"JL.", 315}, {"TERATAI", 352}}),
+                                Line(290, {{"RT/RW", 58}, {"1.", 287}, {"014/011", 316}}),
+                                Line(320, {{"Kecamatan", 59}, {"1", 288}, {"BATU", 318}, {"PUTIH", 384}}),
+                                Line(350, {{"Agama", 18}, {"1", 289}, {"KATOLIK", 318}}),
+                                Line(380, {{"Pekerjaan", 20}, {"1", 290}, {"PETANI", 320}}),
+                                Line(410, {{"Kewarganegaraan", 21}, {"1", 291}, {"WNI", 320}}),
+                                Line(440, {{"Berlaku", 22}, {":", 292}, {"SEUMUR", 321}})};
+  for (OcrLine& l : lines) l.words[1].box.w = 4;
+  FixColonColumn(lines);
+  EXPECT_EQ(lines[1].text, "Nama : AHMAD SIREGAR");
+  EXPECT_EQ(lines[2].text, "Alamat : JL. TERATAI");
+  EXPECT_EQ(lines[3].text, "RT/RW : 014/011");
+  EXPECT_EQ(lines[7].text, "Kewarganegaraan : WNI");
+  // A name prefix "I" (a word space before the name, not a value's gap) does
+  // not vote: with it in every line there is still no column but the colons'.
+  std::vector<OcrLine> balinese;
+  for (int i = 0; i < 6; ++i) {
+    balinese.push_back(Line(200 + 30 * i, {{"Nama", 12}, {"I", 300}, {"WAYAN", 310}}));
+  }
+  FixColonColumn(balinese);
+  for (const OcrLine& l : balinese) EXPECT_EQ(l.text, "Nama I WAYAN");
+}
+
 TEST(FixColonColumnTest, TooFewColonsReadFallsBackToTheNominalColumn) {
   std::vector<OcrLine> lines = {Line(200, {{"Nama", 30}, {"1", 265}, {"YUDI", 290}}),
                                 Line(230, {{"Agama", 30}, {":", 266}, {"ISLAM", 290}})};

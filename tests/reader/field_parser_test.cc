@@ -562,6 +562,37 @@ TEST(FieldParserTest, NikIsNeverAValueThatIsNotSixteenDigits) {
   EXPECT_EQ(p.labels_found, 15);
 }
 
+reader::NikVote Vote(const std::string& digits, float confidence = 90) {
+  return reader::NikVote{digits, std::vector<float>(digits.size(), confidence)};
+}
+
+TEST(FieldParserTest, NikVotesJoinTheConstrainedSearch) {
+  const std::vector<reader::OcrLine> dropped = MakeLines(CardWith(2, "NIK : 320412470885000"));
+  // 15 digits read: nothing to choose from...
+  EXPECT_EQ(reader::ParseKtpText(dropped, TestRegions()).card.nik().value(), "");
+  // ... but a digits-only pass that read all 16, and the card vouches for them.
+  reader::ParsedCard p = reader::ParseKtpText(dropped, TestRegions(), {Vote("3204124708850003")});
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");
+  EXPECT_FALSE(p.nik_settled);
+  // A wrong district digit not among the confusables (32.24 does not exist; a 2 is never read for a 0): the
+  // vote that reads 32.04 with the printed date wins.
+  const std::vector<reader::OcrLine> district = MakeLines(CardWith(2, "NIK : 3224124708850003"));
+  EXPECT_EQ(reader::ParseKtpText(district, TestRegions()).card.nik().value(), "3224124708850003");
+  EXPECT_EQ(reader::ParseKtpText(district, TestRegions(), {Vote("3204124708850003")}).card.nik().value(),
+            "3204124708850003");
+  // The first pass's digits as read still win a tie: a vote differing in the
+  // serial (which nothing checks) changes nothing.
+  const std::vector<reader::OcrLine> clean = MakeLines(CleanCard());
+  p = reader::ParseKtpText(clean, TestRegions(), {Vote("3204124708850008")});
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");
+  EXPECT_TRUE(p.nik_settled);
+  ASSERT_TRUE(p.nik_box.has_value());
+  EXPECT_GT(p.nik_box->w, 0);
+  // A vote the card does not vouch for cannot replace a reading it does.
+  EXPECT_EQ(reader::ParseKtpText(clean, TestRegions(), {Vote("9999124708850003")}).card.nik().value(),
+            "3204124708850003");
+}
+
 TEST(FieldParserTest, NikDisagreeingWithBirthDateLowersConfidence) {
   const reader::ParsedCard clean = Parse(CleanCard());
   const reader::ParsedCard p = Parse(CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-09-1985"));
@@ -773,6 +804,15 @@ TEST(FieldParserTest, RtRwForms) {
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0205004")).card.rt_rw().value(), "0205004");
 }
 
+TEST(FieldParserTest, RtRwColonReadAsAOneBeforeIt) {
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1018/007")).card.rt_rw().value(), "018/007");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW 1018/007")).card.rt_rw().value(), "018/007");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1. 014/011")).card.rt_rw().value(), "014/011");
+  // Not a 1, or not beyond three digits: as before.
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 2018/007")).card.rt_rw().value(), "2018/007");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 101/007")).card.rt_rw().value(), "101/007");
+}
+
 TEST(FieldParserTest, AddressAbbreviationStopReadAsACommaAndStrayColons) {
   EXPECT_EQ(Parse(CardWith(6, "Alamat : KP, BATU AMPAR")).card.address().value(), "KP. BATU AMPAR");
   EXPECT_EQ(Parse(CardWith(6, "Alamat : JL.MAWAR NO, 5")).card.address().value(), "JL.MAWAR NO. 5");
@@ -781,6 +821,17 @@ TEST(FieldParserTest, AddressAbbreviationStopReadAsACommaAndStrayColons) {
   // so are commas that follow no street abbreviation.
   EXPECT_EQ(Parse(CardWith(6, "Alamat : JL TERATAI NO.55")).card.address().value(), "JL TERATAI NO.55");
   EXPECT_EQ(Parse(CardWith(6, "Alamat : BLOK C, NO. 3")).card.address().value(), "BLOK C, NO. 3");
+}
+
+TEST(FieldParserTest, AddressStopReadTwiceAndHouseNumberDigitReadAsALetter) {
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : KOMP., PERMATA HIJAU NO. 14")).card.address().value(),
+            "KOMP. PERMATA HIJAU NO. 14");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. RAJAWALI NO. S1")).card.address().value(), "JL. RAJAWALI NO. 51");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. RAJAWALI NO.l5")).card.address().value(), "JL. RAJAWALI NO.15");
+  // A letter suffix, a word after NO., a lone letter: as read.
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. MAWAR NO. 12A")).card.address().value(), "JL. MAWAR NO. 12A");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. MAWAR NO. SATU")).card.address().value(), "JL. MAWAR NO. SATU");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. MAWAR NO. B")).card.address().value(), "JL. MAWAR NO. B");
 }
 
 TEST(FieldParserTest, MultiLineAddress) {

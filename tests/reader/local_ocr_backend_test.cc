@@ -649,6 +649,37 @@ TEST(LocalOcrBackendEngineGuardTest, TesseractFailureIsLocalEngineError) {
   engine.End();
 }
 
+// White canvas with `text` in black, Hershey duplex, ~34 px high.
+cv::Mat TextImage(const std::string& text) {
+  cv::Mat grey(90, 40 + 32 * static_cast<int>(text.size()), CV_8UC1, cv::Scalar(255));
+  cv::putText(grey, text, cv::Point(20, 62), cv::FONT_HERSHEY_DUPLEX, 1.3, cv::Scalar(0), 2, cv::LINE_AA);
+  return grey;
+}
+
+TEST(ReadDigitLineTest, ReadsOnlyDigitsAndRestoresTheEngine) {
+  tesseract::TessBaseAPI engine;
+  ASSERT_EQ(engine.Init(nullptr, "ind", tesseract::OEM_LSTM_ONLY), 0);
+  engine.SetPageSegMode(tesseract::PSM_SINGLE_BLOCK);
+  // A NIK line with the label's colon before it; the box cuts off the label.
+  const cv::Mat nik = TextImage("NIK : 3204124708850003");
+  absl::StatusOr<DigitLine> digits =
+      ReadDigitLine(engine, nik, cv::Rect(150, 0, nik.cols - 150, nik.rows), [] { return false; });
+  ASSERT_TRUE(digits.ok()) << digits.status();
+  EXPECT_NE(digits->digits.find("3204124708850003"), std::string::npos) << digits->digits;
+  EXPECT_EQ(digits->confidence.size(), digits->digits.size());
+  // The engine reads letters again, as a block.
+  EXPECT_EQ(engine.GetPageSegMode(), tesseract::PSM_SINGLE_BLOCK);
+  absl::StatusOr<std::vector<OcrLine>> words =
+      ReadTextLines(engine, TextImage("KAWIN"), 1.0, cv::Point(0, 0), [] { return false; });
+  ASSERT_TRUE(words.ok());
+  ASSERT_FALSE(words->empty());
+  EXPECT_EQ((*words)[0].text, "KAWIN");
+  // Nothing to read: an error, and the engine is still restored.
+  EXPECT_FALSE(ReadDigitLine(engine, nik, cv::Rect(-50, -50, 10, 10), [] { return false; }).ok());
+  EXPECT_EQ(engine.GetPageSegMode(), tesseract::PSM_SINGLE_BLOCK);
+  engine.End();
+}
+
 TEST(LocalOcrBackendEngineGuardTest, JpegEncoderFailureIsLocalEngineError) {
   absl::StatusOr<std::string> jpeg = reader::EncodeJpeg(cv::Mat(), 85);
   ASSERT_FALSE(jpeg.ok());

@@ -103,7 +103,7 @@ double AccuracyReport::Percentile(double p) const {
 }
 
 std::string AccuracyReport::Format() const {
-  const std::vector<std::string> level_names = {"clean", "moderate", "hard", "flags"};
+  const std::vector<std::string> level_names = {"clean", "moderate", "hard", "photo", "flags"};
   std::string out = "| field |";
   std::string rule = "| --- |";
   for (const auto& level : level_names) {
@@ -342,6 +342,11 @@ absl::StatusOr<AccuracyReport> MeasureLocalReader(const AccuracyOptions& options
     auto sample = synth::MakeNonKtp(options.seed, index);
     if (!sample.ok()) return sample.status();
     measurer.Measure(FromSynth(*std::move(sample), "non_ktp"));
+  }
+  for (int i = 0; i < options.photo; ++i, ++index) {
+    auto sample = synth::MakeCard(options.seed, index, synth::Level::kPhoto);
+    if (!sample.ok()) return sample.status();
+    measurer.Measure(FromSynth(*std::move(sample), synth::LevelName(synth::Level::kPhoto)));
   }
   return measurer.Finish();
 }

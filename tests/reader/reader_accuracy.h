@@ -28,6 +28,9 @@ struct AccuracyOptions {
   int moderate = 100;
   int hard = 100;
   int non_ktp = 30;
+  // ktp-synth's photo level (moderate phone photos); drawn after the non-KTP
+  // images so the other levels' indices, and so their images, stay.
+  int photo = 100;
   // Worker threads of the reader (1 = one core: the per-image latency target's unit).
   int workers = 1;
   // Print each mismatch (expected vs read) to stderr: synthetic data only.
@@ -68,7 +71,7 @@ struct FlagReport {
 };
 
 struct AccuracyReport {
-  // "clean", "moderate", "hard"; the independent corpus adds "flags" (its
+  // "clean", "moderate", "hard", "photo" (ktp-synth only); the independent corpus adds "flags" (its
   // one-defect cards, whose fields are tallied too).
   std::map<std::string, LevelReport> levels;
   std::map<std::string, FlagReport> flags;  // blurred, dark, bright, rotated, cropped, ktp, copy, flash
@@ -86,7 +89,7 @@ struct AccuracyReport {
 // The quality flags measured (taken_from_screen is never judged: always false).
 const std::vector<std::string>& MeasuredFlags();
 
-// The ktp-synth corpus (options.seed / clean / moderate / hard / non_ktp).
+// The ktp-synth corpus (options.seed / clean / moderate / hard / non_ktp / photo).
 absl::StatusOr<AccuracyReport> MeasureLocalReader(const AccuracyOptions& options);
 
 // The ktp-synth single-defect set (synth::MakeSingleDefect) on options.seed:

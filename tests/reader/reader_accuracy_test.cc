@@ -20,6 +20,7 @@ TEST(ReaderAccuracyTest, SmallSyntheticSetStaysAboveTheFloors) {
   options.moderate = 8;
   options.hard = 8;
   options.non_ktp = 4;
+  options.photo = 8;
   auto report = MeasureLocalReader(options);
   ASSERT_TRUE(report.ok()) << report.status();
   std::cout << report->Format();
@@ -30,6 +31,11 @@ TEST(ReaderAccuracyTest, SmallSyntheticSetStaysAboveTheFloors) {
   EXPECT_GE(clean.all_fields.ratio(), 0.97);
   EXPECT_GE(clean.nik.ratio(), 7.0 / 8);
   EXPECT_GE(moderate.all_fields.ratio(), 0.90);
+  // Moderate phone photos (motion blur, uneven light, moiré, casts, JPEG
+  // 50–70): 98.5 % of fields on this seed when the level was added.
+  const LevelReport& photo = report->levels.at("photo");
+  EXPECT_EQ(photo.failed_reads, 0);
+  EXPECT_GE(photo.all_fields.ratio(), 0.90);
   // Not a KTP must be told apart from a KTP.
   const FlagReport& ktp = report->flags.at("ktp");
   EXPECT_GE(ktp.precision(), 0.9);

@@ -34,7 +34,7 @@ Sample MustCard(uint64_t seed, int index, Level level) {
 }
 
 TEST(SynthTest, SameSeedSameBytesDifferentSeedDifferentBytes) {
-  for (Level level : {Level::kClean, Level::kModerate, Level::kHard}) {
+  for (Level level : {Level::kClean, Level::kModerate, Level::kHard, Level::kPhoto}) {
     const Sample a = MustCard(42, 3, level);
     const Sample b = MustCard(42, 3, level);
     const Sample c = MustCard(43, 3, level);
@@ -391,6 +391,58 @@ TEST(SynthTest, StrokeWeightAndResampleChangeThePicture) {
   p.stroke = 0;
   p.resample = 0.5;
   EXPECT_LT(BarMeanAndStep(p).second, 0.8 * plain_step);  // upscaled: softer steps
+}
+
+// The photo level: moderate phone photos carrying several nuisances at once,
+// none of them a defect, in every typeface.
+TEST(SynthTest, PhotoLevelCombinesMildPhotoNuisancesInEveryTypeface) {
+  std::set<std::string> fonts;
+  int motion = 0, uneven = 0, moire = 0, cast = 0, several = 0;
+  constexpr int kCards = 36;
+  for (int i = 0; i < kCards; ++i) {
+    const Sample s = MustCard(21, i, Level::kPhoto);
+    EXPECT_EQ(s.mime_type, "image/jpeg");
+    for (const auto& [key, value] : s.qualities) EXPECT_EQ(value, key == "ktp") << key;
+    rapidjson::Document doc;
+    ASSERT_FALSE(doc.Parse(s.ground_truth_json.c_str()).HasParseError());
+    EXPECT_STREQ(doc["level"].GetString(), "photo");
+    fonts.insert(doc["layout"]["font"].GetString());
+    const auto& a = doc["augment"];
+    EXPECT_EQ(a["defects"].Size(), 0u);
+    EXPECT_GE(a["jpeg_quality"].GetInt(), 50);
+    EXPECT_LE(a["jpeg_quality"].GetInt(), 70);
+    EXPECT_GE(a["perspective"].GetDouble(), 0.01);
+    EXPECT_LE(std::abs(a["rotation_deg"].GetDouble()), 5.0);
+    // Below the blurred / dark / bright labels of the single-defect set.
+    const double sigma = std::hypot(a["blur_sigma"].GetDouble(), a["motion_length"].GetDouble() / std::sqrt(12.0));
+    EXPECT_LE(sigma, 1.0);
+    EXPECT_GE(a["brightness"].GetDouble(), 0.8);
+    EXPECT_LE(a["brightness"].GetDouble() * (1 + a["light_gradient"].GetDouble()), 1.2 + 1e-3);
+    const bool m = a["motion_length"].GetDouble() > 0, u = a["light_gradient"].GetDouble() > 0,
+               o = a["moire"].GetDouble() > 0,
+               c = a["cast"][0].GetDouble() != 1.0 || a["cast"][2].GetDouble() != 1.0;
+    motion += m;
+    uneven += u;
+    moire += o;
+    cast += c;
+    several += m + u + o + c >= 2;
+  }
+  EXPECT_EQ(fonts, (std::set<std::string>{"Liberation Sans", "Liberation Sans Narrow", "Roboto",
+                                           "Roboto Condensed", "Open Sans", "Carlito"}));
+  EXPECT_GE(motion, kCards / 3);
+  EXPECT_GE(uneven, kCards / 2);
+  EXPECT_GE(moire, kCards / 5);
+  EXPECT_GE(cast, kCards / 3);
+  EXPECT_GE(several, kCards / 2);
+  // The moderate level still draws none of these (its numbers stay comparable).
+  for (int i = 0; i < 6; ++i) {
+    Rng rng(21, static_cast<uint64_t>(i), 2);
+    const AugmentParams p = ChooseAugment(rng, Level::kModerate, true);
+    EXPECT_EQ(p.motion_length, 0);
+    EXPECT_EQ(p.light_gradient, 0);
+    EXPECT_EQ(p.moire, 0);
+  }
+  EXPECT_STREQ(LevelName(Level::kPhoto), "photo");
 }
 
 }  // namespace
