@@ -29,7 +29,6 @@
 #include <string_view>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -1503,11 +1502,12 @@ void RepairHouseNumber(std::string& t, size_t from) {
 std::string NormaliseAddressPunctuation(const std::string& address) {
   static const char* const kAbbreviations[] = {"JL", "JLN", "GG", "NO", "KP", "KOMP",
                                                "DS", "DSN", "BLK", "KAV"};
+  std::string spaced = address;
+  for (char& c : spaced) c = (c == ':' || c == ';') ? ' ' : c;
   std::string out;
   bool after_no = false;
-  for (absl::string_view token : absl::StrSplit(address, ' ', absl::SkipEmpty())) {
+  for (absl::string_view token : absl::StrSplit(spaced, ' ', absl::SkipEmpty())) {
     std::string t(token);
-    for (char& c : t) c = (c == ':' || c == ';') ? ' ' : c;
     for (const char* abbreviation : kAbbreviations) {
       const absl::string_view a = abbreviation;
       if (t.size() > a.size() && absl::StartsWith(t, a) && (t[a.size()] == ',' || t[a.size()] == '.')) {
@@ -1519,10 +1519,10 @@ std::string NormaliseAddressPunctuation(const std::string& address) {
     if (after_no) RepairHouseNumber(t, 0);
     if (absl::StartsWith(t, "NO.")) RepairHouseNumber(t, 3);
     after_no = t == "NO." || t == "NO";
-    if (!out.empty() && !t.empty()) out += ' ';
+    if (!out.empty()) out += ' ';
     out += t;
   }
-  return std::string(absl::StripAsciiWhitespace(out));
+  return out;
 }
 
 void EmitAddress(const CardLayout& layout, v1::KtpCard& card) {

@@ -817,6 +817,7 @@ TEST(FieldParserTest, AddressAbbreviationStopReadAsACommaAndStrayColons) {
   EXPECT_EQ(Parse(CardWith(6, "Alamat : KP, BATU AMPAR")).card.address().value(), "KP. BATU AMPAR");
   EXPECT_EQ(Parse(CardWith(6, "Alamat : JL.MAWAR NO, 5")).card.address().value(), "JL.MAWAR NO. 5");
   EXPECT_EQ(Parse(CardWith(6, "Alamat : PERUM:BUMI ASRI")).card.address().value(), "PERUM BUMI ASRI");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. MAWAR : NO. 5")).card.address().value(), "JL. MAWAR NO. 5");
   // Spacing and missing stops are left as read (cards print both forms), and
   // so are commas that follow no street abbreviation.
   EXPECT_EQ(Parse(CardWith(6, "Alamat : JL TERATAI NO.55")).card.address().value(), "JL TERATAI NO.55");
