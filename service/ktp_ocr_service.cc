@@ -7,13 +7,13 @@ KtpOcrService::KtpOcrService(CallEnvironment env) : env_(std::move(env)) {
   env_.active_calls = &active_calls_;
 }
 
-grpc::ServerReadReactor<v1::ReadRequest>* KtpOcrService::Read(grpc::CallbackServerContext* context,
-                                                              v1::ReadResponse* response) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* KtpOcrService::Read(grpc::CallbackServerContext* context,
+                                                               grpc::ByteBuffer* response) {
   return NewReadReactor(context, response, env_);
 }
 
-grpc::ServerReadReactor<v1::ReadWithQualitiesRequest>* KtpOcrService::ReadWithQualities(
-    grpc::CallbackServerContext* context, v1::ReadWithQualitiesResponse* response) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* KtpOcrService::ReadWithQualities(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
   return NewReadWithQualitiesReactor(context, response, env_);
 }
 

@@ -81,7 +81,7 @@ absl::Status UploadAssembler::Reserve(size_t n) {
   return absl::OkStatus();
 }
 
-absl::Status UploadAssembler::OnChunk(std::string&& chunk) {
+absl::Status UploadAssembler::OnChunk(absl::Cord chunk) {
   if (!has_metadata_) {
     return ProtocolError("metadata", "the first message must carry metadata, not a chunk");
   }
@@ -95,7 +95,7 @@ absl::Status UploadAssembler::OnChunk(std::string&& chunk) {
   const size_t send_buffer = std::min(backend::kMaxSendBufferBytes, image_.size() + chunk.size()) -
                              std::min(backend::kMaxSendBufferBytes, image_.size());
   if (absl::Status s = Reserve(chunk.size() + send_buffer); !s.ok()) return s;
-  // Cord adopts the string's buffer (no copy) for all but tiny chunks.
+  // Appending a Cord shares its pieces: no copy for all but tiny chunks.
   if (!chunk.empty()) image_.Append(std::move(chunk));
   return absl::OkStatus();
 }

@@ -73,10 +73,10 @@ class UploadAssembler {
   // twice, an unsupported declared mime type, a size_bytes hint above the limit;
   // RESOURCE_EXHAUSTED / GATEWAY_OVERLOADED when the budget cannot take one more call.
   absl::Status OnMetadata(const v1::ImageMetadata& metadata);
-  // A later message; takes ownership of the chunk's buffer. Errors: chunk before
+  // A later message; keeps the chunk's Cord (its pieces are shared, not copied). Errors: chunk before
   // metadata, chunk over max_chunk_bytes, image over max_image_bytes, and
   // RESOURCE_EXHAUSTED / GATEWAY_OVERLOADED when the shared budget is spent.
-  absl::Status OnChunk(std::string&& chunk);
+  absl::Status OnChunk(absl::Cord chunk);
   // A message with neither payload set.
   absl::Status OnEmptyMessage();
   // The client half-closed. Errors: no metadata, no bytes (NO_FILE), bytes that

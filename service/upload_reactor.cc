@@ -1,4 +1,7 @@
-// Upload reactor (template over the two RPCs' request and response types).
+// Upload reactor (template over the two RPCs' response types). Both RPCs are
+// raw methods: each upload message arrives as gRPC's ByteBuffer and is decoded
+// by upload_message (chunks keep gRPC's slices, no copy); the response is
+// serialized here.
 //
 // Thread model: gRPC runs OnReadDone/OnCancel on its callback threads; the
 // backend runs the completion on its own thread. The reactor finishes exactly
@@ -20,6 +23,7 @@
 #include "service/grpc_status.h"
 #include "service/peer_identity.h"
 #include "service/request_id.h"
+#include "service/upload_message.h"
 
 namespace ktp::service {
 
@@ -46,12 +50,12 @@ bool IsForwardableTraceHeader(absl::string_view value) {
   return true;
 }
 
-template <typename Request, typename Response>
-class UploadReactor final : public grpc::ServerReadReactor<Request> {
+template <typename Response>
+class UploadReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  UploadReactor(grpc::CallbackServerContext* context, Response* response, const CallEnvironment& env,
-                Method method)
-      : context_(context), response_(response), env_(env), method_(method),
+  UploadReactor(grpc::CallbackServerContext* context, grpc::ByteBuffer* wire_response,
+                const CallEnvironment& env, Method method)
+      : context_(context), wire_response_(wire_response), env_(env), method_(method),
         assembler_(env.limits, env.buffered_bytes), started_(env.clock->Now()) {
     const int active = env_.active_calls->fetch_add(1, std::memory_order_relaxed) + 1;
     if (env_.observer != nullptr) env_.observer->OnCallStarted(method_);
@@ -177,11 +181,13 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
  private:
   // Hands one upload message to the assembler.
   absl::Status Consume() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) {
-    switch (request_.payload_case()) {
-      case Request::kMetadata:
-        return assembler_.OnMetadata(request_.metadata());
-      case Request::kChunk:
-        return assembler_.OnChunk(std::move(*request_.mutable_chunk()));
+    absl::StatusOr<UploadMessage> message = ParseUploadMessage(CordFromByteBuffer(request_));
+    if (!message.ok()) return message.status();
+    switch (message->payload) {
+      case UploadMessage::Payload::kMetadata:
+        return assembler_.OnMetadata(message->metadata);
+      case UploadMessage::Payload::kChunk:
+        return assembler_.OnChunk(std::move(message->chunk));
       default:
         return assembler_.OnEmptyMessage();
     }
@@ -317,22 +323,32 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
     if (!r.upstream_request_id.empty()) {
       context_->AddInitialMetadata("x-upstream-request-id", r.upstream_request_id);
     }
-    response_->set_document(backend::DocumentVerdictOf(r));  // before r's fields move out
-    response_->set_status(r.status);
-    response_->set_reason(std::move(r.reason));
-    *response_->mutable_card() = std::move(r.card);
-    *response_->mutable_images() = std::move(r.images);
-    response_->set_request_id(request_id_);
-    response_->set_upstream_request_id(std::move(r.upstream_request_id));
-    response_->set_engine(r.engine);
-    response_->set_fallback_reason(r.fallback_reason);
-    if (r.has_validation) *response_->mutable_validation() = std::move(r.validation);
+    Response response;
+    response.set_document(backend::DocumentVerdictOf(r));  // before r's fields move out
+    response.set_status(r.status);
+    response.set_reason(std::move(r.reason));
+    *response.mutable_card() = std::move(r.card);
+    *response.mutable_images() = std::move(r.images);
+    response.set_request_id(request_id_);
+    response.set_upstream_request_id(std::move(r.upstream_request_id));
+    response.set_engine(r.engine);
+    response.set_fallback_reason(r.fallback_reason);
+    if (r.has_validation) *response.mutable_validation() = std::move(r.validation);
     engine_ = r.engine;
     fallback_reason_ = std::move(r.fallback_reason);
     if constexpr (std::is_same_v<Response, v1::ReadWithQualitiesResponse>) {
-      if (r.has_qualities) *response_->mutable_qualities() = std::move(r.qualities);
+      if (r.has_qualities) *response.mutable_qualities() = std::move(r.qualities);
     }
-    Report(absl::OkStatus(), response_->upstream_request_id(), r.status);
+    bool own_buffer = false;
+    const grpc::Status serialized =
+        grpc::GenericSerialize<grpc::ProtoBufferWriter, Response>(response, wire_response_, &own_buffer);
+    if (!serialized.ok()) {
+      const absl::Status failed(absl::StatusCode::kInternal, "the response could not be serialized");
+      Report(failed, response.upstream_request_id(), v1::READ_STATUS_UNSPECIFIED);
+      FinishClaimed(ToGrpcStatus(failed));
+      return;
+    }
+    Report(absl::OkStatus(), response.upstream_request_id(), r.status);
     FinishClaimed(grpc::Status::OK);
   }
 
@@ -400,12 +416,12 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
   }
 
   grpc::CallbackServerContext* const context_;
-  Response* const response_;
+  grpc::ByteBuffer* const wire_response_;  // gRPC's, written once at the end
   const CallEnvironment& env_;
   const Method method_;
   UploadAssembler assembler_;
   const absl::Time started_;
-  Request request_;
+  grpc::ByteBuffer request_;  // the message being read
   std::string request_id_;
   CallerIdentity identity_;  // set once admitted, before the first read
   absl::Mutex admission_mu_;  // orders storing the admission handle against OnCancel
@@ -436,17 +452,17 @@ class UploadReactor final : public grpc::ServerReadReactor<Request> {
 
 }  // namespace
 
-grpc::ServerReadReactor<v1::ReadRequest>* NewReadReactor(grpc::CallbackServerContext* context,
-                                                         v1::ReadResponse* response,
-                                                         const CallEnvironment& env) {
-  return new UploadReactor<v1::ReadRequest, v1::ReadResponse>(context, response, env, Method::kRead);
+grpc::ServerReadReactor<grpc::ByteBuffer>* NewReadReactor(grpc::CallbackServerContext* context,
+                                                          grpc::ByteBuffer* response,
+                                                          const CallEnvironment& env) {
+  return new UploadReactor<v1::ReadResponse>(context, response, env, Method::kRead);
 }
 
-grpc::ServerReadReactor<v1::ReadWithQualitiesRequest>* NewReadWithQualitiesReactor(
-    grpc::CallbackServerContext* context, v1::ReadWithQualitiesResponse* response,
-    const CallEnvironment& env) {
-  return new UploadReactor<v1::ReadWithQualitiesRequest, v1::ReadWithQualitiesResponse>(
-      context, response, env, Method::kReadWithQualities);
+grpc::ServerReadReactor<grpc::ByteBuffer>* NewReadWithQualitiesReactor(grpc::CallbackServerContext* context,
+                                                                       grpc::ByteBuffer* response,
+                                                                       const CallEnvironment& env) {
+  return new UploadReactor<v1::ReadWithQualitiesResponse>(context, response, env,
+                                                          Method::kReadWithQualities);
 }
 
 }  // namespace ktp::service

@@ -44,13 +44,16 @@ struct CallEnvironment {
   const Clock* clock = RealClock::Default();
 };
 
-grpc::ServerReadReactor<v1::ReadRequest>* NewReadReactor(grpc::CallbackServerContext* context,
-                                                         v1::ReadResponse* response,
-                                                         const CallEnvironment& env);
+// Both RPCs are raw methods (see upload_message.h): the reactor decodes the
+// upload messages and writes the serialized Read(WithQualities)Response into
+// `response`.
+grpc::ServerReadReactor<grpc::ByteBuffer>* NewReadReactor(grpc::CallbackServerContext* context,
+                                                          grpc::ByteBuffer* response,
+                                                          const CallEnvironment& env);
 
-grpc::ServerReadReactor<v1::ReadWithQualitiesRequest>* NewReadWithQualitiesReactor(
-    grpc::CallbackServerContext* context, v1::ReadWithQualitiesResponse* response,
-    const CallEnvironment& env);
+grpc::ServerReadReactor<grpc::ByteBuffer>* NewReadWithQualitiesReactor(grpc::CallbackServerContext* context,
+                                                                       grpc::ByteBuffer* response,
+                                                                       const CallEnvironment& env);
 
 }  // namespace ktp::service
 

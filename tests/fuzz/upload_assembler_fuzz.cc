@@ -89,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           const size_t len = ((size_t{in.Byte()} << 8) | in.Byte()) % (8 * 1024 + 64);
           std::string chunk = in.Bytes(len);
           const std::string copy = chunk;
-          status = assembler.OnChunk(std::move(chunk));
+          status = assembler.OnChunk(absl::Cord(std::move(chunk)));
           if (status.ok()) accepted += copy;
           break;
         }

@@ -269,6 +269,50 @@ TEST_F(GatewayTest, MetadataTwiceIsAProtocolViolation) {
   EXPECT_EQ(h_.fake().request_count(), 0u);
 }
 
+// A message that is not a ReadRequest at all (the RPCs are raw methods that
+// decode the wire format themselves) is a typed protocol error, not a broken stream.
+TEST_F(GatewayTest, MessageThatIsNotAReadRequestIsAProtocolViolation) {
+  grpc::GenericStub generic(h_.channel());
+  grpc::ClientContext context;
+  grpc::CompletionQueue cq;
+  auto call = generic.PrepareCall(&context, "/ktp.v1.KtpOcr/Read", &cq);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  v1::ReadRequest metadata;
+  metadata.mutable_metadata()->set_file_name("ktp.png");
+  grpc::Slice first(metadata.SerializeAsString());
+  grpc::ByteBuffer send_first(&first, 1);
+  call->Write(send_first, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  // A chunk field that says 100 bytes and carries 5.
+  grpc::Slice broken(std::string("\x12\x64short", 7));
+  grpc::ByteBuffer send_broken(&broken, 1);
+  call->Write(send_broken, reinterpret_cast<void*>(3));
+  cq.Next(&tag, &ok);  // the server may already have finished the call
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  while (cq.Next(&tag, &ok)) {
+    if (tag == reinterpret_cast<void*>(4)) break;
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  ASSERT_TRUE(ErrorInfoOf(status).has_value());
+  EXPECT_EQ(ErrorInfoOf(status)->reason(), "UPLOAD_PROTOCOL_VIOLATION");
+  auto bad = BadRequestOf(status);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->field_violations(0).field(), "payload");
+  EXPECT_EQ(h_.fake().request_count(), 0u);
+  // The gateway goes on serving.
+  grpc::ClientContext next_context;
+  v1::ReadResponse response;
+  ASSERT_TRUE(UploadRead(h_.stub(), next_context, SampleUpload(), &response).ok());
+  EXPECT_EQ(response.status(), v1::READ_STATUS_SUCCESS);
+}
+
 TEST_F(GatewayTest, UnsupportedDeclaredMimeTypeIsRejectedUpFront) {
   UploadSpec spec = SampleUpload();
   spec.metadata.set_mime_type("image/gif");

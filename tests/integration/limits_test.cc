@@ -112,9 +112,9 @@ TEST(ByteBudgetTest, AnAssemblerReturnsItsBytesWhenDestroyed) {
     m.set_file_name("ktp.jpg");
     ASSERT_TRUE(assembler.OnMetadata(m).ok());
     EXPECT_EQ(budget.used(), static_cast<int64_t>(service::kCallOverheadBytes));
-    ASSERT_TRUE(assembler.OnChunk(std::string(600, 'x')).ok());
+    ASSERT_TRUE(assembler.OnChunk(absl::Cord(std::string(600, 'x'))).ok());
     EXPECT_EQ(budget.used(), static_cast<int64_t>(service::kCallOverheadBytes + 1200));
-    const absl::Status over = assembler.OnChunk(std::string(500, 'x'));
+    const absl::Status over = assembler.OnChunk(absl::Cord(std::string(500, 'x')));
     EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
     EXPECT_EQ(budget.used(), static_cast<int64_t>(service::kCallOverheadBytes + 1200));
   }
@@ -126,7 +126,7 @@ TEST(ByteBudgetTest, TheSendBufferIsCountedOnlyUpToItsSize) {
   service::UploadAssembler assembler(service::UploadLimits(), &budget);
   v1::ImageMetadata m;
   ASSERT_TRUE(assembler.OnMetadata(m).ok());
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(assembler.OnChunk(std::string(50 * 1024, 'x')).ok());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(assembler.OnChunk(absl::Cord(std::string(50 * 1024, 'x'))).ok());
   EXPECT_EQ(budget.used(), static_cast<int64_t>(service::kCallOverheadBytes + 200 * 1024 +
                                                 backend::kMaxSendBufferBytes));
 }

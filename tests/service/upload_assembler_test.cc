@@ -66,7 +66,7 @@ absl::StatusOr<Upload> Assemble(const v1::ImageMetadata& meta, const std::vector
   absl::Status s = a.OnMetadata(meta);
   EXPECT_TRUE(s.ok()) << s;
   for (std::string chunk : chunks) {
-    s = a.OnChunk(std::move(chunk));
+    s = a.OnChunk(absl::Cord(std::move(chunk)));
     EXPECT_TRUE(s.ok()) << s;
   }
   return a.Finish();
@@ -189,7 +189,7 @@ TEST(UploadAssemblerTest, AssembledImageIsTheExactConcatenationOfTheChunks) {
   size_t sent = 0;
   for (std::string c : chunks) {
     sent += c.size();
-    ASSERT_TRUE(a.OnChunk(std::move(c)).ok());
+    ASSERT_TRUE(a.OnChunk(absl::Cord(std::move(c))).ok());
     EXPECT_EQ(a.bytes_received(), sent);
   }
   absl::StatusOr<Upload> upload = a.Finish();
@@ -245,14 +245,14 @@ TEST(UploadAssemblerTest, MetadataSentTwiceIsRejected) {
 TEST(UploadAssemblerTest, MetadataAfterChunkIsRejected) {
   UploadAssembler a{UploadLimits()};
   ASSERT_TRUE(a.OnMetadata(Meta()).ok());
-  ASSERT_TRUE(a.OnChunk(std::string(kPng)).ok());
+  ASSERT_TRUE(a.OnChunk(absl::Cord(kPng)).ok());
   ExpectError(a.OnMetadata(Meta()), absl::StatusCode::kInvalidArgument, "UPLOAD_PROTOCOL_VIOLATION",
               "metadata");
 }
 
 TEST(UploadAssemblerTest, ChunkBeforeMetadataIsRejected) {
   UploadAssembler a{UploadLimits()};
-  ExpectError(a.OnChunk(std::string(kPng)), absl::StatusCode::kInvalidArgument,
+  ExpectError(a.OnChunk(absl::Cord(kPng)), absl::StatusCode::kInvalidArgument,
               "UPLOAD_PROTOCOL_VIOLATION", "metadata");
   EXPECT_EQ(a.bytes_received(), 0u);
 }
@@ -278,14 +278,14 @@ TEST(UploadAssemblerTest, FinishWithoutMetadataIsRejected) {
 TEST(UploadAssemblerTest, ChunkExactlyAtChunkLimitIsAccepted) {
   UploadAssembler a(Limits(1000, 100));
   ASSERT_TRUE(a.OnMetadata(Meta()).ok());
-  EXPECT_TRUE(a.OnChunk(kPng + std::string(100 - kPng.size(), 'x')).ok());
+  EXPECT_TRUE(a.OnChunk(absl::Cord(kPng + std::string(100 - kPng.size(), 'x'))).ok());
   EXPECT_EQ(a.bytes_received(), 100u);
 }
 
 TEST(UploadAssemblerTest, ChunkOneByteOverChunkLimitIsRejected) {
   UploadAssembler a(Limits(1000, 100));
   ASSERT_TRUE(a.OnMetadata(Meta()).ok());
-  const absl::Status s = a.OnChunk(std::string(101, 'x'));
+  const absl::Status s = a.OnChunk(absl::Cord(std::string(101, 'x')));
   ExpectError(s, absl::StatusCode::kInvalidArgument, "IMAGE_TOO_LARGE", "chunk");
   EXPECT_EQ(GetErrorInfo(s)->metadata().at("limitBytes"), "100");
   EXPECT_THAT(std::string(s.message()), HasSubstr("100"));
@@ -304,9 +304,9 @@ TEST(UploadAssemblerTest, ImageExactlyAtImageLimitIsAccepted) {
 TEST(UploadAssemblerTest, ImageOneByteOverImageLimitIsRejected) {
   UploadAssembler a(Limits(250, 100));
   ASSERT_TRUE(a.OnMetadata(Meta()).ok());
-  ASSERT_TRUE(a.OnChunk(kPng + std::string(100 - kPng.size(), 'x')).ok());
-  ASSERT_TRUE(a.OnChunk(std::string(100, 'y')).ok());
-  const absl::Status s = a.OnChunk(std::string(51, 'z'));
+  ASSERT_TRUE(a.OnChunk(absl::Cord(kPng + std::string(100 - kPng.size(), 'x'))).ok());
+  ASSERT_TRUE(a.OnChunk(absl::Cord(std::string(100, 'y'))).ok());
+  const absl::Status s = a.OnChunk(absl::Cord(std::string(51, 'z')));
   ExpectError(s, absl::StatusCode::kInvalidArgument, "IMAGE_TOO_LARGE", "chunk");
   EXPECT_EQ(GetErrorInfo(s)->metadata().at("limitBytes"), "250");
   EXPECT_EQ(a.bytes_received(), 200u);  // the refused chunk was not kept
@@ -323,7 +323,7 @@ TEST(UploadAssemblerTest, SizeHintOverLimitIsRejectedBeforeAnyBytes) {
   ExpectError(s, absl::StatusCode::kInvalidArgument, "IMAGE_TOO_LARGE", "metadata.size_bytes");
   EXPECT_EQ(GetErrorInfo(s)->metadata().at("limitBytes"), "250");
   // The metadata was refused, so chunks are still "before metadata".
-  ExpectError(a.OnChunk(std::string(kPng)), absl::StatusCode::kInvalidArgument,
+  ExpectError(a.OnChunk(absl::Cord(kPng)), absl::StatusCode::kInvalidArgument,
               "UPLOAD_PROTOCOL_VIOLATION", "metadata");
 }
 
@@ -357,29 +357,29 @@ TEST(UploadAssemblerTest, NoBytesIsNoFile) {
 TEST(UploadAssemblerTest, OnlyEmptyChunksIsNoFile) {
   UploadAssembler a{UploadLimits()};
   ASSERT_TRUE(a.OnMetadata(Meta()).ok());
-  ASSERT_TRUE(a.OnChunk(std::string()).ok());
-  ASSERT_TRUE(a.OnChunk(std::string()).ok());
+  ASSERT_TRUE(a.OnChunk(absl::Cord(std::string())).ok());
+  ASSERT_TRUE(a.OnChunk(absl::Cord(std::string())).ok());
   ExpectError(a.Finish().status(), absl::StatusCode::kInvalidArgument, "NO_FILE", "chunk");
 }
 
 TEST(UploadAssemblerTest, TextIsInvalidFormat) {
   UploadAssembler a{UploadLimits()};
   ASSERT_TRUE(a.OnMetadata(Meta("notes.txt")).ok());
-  ASSERT_TRUE(a.OnChunk("this is a plain text file, not an image\n").ok());
+  ASSERT_TRUE(a.OnChunk(absl::Cord("this is a plain text file, not an image\n")).ok());
   ExpectError(a.Finish().status(), absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT", "chunk");
 }
 
 TEST(UploadAssemblerTest, GifIsInvalidFormat) {
   UploadAssembler a{UploadLimits()};
   ASSERT_TRUE(a.OnMetadata(Meta("k.gif")).ok());
-  ASSERT_TRUE(a.OnChunk(std::string("GIF89a\x01\x00\x01\x00", 10)).ok());
+  ASSERT_TRUE(a.OnChunk(absl::Cord(std::string("GIF89a\x01\x00\x01\x00", 10))).ok());
   ExpectError(a.Finish().status(), absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT", "chunk");
 }
 
 TEST(UploadAssemblerTest, TooShortToRecogniseIsInvalidFormat) {
   UploadAssembler a{UploadLimits()};
   ASSERT_TRUE(a.OnMetadata(Meta()).ok());
-  ASSERT_TRUE(a.OnChunk(kPng.substr(0, 7)).ok());
+  ASSERT_TRUE(a.OnChunk(absl::Cord(kPng.substr(0, 7))).ok());
   ExpectError(a.Finish().status(), absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT", "chunk");
 }
 
@@ -394,7 +394,7 @@ TEST(UploadAssemblerTest, UnsupportedDeclaredMimeTypeIsRejectedAtMetadata) {
 TEST(UploadAssemblerTest, DeclaredMimeTypeDisagreeingWithContentIsRejected) {
   UploadAssembler a{UploadLimits()};
   ASSERT_TRUE(a.OnMetadata(Meta("k.png", "image/png")).ok());
-  ASSERT_TRUE(a.OnChunk(std::string(kJpeg)).ok());
+  ASSERT_TRUE(a.OnChunk(absl::Cord(kJpeg)).ok());
   const absl::Status s = a.Finish().status();
   ExpectError(s, absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT", "metadata.mime_type");
   EXPECT_EQ(GetErrorInfo(s)->metadata().at("detectedMimeType"), "image/jpeg");
@@ -403,7 +403,7 @@ TEST(UploadAssemblerTest, DeclaredMimeTypeDisagreeingWithContentIsRejected) {
 TEST(UploadAssemblerTest, DeclaredPdfWithTiffContentIsRejected) {
   UploadAssembler a{UploadLimits()};
   ASSERT_TRUE(a.OnMetadata(Meta("k.pdf", "application/pdf")).ok());
-  ASSERT_TRUE(a.OnChunk(std::string(kTiffBe)).ok());
+  ASSERT_TRUE(a.OnChunk(absl::Cord(kTiffBe)).ok());
   const absl::Status s = a.Finish().status();
   ExpectError(s, absl::StatusCode::kInvalidArgument, "FILE_INVALID_FORMAT", "metadata.mime_type");
   EXPECT_EQ(GetErrorInfo(s)->metadata().at("detectedMimeType"), "image/tiff");
