@@ -133,9 +133,9 @@ absl::Cord CordFromByteBuffer(grpc::ByteBuffer& buffer) {
       cord.Append(bytes);
       continue;
     }
-    // The releaser owns one reference to the slice; the Cord calls it once.
-    auto* held = new grpc::Slice(std::move(slice));
-    cord.Append(absl::MakeCordFromExternal(bytes, [held](absl::string_view) { delete held; }));
+    // The releaser holds a reference to the slice inside the Cord's own node
+    // (one allocation per slice); the slice is unreferenced with the node.
+    cord.Append(absl::MakeCordFromExternal(bytes, [held = std::move(slice)](absl::string_view) {}));
   }
   return cord;
 }
