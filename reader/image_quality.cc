@@ -222,50 +222,7 @@ double Percentile(const cv::Mat& grey, double q) {
 QualityMetrics MeasureQuality(const cv::Mat& card) {
   QualityMetrics m;
   if (card.empty() || card.type() != CV_8UC3) return m;
-  {
-    // Edge blur at the canonical card size (inset like the rest).
-    cv::Mat canon, grey;
-    if (card.cols == layout::kCardWidth && card.rows == layout::kCardHeight) {
-      canon = card;
-    } else {
-      cv::resize(card, canon, cv::Size(layout::kCardWidth, layout::kCardHeight), 0, 0,
-                 card.cols > layout::kCardWidth ? cv::INTER_AREA : cv::INTER_LINEAR);
-    }
-    const cv::Rect in(layout::kCardWidth / 40, layout::kCardHeight / 40,
-                      layout::kCardWidth - layout::kCardWidth / 20, layout::kCardHeight - layout::kCardHeight / 20);
-    cv::cvtColor(canon(in), grey, cv::COLOR_BGR2GRAY);
-    // A glare spot's rim is as soft as its halo, not as the focus: its edges
-    // are left out (unless most of the card is white: then the print's edges
-    // against the white are all there is).
-    cv::Mat hsv, glare;
-    cv::cvtColor(canon(in), hsv, cv::COLOR_BGR2HSV);
-    cv::inRange(hsv, cv::Scalar(0, 0, 250), cv::Scalar(180, 12, 255), glare);
-    cv::morphologyEx(glare, glare, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(11, 11)));
-    const double share = static_cast<double>(cv::countNonZero(glare)) / glare.total();
-    if (share > 0.002 && share < kGlareEdgeMaxShare) {
-      // edge_blur_px: the spots' rims left out, within the margin.
-      cv::Mat rims;
-      cv::dilate(glare, rims, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
-      m.edge_blur_px = EdgeBlur(grey, rims);
-      // print_blur_px: their halos too, which reach out in proportion to the
-      // spot (on a dark card its soft slope outshines the print): each spot's
-      // box is widened by kGlareHaloReach, as an ellipse, plus the margin.
-      cv::Mat labels, stats, centroids;
-      const int n = cv::connectedComponentsWithStats(glare, labels, stats, centroids, 8, CV_32S);
-      for (int i = 1; i < n; ++i) {
-        const cv::Point centre(stats.at<int>(i, cv::CC_STAT_LEFT) + stats.at<int>(i, cv::CC_STAT_WIDTH) / 2,
-                               stats.at<int>(i, cv::CC_STAT_TOP) + stats.at<int>(i, cv::CC_STAT_HEIGHT) / 2);
-        const cv::Size axes(
-            static_cast<int>(kGlareHaloReach * stats.at<int>(i, cv::CC_STAT_WIDTH) / 2) + kGlareEdgeMargin / 2,
-            static_cast<int>(kGlareHaloReach * stats.at<int>(i, cv::CC_STAT_HEIGHT) / 2) + kGlareEdgeMargin / 2);
-        cv::ellipse(glare, centre, axes, 0, 0, 360, cv::Scalar(255), cv::FILLED);
-      }
-      cv::dilate(glare, glare, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
-      m.print_blur_px = EdgeBlur(grey, glare);
-    } else {
-      m.edge_blur_px = m.print_blur_px = EdgeBlur(grey, cv::Mat());
-    }
-  }
+  // The luminance first: the edge blur below depends on the median.
   cv::Mat small;
   const int h = std::max(1, static_cast<int>(std::lround(kMeasureWidth / layout::kAspect)));
   cv::resize(card, small, cv::Size(kMeasureWidth, h), 0, 0, cv::INTER_AREA);
@@ -282,6 +239,57 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   m.p95_luma = Percentile(grey, 0.95);
   m.median_luma = Percentile(grey, 0.5);
   m.dark_level = Percentile(grey, kDarkLevelQuantile);
+  {
+    // Edge blur at the canonical card size (inset like the rest).
+    cv::Mat canon, canon_grey;
+    if (card.cols == layout::kCardWidth && card.rows == layout::kCardHeight) {
+      canon = card;
+    } else {
+      cv::resize(card, canon, cv::Size(layout::kCardWidth, layout::kCardHeight), 0, 0,
+                 card.cols > layout::kCardWidth ? cv::INTER_AREA : cv::INTER_LINEAR);
+    }
+    const cv::Rect in(layout::kCardWidth / 40, layout::kCardHeight / 40,
+                      layout::kCardWidth - layout::kCardWidth / 20, layout::kCardHeight - layout::kCardHeight / 20);
+    cv::cvtColor(canon(in), canon_grey, cv::COLOR_BGR2GRAY);
+    // A glare spot's rim is as soft as its halo, not as the focus: its edges
+    // are left out (unless most of the card is white: then the print's edges
+    // against the white are all there is).
+    cv::Mat hsv, glare;
+    cv::cvtColor(canon(in), hsv, cv::COLOR_BGR2HSV);
+    cv::inRange(hsv, cv::Scalar(0, 0, 250), cv::Scalar(180, 12, 255), glare);
+    cv::morphologyEx(glare, glare, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(11, 11)));
+    const double share = static_cast<double>(cv::countNonZero(glare)) / glare.total();
+    if (share > 0.002 && share < kGlareEdgeMaxShare) {
+      // edge_blur_px: the spots' rims left out, within the margin.
+      cv::Mat rims;
+      cv::dilate(glare, rims, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
+      m.edge_blur_px = EdgeBlur(canon_grey, rims);
+      if (m.median_luma >= kQualityThresholds.flash_max_median) {
+        // A card near clipping all over (not flashed, see flash_max_median):
+        // its clipped patches are background, and halos around them would
+        // take out the print the blur is judged on.
+        m.print_blur_px = EdgeBlur(canon_grey, cv::Mat());
+      } else {
+        // print_blur_px: their halos too, which reach out in proportion to the
+        // spot (on a dark card its soft slope outshines the print): each spot's
+        // box is widened by kGlareHaloReach, as an ellipse, plus the margin.
+        cv::Mat labels, stats, centroids;
+        const int n = cv::connectedComponentsWithStats(glare, labels, stats, centroids, 8, CV_32S);
+        for (int i = 1; i < n; ++i) {
+          const cv::Point centre(stats.at<int>(i, cv::CC_STAT_LEFT) + stats.at<int>(i, cv::CC_STAT_WIDTH) / 2,
+                                 stats.at<int>(i, cv::CC_STAT_TOP) + stats.at<int>(i, cv::CC_STAT_HEIGHT) / 2);
+          const cv::Size axes(
+              static_cast<int>(kGlareHaloReach * stats.at<int>(i, cv::CC_STAT_WIDTH) / 2) + kGlareEdgeMargin / 2,
+              static_cast<int>(kGlareHaloReach * stats.at<int>(i, cv::CC_STAT_HEIGHT) / 2) + kGlareEdgeMargin / 2);
+          cv::ellipse(glare, centre, axes, 0, 0, 360, cv::Scalar(255), cv::FILLED);
+        }
+        cv::dilate(glare, glare, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
+        m.print_blur_px = EdgeBlur(canon_grey, glare);
+      }
+    } else {
+      m.edge_blur_px = m.print_blur_px = EdgeBlur(canon_grey, cv::Mat());
+    }
+  }
   {
     // Clipped white, and the colour variety (see QualityMetrics::chroma_spread).
     int white = 0;

@@ -37,8 +37,10 @@ struct QualityMetrics {
   double edge_blur_px = 0;
   // The same with each glare spot's halo (up to 2.2× the spot) left out too:
   // the print's own blur, which the blurred flag is judged on (on a dark card
-  // a flash's soft halo outshines the print). Equal to edge_blur_px on a card
-  // without glare. edge_blur_px still drives the reader's deblurring re-read.
+  // a flash's soft halo outshines the print). On a card near clipping all
+  // over (median ≥ 244, never flashed) nothing is left out: its clipped
+  // patches are background. Equal to edge_blur_px on a card without glare.
+  // edge_blur_px still drives the reader's deblurring re-read.
   double print_blur_px = 0;
   // Mean, median and 95th percentile luminance of the card, 0–255.
   double mean_luma = 0;

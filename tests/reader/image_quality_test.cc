@@ -640,5 +640,33 @@ TEST(ImageQualityTest, PerspectiveIsNotRotation) {
   EXPECT_EQ(reader::CardTilt(loc), loc.tilt_deg);
 }
 
+// A sharp card over-exposed to the edge of clipping (median ≥ 244): its
+// background clips white in patches, which are not flash spots.
+cv::Mat NearClippingCardWithClippedPatches() {
+  cv::Mat card = ColourPhotoCard();
+  const auto& p = layout::kPhoto;
+  const cv::Rect box(cv::Point(int(p.x0 * card.cols), int(p.y0 * card.rows)),
+                     cv::Point(int(p.x1 * card.cols), int(p.y1 * card.rows)));
+  cv::GaussianBlur(card(box), card(box), cv::Size(), 3.0);  // a portrait's soft edges
+  cv::Mat background;
+  cv::inRange(card, cv::Scalar(238, 218, 188), cv::Scalar(238, 218, 188), background);
+  card.setTo(cv::Scalar(249, 247, 241), background);  // luma ≈ 245, just short of clipped
+  cv::Mat patches = cv::Mat::zeros(card.size(), CV_8U);
+  for (const cv::Point c : {cv::Point(150, 260), cv::Point(430, 330), cv::Point(250, 480)}) {
+    cv::ellipse(patches, c, cv::Size(90, 40), 0, 0, 360, cv::Scalar(255), cv::FILLED);
+  }
+  card.setTo(cv::Scalar::all(255), patches & background);
+  return card;
+}
+
+TEST(ImageQualityTest, ClippedPatchesOnACardNearClippingAreNotBlur) {
+  const cv::Mat card = NearClippingCardWithClippedPatches();
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_GE(m.median_luma, 244);
+  EXPECT_FALSE(q.flash());
+  EXPECT_FALSE(q.blurred()) << m.print_blur_px << " " << m.edge_blur_px << " " << m.glare_fraction;
+}
+
 }  // namespace
 }  // namespace ktp::reader
