@@ -1284,34 +1284,6 @@ double NikSupport(const NikScore& s) {
 constexpr double kVoteCost = 0.5;
 constexpr double kAgreementBonus = 1.0;
 
-// The serial (digits 12–15) has nothing to check it against: where a vote
-// reads the same region and date as `value` (the first pass's 16 digits as
-// read, `confidence` theirs) but a serial digit otherwise, the surer symbol
-// wins (a bold final 8 read as 3 by the full-page pass is read right, and
-// surer, by the digits-only pass). The first pass wins ties, and keeps a
-// symbol it read at the top of Tesseract's scale (≈ 99): there the vote's
-// edge is noise (ktp-synth: a sure 8 lost to a 7 read at 99.4).
-constexpr float kSureSymbol = 98.5F;
-
-void SettleSerialByVotes(std::string& value, const std::vector<float>& confidence,
-                         const std::vector<NikVote>& votes) {
-  if (value.size() != 16 || confidence.size() != 16) return;
-  for (const NikVote& vote : votes) {
-    if (vote.digits.size() < 16 || vote.confidence.size() != vote.digits.size()) continue;
-    // A leading extra digit (the colon read as one) shifts the vote.
-    for (size_t off = 0; off + 16 <= vote.digits.size(); ++off) {
-      if (vote.digits.compare(off, 12, value, 0, 12) != 0) continue;
-      for (size_t i = 12; i < 16; ++i) {
-        if (vote.digits[off + i] != value[i] && vote.confidence[off + i] > confidence[i] &&
-            confidence[i] < kSureSymbol) {
-          value[i] = vote.digits[off + i];
-        }
-      }
-      break;
-    }
-  }
-}
-
 bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirectory& regions,
                 const std::vector<NikVote>& votes) {
   if (nik.value.empty() && votes.empty()) return false;
@@ -1372,7 +1344,6 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
   const bool clear = best_value - runner_up >= 1.0;
   if (as_read) {
     // 16 digits as read, and nothing reads better.
-    SettleSerialByVotes(nik.value, nik.digit_confidence, votes);
     return best_score.district_exists && best_score.date_agrees;
   }
   if (best != nullptr && supported && clear) {

@@ -39,7 +39,7 @@ struct ParsedCard {
   int labels_found = 0;
   // The NIK's 16 digits were taken as read and the card vouches for them (an
   // existing district, the printed birth date): a further reading of them
-  // can change only the serial (see ParseKtpText).
+  // would change nothing.
   bool nik_settled = false;
   // Where the NIK's digits were read (the lines' pixel space), when they were.
   std::optional<PixelBox> nik_box;
@@ -48,8 +48,7 @@ struct ParsedCard {
 // `lines` top to bottom, as OCR'd from the card (header included).
 // `nik_votes`: further readings of the NIK, which join its constrained search
 // (a reading two passes agree on costs less; the first pass's digits as read
-// still win every tie), and settle a serial digit they read otherwise when
-// they agree on the region and date and are surer of it.
+// still win every tie).
 ParsedCard ParseKtpText(const std::vector<OcrLine>& lines, const RegionDirectory& regions,
                         const std::vector<NikVote>& nik_votes = {});
 

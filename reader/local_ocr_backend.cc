@@ -424,10 +424,9 @@ class ReadJob final : public PoolJob {
     a.card = std::move(rectified->card);
     a.photo = rectified->photo;
     a.parsed = ParseKtpText(*lines, RegionDirectory::Embedded());
-    // The NIK gets a second, digits-only reading of its line, which joins the
-    // NIK's constrained search as a vote (on a card that vouches for the NIK,
-    // it can still correct the serial, which nothing else checks).
-    if (a.parsed.nik_box) {
+    // A NIK the card does not vouch for gets a second, digits-only reading of
+    // its line, which joins the NIK's constrained search as a vote.
+    if (!a.parsed.nik_settled && a.parsed.nik_box) {
       const PixelBox& b = *a.parsed.nik_box;
       // From well left of the digits read (leading digits the first pass
       // lost, or took for noise; the colon may come in as an extra digit,
@@ -438,11 +437,7 @@ class ReadJob final : public PoolJob {
                          static_cast<int>(1.5 * b.h * kOcrScale));
       absl::StatusOr<DigitLine> digits = ReadDigitLine(engine, rectified->ocr_grey, box, should_stop);
       if (!digits.ok() && absl::IsCancelled(digits.status())) return StopReason(digits.status());
-      // A vote that reads the settled NIK as it stands changes nothing: no
-      // second parse.
-      const bool agrees = a.parsed.nik_settled && digits.ok() &&
-                          digits->digits.find(a.parsed.card.nik().value()) != std::string::npos;
-      if (digits.ok() && !digits->digits.empty() && !agrees) {
+      if (digits.ok() && !digits->digits.empty()) {
         a.parsed = ParseKtpText(*lines, RegionDirectory::Embedded(),
                                 {NikVote{std::move(digits->digits), std::move(digits->confidence)}});
       }

@@ -581,7 +581,7 @@ TEST(FieldParserTest, NikVotesJoinTheConstrainedSearch) {
   EXPECT_EQ(reader::ParseKtpText(district, TestRegions(), {Vote("3204124708850003")}).card.nik().value(),
             "3204124708850003");
   // The first pass's digits as read still win a tie: a vote differing in the
-  // serial (which nothing checks) at equal confidence changes nothing.
+  // serial (which nothing checks) changes nothing.
   const std::vector<reader::OcrLine> clean = MakeLines(CleanCard());
   p = reader::ParseKtpText(clean, TestRegions(), {Vote("3204124708850008")});
   EXPECT_EQ(p.card.nik().value(), "3204124708850003");
@@ -590,30 +590,6 @@ TEST(FieldParserTest, NikVotesJoinTheConstrainedSearch) {
   EXPECT_GT(p.nik_box->w, 0);
   // A vote the card does not vouch for cannot replace a reading it does.
   EXPECT_EQ(reader::ParseKtpText(clean, TestRegions(), {Vote("9999124708850003")}).card.nik().value(),
-            "3204124708850003");
-}
-
-TEST(FieldParserTest, NikSerialDigitTheVoteIsSurerOfWins) {
-  // The first pass reads the final bold 8 as 3 (confidence 90); the
-  // digits-only pass reads 8 and is surer: nothing checks the serial, so the
-  // surer symbol wins.
-  const std::vector<reader::OcrLine> clean = MakeLines(CleanCard());
-  reader::ParsedCard p = reader::ParseKtpText(clean, TestRegions(), {Vote("3204124708850008", 95)});
-  EXPECT_EQ(p.card.nik().value(), "3204124708850008");
-  EXPECT_TRUE(p.nik_settled);
-  // The colon read as a leading digit shifts the vote, not its serial.
-  EXPECT_EQ(reader::ParseKtpText(clean, TestRegions(), {Vote("13204124708850008", 95)}).card.nik().value(),
-            "3204124708850008");
-  // A less sure vote changes nothing, nor does a surer one that reads another
-  // date (the serial is taken only from a vote agreeing on region and date).
-  EXPECT_EQ(reader::ParseKtpText(clean, TestRegions(), {Vote("3204124708850008", 80)}).card.nik().value(),
-            "3204124708850003");
-  EXPECT_EQ(reader::ParseKtpText(clean, TestRegions(), {Vote("3204124708860008", 95)}).card.nik().value(),
-            "3204124708850003");
-  // A symbol the first pass read at the top of the scale stays.
-  std::vector<reader::OcrLine> sure = MakeLines(CleanCard());
-  sure[2].words.back().confidence = 99;
-  EXPECT_EQ(reader::ParseKtpText(sure, TestRegions(), {Vote("3204124708850008", 99.4F)}).card.nik().value(),
             "3204124708850003");
 }
 
