@@ -409,18 +409,24 @@ if [ -z "${SKIP_SLOW:-}" ]; then
     "${PY[@]}" watch "$SLOW_PID" $((SLOW_DELAY + 10)) "http://127.0.0.1:$GW_METRICS/metrics" "$SLOW_CALLS" >"$WORK/slow.watch" &
     watch_pid=$!
     c=$(( (SLOW_CALLS + 499) / 500 ))
+    slow_ticks0=$(ticks "$SLOW_PID")
     h2load -c "$c" -m 500 -n "$SLOW_CALLS" -d "$WORK/slow/grpc.body" "${GRPC_HEADERS[@]}" \
       "http://127.0.0.1:$GW_PORT/ktp.v1.KtpOcr/Read" >"$WORK/slow.out" 2>&1 || die "h2load (slow) failed"
     wait "$watch_pid"
+    slow_ticks=$(( $(ticks "$SLOW_PID") - slow_ticks0 ))
     sm=$(metrics "$GW_METRICS")
-    python3 - "$WORK/slow.watch" "$idle" "$SLOW_CALLS" "$SLOW_IMAGE_KB" "$budget" "$sm" "$gw" >>"$RESULTS" <<'EOF'
+    python3 - "$WORK/slow.watch" "$idle" "$SLOW_CALLS" "$SLOW_IMAGE_KB" "$budget" "$sm" "$gw" "$slow_ticks" "$CLK_TCK" >>"$RESULTS" <<'EOF'
 import json, sys
 w = json.load(open(sys.argv[1])); idle, n, kb, budget = (int(x) for x in sys.argv[2:6])
+# The gateway's CPU over the whole phase (uploads, the wait, the answers), per call: what holding
+# many calls costs, which grows with the calls in flight if anything scans all of them.
+cpu_us = int(sys.argv[8]) * 1e6 / int(sys.argv[9]) / n
 codes = {k: v for k, v in json.loads(sys.argv[6])["codes"].items() if v}
 rss = w["rss_at_full_kb"] or w["rss_kb"]
 print(json.dumps({"kind": "slow", "gw": sys.argv[7], "calls": n, "image_kb": kb, "budget_bytes": budget,
                   "idle_kb": idle, "rss_kb": rss, "growth_kb": rss - idle, "inflight": w["inflight"],
-                  "threads": max(w["threads"], w["threads_at_full"]), "codes": codes}))
+                  "threads": max(w["threads"], w["threads_at_full"]), "cpu_us_per_call": cpu_us,
+                  "codes": codes}))
 EOF
     tail -1 "$RESULTS" >&2
     kill -TERM "$SLOW_PID"; wait "$SLOW_PID" 2>/dev/null || true

@@ -7,7 +7,9 @@
 // copied) is handed to a small fixed pool of completion threads, which maps it
 // (JSON → OcrResult, base64 images) and runs the caller's callback. A large
 // answer or a slow callback (one that starts a local fallback read) so never
-// holds up the other transfers.
+// holds up the other transfers. The loop runs curl's multi_socket API on
+// epoll: each wake-up touches only the transfers whose socket moved (or whose
+// timer fired), so its cost does not grow with the calls in flight.
 //
 // Shutdown: once the event thread is gone the command list is closed; a push
 // that finds it closed fails, and its Start completes inline with
@@ -15,7 +17,12 @@
 #include "upstream/curl_client.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <algorithm>
@@ -230,6 +237,14 @@ class CurlOcrBackend::Loop : public std::enable_shared_from_this<CurlOcrBackend:
  private:
   void Run();
   void DoStop();
+  void Wake();
+  // curl's socket and timer callbacks (multi_socket API): the loop waits on
+  // epoll for exactly the sockets curl asks about, and curl touches only the
+  // transfers whose socket moved, not every transfer on every wake-up.
+  static int OnSocket(CURL* easy, curl_socket_t socket, int what, void* loop, void* socket_data);
+  static int OnTimer(CURLM* multi, long timeout_ms, void* loop);
+  // Milliseconds epoll may wait: until curl's timer, at most a second.
+  int WaitMillis() const;
   // `begin` false: fail new calls with GATEWAY_SHUTTING_DOWN instead of starting them.
   void ProcessCommands(bool begin);
   void ReapFinished();
@@ -250,6 +265,11 @@ class CurlOcrBackend::Loop : public std::enable_shared_from_this<CurlOcrBackend:
   CurlClientOptions options_;
   std::string urls_[2][8];  // [endpoint][raw_text|confidence_field|polygon bits]
   CURLM* multi_ = nullptr;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd: Push and Stop wake the loop through it
+  // Loop thread only: when curl wants CURL_SOCKET_TIMEOUT (none when unset).
+  bool timer_armed_ = false;
+  std::chrono::steady_clock::time_point timer_due_;
   std::thread thread_;
   std::thread::id event_thread_id_;
   int completion_threads_ = 1;
@@ -431,6 +451,8 @@ CurlOcrBackend::Loop::Loop(CurlClientOptions options) : options_(std::move(optio
 CurlOcrBackend::Loop::~Loop() {
   for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
   if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 absl::Status CurlOcrBackend::Loop::Init() {
@@ -450,6 +472,19 @@ absl::Status CurlOcrBackend::Loop::Init() {
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   multi_ = curl_multi_init();
   if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) return absl::InternalError("epoll/eventfd: out of descriptors");
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.fd = wake_fd_;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake) != 0) {
+    return absl::InternalError("epoll_ctl failed for the wake-up descriptor");
+  }
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Loop::OnSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Loop::OnTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   if (options_.max_connections > 0) {
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options_.max_connections);
   }
@@ -478,9 +513,47 @@ bool CurlOcrBackend::Loop::Push(Command::Kind kind, std::shared_ptr<CurlCall> ca
     return false;
   }
   // The Loop outlives this call (the backend or a call's weak_ptr holds it), so
-  // multi_ is valid even when Stop is closing the list meanwhile.
-  curl_multi_wakeup(multi_);
+  // the descriptor is valid even when Stop is closing the list meanwhile.
+  Wake();
   return true;
+}
+
+void CurlOcrBackend::Loop::Wake() {
+  const uint64_t one = 1;
+  // EAGAIN means the counter is already non-zero: the loop wakes anyway.
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+}
+
+int CurlOcrBackend::Loop::OnSocket(CURL* /*easy*/, curl_socket_t socket, int what, void* loop_ptr,
+                                   void* /*socket_data*/) {
+  auto* loop = static_cast<Loop*>(loop_ptr);
+  if (what == CURL_POLL_REMOVE) {
+    // The socket may be closed already (then epoll dropped it itself).
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+    return 0;
+  }
+  epoll_event event{};
+  event.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  event.data.fd = socket;
+  if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, socket, &event);
+  }
+  return 0;
+}
+
+int CurlOcrBackend::Loop::OnTimer(CURLM* /*multi*/, long timeout_ms, void* loop_ptr) {
+  auto* loop = static_cast<Loop*>(loop_ptr);
+  loop->timer_armed_ = timeout_ms >= 0;
+  if (loop->timer_armed_) {
+    loop->timer_due_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  }
+  return 0;
+}
+
+int CurlOcrBackend::Loop::WaitMillis() const {
+  if (!timer_armed_) return 1000;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(timer_due_ - std::chrono::steady_clock::now());
+  return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1000));
 }
 
 namespace {
@@ -727,13 +800,30 @@ void CurlOcrBackend::Loop::ReapFinished() {
 }
 
 void CurlOcrBackend::Loop::Run() {
+  constexpr int kMaxEvents = 128;
+  epoll_event events[kMaxEvents];
   while (!stopping_.load(std::memory_order_acquire)) {
     ProcessCommands(/*begin=*/true);
+    // Wakes on a socket curl asked about, curl's timer, or Wake() from Push/Stop.
+    const int ready = epoll_wait(epoll_fd_, events, kMaxEvents, WaitMillis());
     int running = 0;
-    curl_multi_perform(multi_, &running);
+    for (int i = 0; i < ready; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        uint64_t count = 0;
+        [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof(count));
+        continue;
+      }
+      const uint32_t e = events[i].events;
+      const int mask = ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                       ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+      curl_multi_socket_action(multi_, fd, mask, &running);
+    }
+    if (timer_armed_ && std::chrono::steady_clock::now() >= timer_due_) {
+      timer_armed_ = false;  // curl re-arms it from inside the call when it needs to
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
     ReapFinished();
-    // Wakes on socket activity, curl's own timers, or curl_multi_wakeup from Push.
-    curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
   }
   // Shutting down: fail whatever is left so no caller waits forever.
   ProcessCommands(/*begin=*/false);
@@ -750,7 +840,7 @@ void CurlOcrBackend::Loop::Stop() {
 void CurlOcrBackend::Loop::DoStop() {
   // New Starts now complete inline; the loop leaves at its next wake-up.
   stopping_.store(true, std::memory_order_release);
-  if (multi_ != nullptr) curl_multi_wakeup(multi_);
+  if (wake_fd_ >= 0) Wake();
   if (thread_.joinable()) thread_.join();
   // The event thread is gone. A Start that passed its stopping_ check before
   // the store above may have pushed after the loop's last look: closing the

@@ -342,10 +342,11 @@ def cmd_report(path):
                 mrow["calls"], mrow["threads"]))
     for label, srow in (("", slow), ("B: ", slow_b)):
         if srow:
-            print("| %s%d slow calls of %d KiB (budget %s MiB): peak in flight / threads / RSS growth | %d / %d / %s MiB (%s KiB per call; images %s MiB) |" % (
+            print("| %s%d slow calls of %d KiB (budget %s MiB): peak in flight / threads / RSS growth / CPU | %d / %d / %s MiB (%s KiB per call; images %s MiB) / %s µs per call |" % (
                 label, srow["calls"], srow["image_kb"], fmt(srow["budget_bytes"] / 2**20), srow["inflight"],
                 srow["threads"], fmt(srow["growth_kb"] / 1024.0, 1),
-                fmt(srow["growth_kb"] / max(1, srow["inflight"]), 1), fmt(srow["calls"] * srow["image_kb"] / 1024.0, 1)))
+                fmt(srow["growth_kb"] / max(1, srow["inflight"]), 1), fmt(srow["calls"] * srow["image_kb"] / 1024.0, 1),
+                fmt(srow.get("cpu_us_per_call"))))
     print()
 
     def check(name, ok, value):
