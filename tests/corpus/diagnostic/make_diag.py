@@ -258,7 +258,7 @@ def card_background(rng, nrng, w, h):
     ros = np.sin(rng.randint(18, 36) * th + r / (0.008 * w)) * np.exp(-(r / (0.28 * w)) ** 2)
     pattern += np.clip(1 - np.abs(ros) / 0.15, 0, 1) * (r < 0.3 * w)
     tint = np.array([rng.uniform(-22, -10), rng.uniform(-14, -4), rng.uniform(-6, 4)], np.float32)
-    img = img + pattern[..., None] * tint * rng.uniform(0.35, 0.7)
+    img = img + pattern[..., None] * tint * rng.uniform(0.5, 0.9)
     img += (smooth_noise(nrng, h, w, 40)[..., None] - 0.5) * 10
     return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
 
@@ -399,7 +399,13 @@ def render_ktp(rng, nrng, fields, issue_place, issue_date, is_city, card_w):
     signature(rng, d, photo_x + photo_w * 0.1, iy + size * 1.4, photo_w * 0.8, H * 0.08, (20, 20, 60))
     mfont = font(reg_f, max(8, H * 0.022))
     d.text((W * 0.985, H * 0.975), "SPESIMEN - FIKTIF", font=mfont, fill=(170, 60, 60), anchor="rs")
+    # print texture: the ink spreads a little into the card stock, which is not perfectly even
+    print_blur = rng.uniform(0.3, 0.7)
+    img = img.filter(ImageFilter.GaussianBlur(print_blur))
+    arr = np.asarray(img, np.float32) + nrng.normal(0, rng.uniform(1.5, 3.5), (H, W, 1)).astype(np.float32)
+    img = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8), "RGB")
     layout = {"font": face[0], "bold": bold_all, "card_px": [W, H], "aspect": round(aspect, 4),
+              "print_blur": round(print_blur, 3),
               "font_px": round(size, 2), "nik_px": round(nik_size, 2), "row_pitch": round(pitch / H, 4),
               "label_x": round(label_x / W, 4), "colon_x": round(colon_x / W, 4), "value_x": round(value_x / W, 4),
               "tracking_px": round(tracking, 2), "photo_box": [round(photo_x / W, 4), round(photo_y / H, 4),
@@ -763,6 +769,18 @@ class Photo:
                             "vignette": round(vignette, 3)})
         return self
 
+    def depth(self, sigma):
+        """Shallow depth of field: one side of the frame softer than the other."""
+        rng = self.rng
+        h, w = self.img.shape[:2]
+        soft = gaussian(self.img, sigma)
+        a = rng.uniform(0, 2 * math.pi)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        ramp = np.clip(0.5 + (xx / w - 0.5) * math.cos(a) + (yy / h - 0.5) * math.sin(a), 0, 1)[..., None]
+        self.img = self.img * (1 - ramp) + soft * ramp
+        self.params.update({"depth_sigma": round(sigma, 2), "depth_dir_deg": round(math.degrees(a), 1)})
+        return self
+
     def blur(self, kind, amount):
         """amount in px at this image's card width (already scaled by the caller)."""
         if amount <= 0.05 or kind == "none":
@@ -963,6 +981,8 @@ def make_photo(rng, nrng, doc_img, level, defects, card_w=None, is_card=True):
             amt = {"defocus": rng.uniform(0.5, 1.4), "motion": rng.uniform(1.5, 4.0),
                    "gaussian": rng.uniform(0.3, 0.9)}[kind] * k
             ph.blur(kind, amt)
+            if rng.random() < 0.3:
+                ph.depth(rng.uniform(0.5, 1.0) * k)
     # exposure
     if "dark" in defects:
         s = strengths["dark"]
