@@ -3,16 +3,21 @@
 // independent corpus (tests/corpus/independent/make_corpus.py, held out: never
 // tune on it). For each: per-field exact-match accuracy by level, NIK
 // accuracy, quality-flag precision/recall and seconds per image on one worker.
-//   reader_accuracy_bench [--corpus both|synth|independent]
+// --corpus diagnostic measures only ktp-diag (tests/corpus/diagnostic/make_diag.py,
+// a third renderer: the corpus to diagnose and tune on besides ktp-synth);
+// "both" stays ktp-synth + independent.
+//   reader_accuracy_bench [--corpus both|synth|independent|diagnostic]
 //       [--seed N] [--per-level N] [--clean N] [--moderate N] [--hard N]
 //       [--photo N] [--non-ktp N]                                   (ktp-synth)
 //       [--flags-per-kind N] [--flags-non-ktp N]     (ktp-synth single-defect set)
 //       [--independent-dir DIR] [--independent-seed N]             (independent)
 //       [--independent-per-level N] [--independent-non-ktp N] [--independent-flags N]
+//       [--diagnostic-dir DIR] [--diagnostic-seed N]                  (diagnostic)
+//       [--diagnostic-per-level N] [--diagnostic-non-ktp N] [--diagnostic-flags N]
 //       [--verbose]
 // --independent-dir reads DIR/manifest.json when it exists, else generates the
 // corpus into DIR and keeps it; without it the corpus goes to a temporary
-// directory that is removed at exit. The ktp-synth section ends with the
+// directory that is removed at exit; --diagnostic-dir likewise. The ktp-synth section ends with the
 // single-defect set (synth::MakeSingleDefect; 0 per kind skips it): one
 // defect per image at varied strength plus clean controls, for the flags.
 #include <cstdlib>
@@ -26,11 +31,13 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: reader_accuracy_bench [--corpus both|synth|independent] [--seed N] [--per-level N]\n"
+    "usage: reader_accuracy_bench [--corpus both|synth|independent|diagnostic] [--seed N] [--per-level N]\n"
     "         [--clean N] [--moderate N] [--hard N] [--photo N] [--non-ktp N]\n"
     "         [--flags-per-kind N] [--flags-non-ktp N]\n"
     "         [--independent-dir DIR] [--independent-seed N] [--independent-per-level N]\n"
-    "         [--independent-non-ktp N] [--independent-flags N] [--verbose]\n";
+    "         [--independent-non-ktp N] [--independent-flags N]\n"
+    "         [--diagnostic-dir DIR] [--diagnostic-seed N] [--diagnostic-per-level N]\n"
+    "         [--diagnostic-non-ktp N] [--diagnostic-flags N] [--verbose]\n";
 
 int RunSynthLevels(const ktp::accuracy::AccuracyOptions& options);
 
@@ -61,8 +68,11 @@ int RunSynthLevels(const ktp::accuracy::AccuracyOptions& options) {
   return 0;
 }
 
-int RunIndependent(const ktp::accuracy::AccuracyOptions& options,
-                   const ktp::accuracy::IndependentCorpusOptions& corpus, const std::string& keep_dir) {
+// One corpus written by a Python generator: `generate` fills a directory that
+// has no manifest yet; `title` heads the table.
+template <typename Generate>
+int RunCorpusDirectory(const ktp::accuracy::AccuracyOptions& options, const std::string& name, const std::string& title,
+                       const std::string& keep_dir, Generate generate) {
   ktp::accuracy::TempDir temp;
   std::string dir = keep_dir;
   if (dir.empty()) {
@@ -73,26 +83,39 @@ int RunIndependent(const ktp::accuracy::AccuracyOptions& options,
     dir = temp.path();
   }
   if (!std::filesystem::exists(dir + "/manifest.json")) {
-    std::cerr << "generating the independent corpus in " << dir << " ...\n";
-    if (auto s = ktp::accuracy::GenerateIndependentCorpus(corpus, dir); !s.ok()) {
-      std::cerr << "independent corpus: " << s << "\n";
+    std::cerr << "generating the " << name << " corpus in " << dir << " ...\n";
+    if (auto s = generate(dir); !s.ok()) {
+      std::cerr << name << " corpus: " << s << "\n";
       return 1;
     }
   }
   auto description = ktp::accuracy::DescribeCorpusDirectory(dir);
   if (!description.ok()) {
-    std::cerr << "independent corpus: " << description.status() << "\n";
+    std::cerr << name << " corpus: " << description.status() << "\n";
     return 1;
   }
-  std::cout << "## independent corpus (held out, never tuned on): " << *description << " (" << dir
-            << (keep_dir.empty() ? ", temporary" : "") << "), 1 worker\n\n";
+  std::cout << "## " << title << ": " << *description << " (" << dir << (keep_dir.empty() ? ", temporary" : "")
+            << "), 1 worker\n\n";
   auto report = ktp::accuracy::MeasureCorpusDirectory(dir, options);
   if (!report.ok()) {
-    std::cerr << "independent benchmark failed: " << report.status() << "\n";
+    std::cerr << name << " benchmark failed: " << report.status() << "\n";
     return 1;
   }
   std::cout << report->Format() << std::flush;
   return 0;
+}
+
+int RunIndependent(const ktp::accuracy::AccuracyOptions& options,
+                   const ktp::accuracy::IndependentCorpusOptions& corpus, const std::string& keep_dir) {
+  return RunCorpusDirectory(options, "independent", "independent corpus (held out, never tuned on)", keep_dir,
+                            [&](const std::string& dir) { return ktp::accuracy::GenerateIndependentCorpus(corpus, dir); });
+}
+
+int RunDiagnostic(const ktp::accuracy::AccuracyOptions& options,
+                  const ktp::accuracy::DiagnosticCorpusOptions& corpus, const std::string& keep_dir) {
+  return RunCorpusDirectory(options, "diagnostic", "ktp-diag diagnostic corpus (diagnosis and tuning allowed)",
+                            keep_dir,
+                            [&](const std::string& dir) { return ktp::accuracy::GenerateDiagnosticCorpus(corpus, dir); });
 }
 
 }  // namespace
@@ -100,6 +123,8 @@ int RunIndependent(const ktp::accuracy::AccuracyOptions& options,
 int main(int argc, char** argv) {
   ktp::accuracy::AccuracyOptions options;
   ktp::accuracy::IndependentCorpusOptions corpus;
+  ktp::accuracy::DiagnosticCorpusOptions diagnostic;
+  std::string diagnostic_dir;
   std::string which = "both";
   std::string independent_dir;
   int flags_per_kind = 24, flags_non_ktp = 12;
@@ -114,7 +139,7 @@ int main(int argc, char** argv) {
     };
     if (arg == "--corpus") {
       which = next();
-      if (which != "both" && which != "synth" && which != "independent") {
+      if (which != "both" && which != "synth" && which != "independent" && which != "diagnostic") {
         std::cerr << kUsage;
         return 2;
       }
@@ -146,6 +171,16 @@ int main(int argc, char** argv) {
       corpus.non_ktp = std::atoi(next());
     } else if (arg == "--independent-flags") {
       corpus.flags_per_kind = std::atoi(next());
+    } else if (arg == "--diagnostic-dir") {
+      diagnostic_dir = next();
+    } else if (arg == "--diagnostic-seed") {
+      diagnostic.seed = std::strtoull(next(), nullptr, 10);
+    } else if (arg == "--diagnostic-per-level") {
+      diagnostic.clean = diagnostic.moderate = diagnostic.hard = std::atoi(next());
+    } else if (arg == "--diagnostic-non-ktp") {
+      diagnostic.non_ktp = std::atoi(next());
+    } else if (arg == "--diagnostic-flags") {
+      diagnostic.flags_per_kind = std::atoi(next());
     } else if (arg == "--verbose") {
       options.verbose = true;
     } else {
@@ -153,6 +188,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (which == "diagnostic") return RunDiagnostic(options, diagnostic, diagnostic_dir);
   int rc = 0;
   if (which != "independent") rc |= RunSynth(options, flags_per_kind, flags_non_ktp);
   if (which == "both") std::cout << "\n";

@@ -302,6 +302,9 @@ std::string StringMember(const rapidjson::Value& v, const char* name) {
 #ifndef KTP_INDEPENDENT_CORPUS_SCRIPT
 #define KTP_INDEPENDENT_CORPUS_SCRIPT "tests/corpus/independent/make_corpus.py"
 #endif
+#ifndef KTP_DIAGNOSTIC_CORPUS_SCRIPT
+#define KTP_DIAGNOSTIC_CORPUS_SCRIPT "tests/corpus/diagnostic/make_diag.py"
+#endif
 
 absl::Status Run(const std::vector<std::string>& args) {
   std::vector<char*> argv;
@@ -320,6 +323,14 @@ absl::Status Run(const std::vector<std::string>& args) {
         "); it needs python3-pil, python3-numpy and the fonts listed in scripts/install-deps.sh"));
   }
   return absl::OkStatus();
+}
+
+// Both generators take the same arguments.
+absl::Status RunCorpusScript(const char* script, const IndependentCorpusOptions& corpus, const std::string& dir) {
+  return Run({KTP_PYTHON3_EXECUTABLE, script, "--out", dir, "--quiet", "--seed", std::to_string(corpus.seed),
+              "--clean", std::to_string(corpus.clean), "--moderate", std::to_string(corpus.moderate), "--hard",
+              std::to_string(corpus.hard), "--non-ktp", std::to_string(corpus.non_ktp), "--flags",
+              std::to_string(corpus.flags_per_kind)});
 }
 
 }  // namespace
@@ -382,10 +393,11 @@ absl::StatusOr<AccuracyReport> MeasureSingleDefectSet(const AccuracyOptions& opt
 }
 
 absl::Status GenerateIndependentCorpus(const IndependentCorpusOptions& corpus, const std::string& dir) {
-  return Run({KTP_PYTHON3_EXECUTABLE, KTP_INDEPENDENT_CORPUS_SCRIPT, "--out", dir, "--quiet", "--seed",
-              std::to_string(corpus.seed), "--clean", std::to_string(corpus.clean), "--moderate",
-              std::to_string(corpus.moderate), "--hard", std::to_string(corpus.hard), "--non-ktp",
-              std::to_string(corpus.non_ktp), "--flags", std::to_string(corpus.flags_per_kind)});
+  return RunCorpusScript(KTP_INDEPENDENT_CORPUS_SCRIPT, corpus, dir);
+}
+
+absl::Status GenerateDiagnosticCorpus(const DiagnosticCorpusOptions& corpus, const std::string& dir) {
+  return RunCorpusScript(KTP_DIAGNOSTIC_CORPUS_SCRIPT, corpus, dir);
 }
 
 absl::StatusOr<std::string> DescribeCorpusDirectory(const std::string& dir) {
