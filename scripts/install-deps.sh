@@ -29,9 +29,10 @@ PACKAGES=(
   libnetty-java libperfmark-java libguava-java libgeronimo-annotation-1.3-spec-java
   # The independent evaluation corpus (tests/corpus/independent/make_corpus.py, run by
   # reader_accuracy_test and reader_accuracy_bench): Pillow + NumPy and other fonts than ktp-synth's.
-  # The diagnostic corpus (tests/corpus/diagnostic/make_diag.py) needs the same two modules and
-  # the fonts already listed here (Liberation, Roboto, Open Sans, Carlito, FreeSans, DejaVu).
   python3-pil python3-numpy fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf fonts-urw-base35
+  # The diagnostic corpus (tests/corpus/diagnostic/make_diag.py, diagnostic_corpus_self_check):
+  # the same two modules, FreeSans and DejaVu, and faces neither other corpus uses.
+  fonts-liberation fonts-roboto-unhinted fonts-open-sans fonts-crosextra-carlito
 )
 
 missing=()
