@@ -60,10 +60,13 @@ struct Thresholds {
   double copy_below_saturation = 30;  // a cast copy's paper ≤ 26
   double copy_faint_below_spread = 0.48;
   double copy_faint_below_saturation = 20;
-  // Glare blobs: a flash covers a few % (2–15 % in the single-defect set); a
-  // card with most of its surface clipped is bright or a copy, not flashed.
+  // Glare blobs: a flash covers a few % (2–15 % in ktp-synth's single-defect
+  // set), a close flash on ktp-diag up to a third of the card (17–28 %
+  // clipped, the rest of the card normally exposed); a card with most of its
+  // surface clipped is bright or a copy, not flashed. Bright ktp-synth cards
+  // with 16–45 % clipped have a median ≥ 241 and are mostly bright already.
   double flash_min_glare = 0.018;
-  double flash_max_glare = 0.16;
+  double flash_max_glare = 0.45;
   // ... on a card whose median stays below this: a spot stands out from the
   // card. A card near clipping all over (median ≥ 246 on ktp-synth's brightest
   // moderate cards, ×1.24) clips in patches of its background, which are

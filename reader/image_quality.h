@@ -129,7 +129,7 @@ double CardTilt(const CardLocation& location);
 //             a tinted copy, on a background of saturation < 60), or little colour variety (spread < 0.2) on a
 //             background of little saturation (< 30), or a trace of colour
 //             (spread < 0.48) on a nearly colourless background (< 20);
-//   flash   — clipped white blobs over 1.8–16 % of the card, on a card that
+//   flash   — clipped white blobs over 1.8–45 % of the card, on a card that
 //             is neither bright nor a copy (whose white is paper) and whose
 //             median luminance is below 244 (on a card near clipping all
 //             over, clipped patches are over-exposure, not a spot);

@@ -79,6 +79,18 @@ TEST(ImageQualityTest, Flash) {
   EXPECT_FALSE(q.bright());
 }
 
+TEST(ImageQualityTest, AFlashCloseUpThatClipsAFifthOfTheCardIsAFlash) {
+  cv::Mat card = testing::DrawTestCard();
+  // One hot spot over ~21 % of the card (a phone's flash held close), the
+  // rest of the card exposed as usual: a flash, not an over-exposed card.
+  cv::circle(card, {330, 380}, 210, cv::Scalar(255, 255, 255), cv::FILLED, cv::LINE_AA);
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  ASSERT_GT(m.glare_fraction, 0.17);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.flash()) << m.glare_fraction << " median " << m.median_luma;
+  EXPECT_FALSE(q.bright());
+}
+
 TEST(ImageQualityTest, GeometryFlagsComeFromTheLocator) {
   const cv::Mat card = testing::DrawTestCard();
   EXPECT_TRUE(Judge(card, Found(15)).rotated());
