@@ -522,6 +522,13 @@ std::optional<absl::CivilDay> ParseDate(std::string_view text, int* repairs) {
   if (!current.empty()) groups.push_back(std::move(current));
   std::string all;
   for (const std::string& g : groups) all += g;
+  // The label's colon read as a 1 glued to the day ("Berlaku Hingga :
+  // 18-09-2017" read "118-09-2017"): a day has at most two digits.
+  if (groups.size() == 3 && groups[0].size() == 3 && groups[0][0] == '1') {
+    ++fixes;
+    all.erase(0, 1);
+    groups[0].erase(0, 1);
+  }
   std::optional<absl::CivilDay> day;
   if (groups.size() == 3 && groups[0].size() <= 2 && groups[1].size() <= 2 && groups[2].size() == 4) {
     day = CalendarDay(ToInt(groups[0]), ToInt(groups[1]), ToInt(groups[2]));
@@ -1482,7 +1489,7 @@ void EmitBloodType(const CardLayout& layout, v1::KtpCard& card) {
 }
 
 // Street abbreviations (Jalan, Gang, Kampung, Kompleks, Desa, Dusun, Blok,
-// Kavling, Nomor) end in a full stop, which Tesseract reads as a comma on some
+// Kavling, Lingkungan, Nomor) end in a full stop, which Tesseract reads as a comma on some
 // faces ("KP, BATU"); an address holds no colon either ("PERUM:BUMI ASRI").
 // Spacing is left as read: cards print "NO. 10" and "NO.10" alike, so a space
 // Tesseract dropped cannot be told from one never printed.
@@ -1501,7 +1508,7 @@ void RepairHouseNumber(std::string& t, size_t from) {
 
 std::string NormaliseAddressPunctuation(const std::string& address) {
   static const char* const kAbbreviations[] = {"JL", "JLN", "GG", "NO", "KP", "KOMP",
-                                               "DS", "DSN", "BLK", "KAV"};
+                                               "DS", "DSN", "BLK", "KAV", "LINGK"};
   std::string spaced = address;
   for (char& c : spaced) c = (c == ':' || c == ';') ? ' ' : c;
   std::string out;
@@ -1552,11 +1559,16 @@ std::string NormaliseRtRw(const std::string& raw, int* repairs) {
   }
   if (!cur.empty()) groups.push_back(std::move(cur));
   // The label's colon read as a 1, glued to the RT ("1018/007") or on its
-  // own ("1. 014/011"): an RT has at most three digits, so a leading 1
-  // beyond them is the colon.
-  if (groups.size() == 2 && groups[0].size() == 4 && groups[0][0] == '1') {
-    ++*repairs;
-    groups[0].erase(0, 1);
+  // own ("1. 014/011"), or the slash read as "/1" before the RW
+  // ("002/1013"): an RT or RW has at most three digits, so a leading 1
+  // beyond them is the colon or the slash.
+  if (groups.size() == 2) {
+    for (std::string& g : groups) {
+      if (g.size() == 4 && g[0] == '1') {
+        ++*repairs;
+        g.erase(0, 1);
+      }
+    }
   } else if (groups.size() == 3 && groups[0] == "1") {
     ++*repairs;
     groups.erase(groups.begin());

@@ -788,6 +788,14 @@ TEST(FieldParserTest, ValidUntilDate) {
   EXPECT_TRUE(q.card.valid_until().has_date_value());
 }
 
+TEST(FieldParserTest, ValidUntilColonReadAsAOneBeforeTheDay) {
+  const reader::ParsedCard p = Parse(CardWith(14, "Berlaku Hingga 118-09-2017"));
+  EXPECT_EQ(p.card.valid_until().value(), "18-09-2017");
+  EXPECT_TRUE(p.card.valid_until().has_date_value());
+  // Another digit before the day is no colon: not a date.
+  EXPECT_FALSE(Parse(CardWith(14, "Berlaku Hingga : 218-09-2017")).card.valid_until().has_date_value());
+}
+
 // ---------------------------------------------------------------------------
 // RT/RW and address
 
@@ -808,6 +816,10 @@ TEST(FieldParserTest, RtRwColonReadAsAOneBeforeIt) {
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1018/007")).card.rt_rw().value(), "018/007");
   EXPECT_EQ(Parse(CardWith(7, "RT/RW 1018/007")).card.rt_rw().value(), "018/007");
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1. 014/011")).card.rt_rw().value(), "014/011");
+  // The slash read as "/1" before the RW, with or without the colon's 1.
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 002/1013")).card.rt_rw().value(), "002/013");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1002/1013")).card.rt_rw().value(), "002/013");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 002/2013")).card.rt_rw().value(), "002/2013");
   // Not a 1, or not beyond three digits: as before.
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 2018/007")).card.rt_rw().value(), "2018/007");
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 101/007")).card.rt_rw().value(), "101/007");
@@ -815,6 +827,7 @@ TEST(FieldParserTest, RtRwColonReadAsAOneBeforeIt) {
 
 TEST(FieldParserTest, AddressAbbreviationStopReadAsACommaAndStrayColons) {
   EXPECT_EQ(Parse(CardWith(6, "Alamat : KP, BATU AMPAR")).card.address().value(), "KP. BATU AMPAR");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : LINGK, PELITA")).card.address().value(), "LINGK. PELITA");
   EXPECT_EQ(Parse(CardWith(6, "Alamat : JL.MAWAR NO, 5")).card.address().value(), "JL.MAWAR NO. 5");
   EXPECT_EQ(Parse(CardWith(6, "Alamat : PERUM:BUMI ASRI")).card.address().value(), "PERUM BUMI ASRI");
   EXPECT_EQ(Parse(CardWith(6, "Alamat : JL. MAWAR : NO. 5")).card.address().value(), "JL. MAWAR NO. 5");
