@@ -1349,16 +1349,28 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
                 best_score.regions_disagreeing == 0;
   }
   const bool clear = best_value - runner_up >= 1.0;
+  // 16 digits kept as read (nothing reads better, or no correction is clear)
+  // are still checked for what no NIK can be: a DDMMYY that is no date (month
+  // 00, day 35) is never a real card's, so the value goes; a district missing
+  // from the table may be a retired code on an old card, so it stays, less
+  // trusted.
+  const auto keep_as_read = [&](const NikScore& score) {
+    if (!score.date_valid) return false;
+    if (!score.district_exists) nik.factor *= 0.5;
+    return true;
+  };
   if (as_read) {
     // 16 digits as read, and nothing reads better.
-    return best_score.district_exists && best_score.date_agrees;
-  }
-  if (best != nullptr && supported && clear) {
+    if (keep_as_read(best_score)) return best_score.district_exists && best_score.date_agrees;
+  } else if (best != nullptr && supported && clear) {
     nik.value = best->digits;
     nik.factor = 0.85;
     return false;
+  } else if (nik.value.size() == 16 && (best == nullptr || !clear)) {
+    // Ambiguous: keep what was read, as read, if a card could carry it.
+    const std::optional<NikParts> parts = SplitNik(nik.value);
+    if (parts && keep_as_read(ScoreNik(*parts, evidence, regions))) return false;
   }
-  if (nik.value.size() == 16 && (best == nullptr || !clear)) return false;  // ambiguous: keep what was read, as read
   nik.value.clear();
   nik.factor = 0;
   return false;

@@ -489,6 +489,21 @@ TEST(FieldParserTest, NikDigitConfusionsResolvedByTheCardsStructure) {
   EXPECT_EQ(Parse(CardWith(2, "NIK : 3204124708850008")).card.nik().value(), "3204124708850008");
 }
 
+TEST(FieldParserTest, NikNoCardCanCarryIsNotReturned) {
+  // Month 00 (and day 99 / month 99) with no clear correction: no NIK has such
+  // a date, so the value is empty and the digits stay in raw_text.
+  for (const char* line : {"NIK : 3204129900850003", "NIK : 3204129999990003", "NIK : 1820201200490070"}) {
+    const ParsedCard p = Parse(CardWith(2, line));
+    EXPECT_EQ(p.card.nik().value(), "") << line;
+    EXPECT_EQ(p.card.nik().raw_text(), std::string(line).substr(6)) << line;
+  }
+  // A district missing from the table may be a retired code on an old card:
+  // kept as read, but trusted far less than a NIK the card vouches for.
+  const ParsedCard unknown = Parse(CardWith(2, "NIK : 9999994708850003"));
+  EXPECT_EQ(unknown.card.nik().value(), "9999994708850003");
+  EXPECT_LE(unknown.card.nik().confidence(), Parse(CleanCard()).card.nik().confidence() / 2);
+}
+
 TEST(FieldParserTest, NikDigitTesseractDoubtedIsTheOneCorrected) {
   // 07-08-1935 reads as a date but disagrees with the printed 07-08-1985. With
   // every digit as sure as the others, either could be the misread one: kept.
