@@ -384,6 +384,14 @@ NikScore ScoreNik(const NikParts& nik, const NikEvidence& evidence, const Region
   if (evidence.birth_date) {
     score.date_agrees = NikDateAgrees(nik, *evidence.birth_date);
     score.date_disagrees = !score.date_agrees;
+    if (score.date_disagrees && nik.day_valid()) {
+      const absl::CivilDay printed = *evidence.birth_date;
+      const int on_nik[3] = {nik.birth_day(), nik.month, nik.two_digit_year};
+      const int on_card[3] = {printed.day(), printed.month(), static_cast<int>(printed.year() % 100)};
+      int differing = 0;
+      for (int i = 0; i < 3; ++i) differing += (on_nik[i] / 10 != on_card[i] / 10) + (on_nik[i] % 10 != on_card[i] % 10);
+      score.date_one_digit_off = differing == 1;
+    }
   }
   if (evidence.sex != v1::SEX_UNSPECIFIED && nik.day_valid()) {
     score.sex_agrees = (evidence.sex == v1::SEX_FEMALE) == nik.female();

@@ -59,6 +59,9 @@ struct NikScore {
   bool date_valid = false;    // DDMMYY is a calendar day (any century)
   bool date_agrees = false;   // … and equals the printed birth date
   bool date_disagrees = false;
+  // Disagrees in exactly one of the six DDMMYY digits: one digit misread on
+  // the NIK or in the printed date (which of the two, the date cannot say).
+  bool date_one_digit_off = false;
   bool sex_agrees = false;
   bool sex_disagrees = false;
   int regions_agreeing = 0;   // printed names naming the NIK's region

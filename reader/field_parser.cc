@@ -1164,6 +1164,7 @@ struct NikCandidate {
   std::vector<float> confidence;
   std::vector<bool> crowded;  // see CrowdedDigits
   bool vote_only = false;     // reached from a vote's digits only (see ResolveNik)
+  bool confirmed = false;     // reached from the first pass and from a vote
 };
 
 // A digit is weak when Tesseract was clearly less sure of it than of the NIK's
@@ -1287,7 +1288,8 @@ double NikSupport(const NikScore& s) {
 // Votes (further readings of the NIK) add their own readings, each a little
 // dearer than the first pass's; a reading both the first pass and a vote
 // reach costs less. Returns whether the NIK was settled: 16 digits as read
-// that the card vouches for (see ParsedCard::nik_settled).
+// (or with only the colon's stray 1 dropped) that the card vouches for (see
+// ParsedCard::nik_settled).
 constexpr double kVoteCost = 0.5;
 constexpr double kAgreementBonus = 1.0;
 
@@ -1318,6 +1320,7 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
       const auto f = first.find(c.digits), v = voted.find(c.digits);
       if (f != first.end() && v != voted.end()) c.cost = std::min(f->second, v->second) - kAgreementBonus;
       c.vote_only = f == first.end();
+      c.confirmed = f != first.end() && v != voted.end();
     }
   }
   const NikCandidate* best = nullptr;
@@ -1339,8 +1342,15 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
     }
   }
   const bool as_read = best != nullptr && best->digits == nik.value;
+  // A printed birth date one digit off the NIK's is a misread on one side:
+  // two readings of the NIK that agree, and printed region names that all
+  // name its region, say it is the printed date's.
+  const bool printed_date_misread = best != nullptr && best->confirmed && best_score.date_one_digit_off &&
+                               best_score.regions_agreeing >= 2 && best_score.regions_disagreeing == 0 &&
+                               !best_score.sex_disagrees;
   bool supported = best != nullptr && best_score.district_exists && best_score.date_valid &&
-                   (best_score.date_agrees || (!evidence.birth_date && best_score.regions_agreeing >= 2));
+                   (best_score.date_agrees || (!evidence.birth_date && best_score.regions_agreeing >= 2) ||
+                    printed_date_misread);
   // A reading the first pass never reached stands on the vote alone: the
   // printed region names must name its region too (a second pass misreads
   // the district digits as readily as the first).
@@ -1363,9 +1373,15 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
     // 16 digits as read, and nothing reads better.
     if (keep_as_read(best_score)) return best_score.district_exists && best_score.date_agrees;
   } else if (best != nullptr && supported && clear) {
+    // Only the colon after "NIK" dropped (read as a leading digit), and the
+    // card vouches for the rest: the first pass's digits as they stand, as
+    // settled as 16 read that way (a vote differing in the serial, which
+    // nothing checks, could only make it ambiguous).
+    const bool colon_dropped = !best->vote_only && nik.value.size() == 17 &&
+                               nik.value.compare(1, std::string::npos, best->digits) == 0;
     nik.value = best->digits;
     nik.factor = 0.85;
-    return false;
+    return colon_dropped && best_score.district_exists && best_score.date_agrees;
   } else if (nik.value.size() == 16 && (best == nullptr || !clear)) {
     // Ambiguous: keep what was read, as read, if a card could carry it.
     const std::optional<NikParts> parts = SplitNik(nik.value);

@@ -37,9 +37,10 @@ struct ParsedCard {
   // How many of the 14 printed labels plus the PROVINSI header were found:
   // evidence that the image is a KTP at all.
   int labels_found = 0;
-  // The NIK's 16 digits were taken as read and the card vouches for them (an
-  // existing district, the printed birth date): a further reading of them
-  // would change nothing.
+  // The NIK's 16 digits were taken as read (or with only the colon, read as
+  // a leading 1, dropped) and the card vouches for them (an existing
+  // district, the printed birth date): a further reading of them would
+  // change nothing.
   bool nik_settled = false;
   // Where the NIK's digits were read (the lines' pixel space), when they were.
   std::optional<PixelBox> nik_box;

@@ -120,6 +120,15 @@ TEST(IdentityValidationTest, ScoreNikWeighsTheRestOfTheCard) {
   EXPECT_TRUE(s.date_agrees);  // day + 40 is still the 9th
   EXPECT_TRUE(s.sex_disagrees);
   EXPECT_GE(s.regions_disagreeing, 2);
+  EXPECT_FALSE(s.date_one_digit_off);
+  // One of the six DDMMYY digits differs (1993 printed, 1998 encoded): a misread on one side.
+  s = identity::ScoreNik(*identity::SplitNik("1871010907980009"), e);
+  EXPECT_TRUE(s.date_disagrees);
+  EXPECT_TRUE(s.date_one_digit_off);
+  // Two differ: no longer one misread digit.
+  s = identity::ScoreNik(*identity::SplitNik("1871011907980009"), e);
+  EXPECT_TRUE(s.date_disagrees);
+  EXPECT_FALSE(s.date_one_digit_off);
 }
 
 TEST(IdentityValidationTest, UnknownDistrictCodeFails) {

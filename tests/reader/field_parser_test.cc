@@ -608,6 +608,38 @@ TEST(FieldParserTest, NikVotesJoinTheConstrainedSearch) {
             "3204124708850003");
 }
 
+TEST(FieldParserTest, NikWhoseOnlyFaultIsTheColonIsSettled) {
+  // The colon read as a leading 1, the rest vouched for by the card: as
+  // settled as 16 digits read cleanly, so no second reading is asked for (one
+  // differing in the serial, which nothing checks, would only make a tie).
+  const reader::ParsedCard p = Parse(CardWith(2, "NIK :13204124708850003"));
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");
+  EXPECT_TRUE(p.nik_settled);
+  // Not when the printed birth date does not vouch for it.
+  std::vector<std::string> card = CardWith(2, "NIK :13204124708850003");
+  card[4] = "Tempat/Tgl Lahir : BANDUNG, 07-08-1965";
+  EXPECT_FALSE(Parse(card).nik_settled);
+  // A stray digit inside is a correction the card must confirm with a vote.
+  EXPECT_FALSE(reader::ParseKtpText(MakeLines(CardWith(2, "NIK : 32041247088500031")), TestRegions()).nik_settled);
+}
+
+TEST(FieldParserTest, NikTwoReadingsAgreeOnOutweighAPrintedDateOneDigitOff) {
+  // 1985 on the NIK, "1965" read from the print: one digit misread, on one
+  // side or the other.
+  std::vector<std::string> card = CardWith(2, "NIK :13204124708850003");
+  card[4] = "Tempat/Tgl Lahir : BANDUNG, 07-08-1965";
+  const std::vector<reader::OcrLine> lines = MakeLines(card);
+  // One reading alone is not enough to overrule the printed date...
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "");
+  // ... a second that agrees, with the printed regions naming the NIK's, is.
+  reader::ParsedCard p = reader::ParseKtpText(lines, TestRegions(), {Vote("3204124708850003")});
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");
+  EXPECT_LT(p.card.nik().confidence(), 90);
+  // Two digits off: the readings do not outweigh the print.
+  card[4] = "Tempat/Tgl Lahir : BANDUNG, 07-06-1965";
+  EXPECT_EQ(reader::ParseKtpText(MakeLines(card), TestRegions(), {Vote("3204124708850003")}).card.nik().value(), "");
+}
+
 TEST(FieldParserTest, NikDisagreeingWithBirthDateLowersConfidence) {
   const reader::ParsedCard clean = Parse(CleanCard());
   const reader::ParsedCard p = Parse(CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-09-1985"));
