@@ -37,6 +37,14 @@ constexpr double kMinAspect = 1.38, kMaxAspect = 1.85;
 // portrait photo is never read sideways: a located outline standing upright,
 // or a portrait image taken whole as a card filling the frame.
 constexpr double kPortraitCardTolerance = 0.09;
+// A card photographed at a slant shows opposite sides of different lengths,
+// but a hand-held photo that is still readable stays well within this ratio;
+// beyond it the "quad" is a desk region or shadow whose border-cut corners
+// were extrapolated far outside the picture.
+constexpr double kMaxOppositeSideRatio = 1.8;
+// The score of an outline from the colour (Lab b*) mask, against the others'
+// (see LocateCard).
+constexpr double kChromaMaskWeight = 0.9;
 
 struct Line {
   cv::Point2f p;  // a point on the line
@@ -255,7 +263,8 @@ struct Partial {
   cv::Rect box;
 };
 
-void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* best, Partial* partial) {
+void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* best, Partial* partial,
+              double weight) {
   const double img_area = static_cast<double>(size.area());
   const double area = cv::contourArea(contour);
   if (area < kMinAreaFraction * img_area || area > kMaxAreaFraction * img_area) return;
@@ -284,6 +293,12 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* b
     c.area_fraction = PolyArea(qv) / img_area;
     if (c.fill < kMinFill || c.fill > 1.08) continue;
     if (c.aspect < kMinAspect || c.aspect > kMaxAspect) continue;
+    const double top_len = Len(c.quad[1] - c.quad[0]), bottom_len = Len(c.quad[2] - c.quad[3]);
+    const double left_len = Len(c.quad[3] - c.quad[0]), right_len = Len(c.quad[2] - c.quad[1]);
+    if (std::max(top_len, bottom_len) > kMaxOppositeSideRatio * std::min(top_len, bottom_len) ||
+        std::max(left_len, right_len) > kMaxOppositeSideRatio * std::min(left_len, right_len)) {
+      continue;
+    }
     // Long sides upright: a card turned by 90° or 270° (ordered as 90°), if
     // it has the card's proportions (not a page or a portrait photo).
     const cv::Point2f top = c.quad[1] - c.quad[0];
@@ -296,13 +311,13 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* b
     const double aspect_err = std::abs(std::log(c.aspect / layout::kAspect));
     // Prefer whole cards with the right shape: a cut-off outline is guesswork.
     c.score = std::min(c.area_fraction, 1.0) * std::min(c.fill, 1.0) * (1.0 - 2.0 * aspect_err) *
-              (cut ? 0.8 : 1.0);
+              (cut ? 0.8 : 1.0) * weight;
     if (c.score > best->score) *best = c;
     return;
   }
 }
 
-void ConsiderMask(const cv::Mat& mask, Candidate* best, Partial* partial) {
+void ConsiderMask(const cv::Mat& mask, Candidate* best, Partial* partial, double weight = 1.0) {
   cv::Mat m;
   const cv::Mat k = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5));
   cv::morphologyEx(mask, m, cv::MORPH_OPEN, k);
@@ -312,15 +327,15 @@ void ConsiderMask(const cv::Mat& mask, Candidate* best, Partial* partial) {
   std::sort(contours.begin(), contours.end(), [](const auto& a, const auto& b) {
     return cv::contourArea(a) > cv::contourArea(b);
   });
-  for (size_t i = 0; i < contours.size() && i < 3; ++i) Consider(contours[i], mask.size(), best, partial);
+  for (size_t i = 0; i < contours.size() && i < 3; ++i) Consider(contours[i], mask.size(), best, partial, weight);
 }
 
-void OtsuBoth(const cv::Mat& channel, Candidate* best, Partial* partial) {
+void OtsuBoth(const cv::Mat& channel, Candidate* best, Partial* partial, double weight = 1.0) {
   cv::Mat mask;
   cv::threshold(channel, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-  ConsiderMask(mask, best, partial);
+  ConsiderMask(mask, best, partial, weight);
   cv::bitwise_not(mask, mask);
-  ConsiderMask(mask, best, partial);
+  ConsiderMask(mask, best, partial, weight);
 }
 
 // The full-image fallback for an image that is (nearly) all card. A portrait
@@ -378,6 +393,18 @@ CardLocation LocateCard(const cv::Mat& bgr) {
   std::vector<cv::Mat> ch;
   cv::split(hsv, ch);
   OtsuBoth(ch[1], &best, &partial);
+  {
+    // Blue against yellow (Lab b*): the e-KTP's light blue stands out from a
+    // pale grey, beige or pink desk that neither brightness nor saturation
+    // separates from it, soft shadows included. Weighed down: JPEG keeps
+    // colour at half resolution, so its outline is a few pixels less exact
+    // than the others', and it wins only where it is clearly the better card.
+    cv::Mat lab;
+    cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
+    cv::Mat b;
+    cv::extractChannel(lab, b, 2);
+    OtsuBoth(b, &best, &partial, kChromaMaskWeight);
+  }
   {
     // Distance from the background colour, estimated on the image border.
     std::vector<cv::Vec3b> border;

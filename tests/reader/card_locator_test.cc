@@ -73,6 +73,44 @@ TEST(CardLocatorTest, PerspectiveQuad) {
   }
 }
 
+TEST(CardLocatorTest, ALitPatchOfDeskRunningOffTheBorderIsNotTheCard) {
+  // A bright trapezoid of desk (lamp light) running off the bottom border,
+  // larger than the card: card-like in aspect once its cut side is placed,
+  // but its top is half its bottom, a slant no readable photo of a card has.
+  cv::Mat canvas(900, 1200, CV_8UC3, cv::Scalar(50, 50, 50));
+  const std::vector<cv::Point> patch = {{550, 560}, {950, 560}, {1150, 899}, {350, 899}};
+  cv::fillConvexPoly(canvas, patch, cv::Scalar(200, 200, 205), cv::LINE_AA);
+  const auto truth = CardQuad({300, 250}, 420, 2);
+  PlaceCard(DrawTestCard(), truth, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 8.0);
+}
+
+TEST(CardLocatorTest, LightBlueCardOnAWarmDeskAsBrightAndAsGreyIsFound) {
+  // The desk matches the card in brightness and saturation, only its hue
+  // differs (warm against the e-KTP's blue), and the light falls off across
+  // it, so the border's colour is no single background colour either.
+  cv::Mat canvas(900, 1200, CV_8UC3);
+  for (int y = 0; y < canvas.rows; ++y) {
+    for (int x = 0; x < canvas.cols; ++x) {
+      // Lit like the card on the right, in soft shadow towards the left.
+      const double light = std::min(1.0, 0.55 + 0.9 * x / canvas.cols);
+      canvas.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uint8_t>(188 * light),
+                                             cv::saturate_cast<uint8_t>(210 * light),
+                                             cv::saturate_cast<uint8_t>(238 * light));
+    }
+  }
+  const auto truth = CardQuad({600, 450}, 760, -3);
+  PlaceCard(DrawTestCard(), truth, canvas);
+  cv::GaussianBlur(canvas, canvas, cv::Size(0, 0), 3.0);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 8.0);
+}
+
 TEST(CardLocatorTest, CardCutByTheBorderIsCroppedWithExtrapolatedCorners) {
   cv::Mat canvas(800, 1100, CV_8UC3, cv::Scalar(60, 60, 60));
   // Centre near the left edge: about a fifth of the card is outside.
