@@ -1327,10 +1327,12 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
   double best_value = 0;
   double runner_up = -1e9;
   NikScore best_score;
+  std::optional<NikScore> as_read_score;  // the digits as read, when 16
   for (const NikCandidate& c : candidates) {
     const std::optional<NikParts> parts = SplitNik(c.digits);
     if (!parts) continue;
     const NikScore score = ScoreNik(*parts, evidence, regions);
+    if (c.digits == nik.value) as_read_score = score;
     const double value = NikSupport(score) - c.cost;
     if (best == nullptr || value > best_value) {
       if (best != nullptr && best->digits != c.digits) runner_up = best_value;
@@ -1384,8 +1386,7 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
     return colon_dropped && best_score.district_exists && best_score.date_agrees;
   } else if (nik.value.size() == 16 && (best == nullptr || !clear)) {
     // Ambiguous: keep what was read, as read, if a card could carry it.
-    const std::optional<NikParts> parts = SplitNik(nik.value);
-    if (parts && keep_as_read(ScoreNik(*parts, evidence, regions))) return false;
+    if (as_read_score && keep_as_read(*as_read_score)) return false;
   }
   nik.value.clear();
   nik.factor = 0;
