@@ -8,7 +8,10 @@
 
 #include <condition_variable>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "absl/strings/escaping.h"
@@ -51,6 +54,75 @@ bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
   }
   return condition();
 }
+
+// A streaming call whose messages are raw bytes (grpc::GenericStub): for what
+// no typed stub would send, or a service without generated client code here.
+// Each step waits for its own completion; the destructor finishes the call if
+// the test did not, and drains the queue.
+class RawCall {
+ public:
+  RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method)
+      : stub_(channel), call_(stub_.PrepareCall(&context_, method, &cq_)) {
+    call_->StartCall(Tag(kStart));
+    started_ = Await(kStart);
+  }
+  ~RawCall() {
+    if (!finished_) {
+      context_.TryCancel();
+      Finish();
+    }
+    cq_.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+  bool started() const { return started_; }
+  // False when the server already ended the call.
+  bool Write(const std::string& bytes) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer buffer(&slice, 1);
+    call_->Write(buffer, Tag(kWrite));
+    return Await(kWrite);
+  }
+  std::optional<std::string> Read() {
+    grpc::ByteBuffer buffer;
+    call_->Read(&buffer, Tag(kRead));
+    std::vector<grpc::Slice> slices;
+    if (!Await(kRead) || !buffer.Dump(&slices).ok()) return std::nullopt;
+    std::string bytes;
+    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    return bytes;
+  }
+  void Cancel() { context_.TryCancel(); }
+  grpc::Status Finish() {
+    finished_ = true;
+    call_->Finish(&status_, Tag(kFinish));
+    Await(kFinish);
+    return status_;
+  }
+
+ private:
+  enum Step : intptr_t { kStart = 1, kWrite, kRead, kFinish };
+  static void* Tag(Step step) { return reinterpret_cast<void*>(step); }
+  // Waits for `step`'s completion (others that come first are skipped).
+  bool Await(Step step) {
+    void* tag;
+    bool ok = false;
+    while (cq_.Next(&tag, &ok)) {
+      if (tag == Tag(step)) return ok;
+    }
+    return false;
+  }
+
+  grpc::GenericStub stub_;
+  grpc::ClientContext context_;
+  grpc::CompletionQueue cq_;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
+  grpc::Status status_;
+  bool started_ = false;
+  bool finished_ = false;
+};
 
 class GatewayTest : public ::testing::Test {
  protected:
@@ -272,33 +344,15 @@ TEST_F(GatewayTest, MetadataTwiceIsAProtocolViolation) {
 // A message that is not a ReadRequest at all (the RPCs are raw methods that
 // decode the wire format themselves) is a typed protocol error, not a broken stream.
 TEST_F(GatewayTest, MessageThatIsNotAReadRequestIsAProtocolViolation) {
-  grpc::GenericStub generic(h_.channel());
-  grpc::ClientContext context;
-  grpc::CompletionQueue cq;
-  auto call = generic.PrepareCall(&context, "/ktp.v1.KtpOcr/Read", &cq);
-  void* tag;
-  bool ok;
-  call->StartCall(reinterpret_cast<void*>(1));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  RawCall call(h_.channel(), "/ktp.v1.KtpOcr/Read");
+  ASSERT_TRUE(call.started());
   v1::ReadRequest metadata;
   metadata.mutable_metadata()->set_file_name("ktp.png");
-  grpc::Slice first(metadata.SerializeAsString());
-  grpc::ByteBuffer send_first(&first, 1);
-  call->Write(send_first, reinterpret_cast<void*>(2));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
-  // A chunk field that says 100 bytes and carries 5.
-  grpc::Slice broken(std::string("\x12\x64short", 7));
-  grpc::ByteBuffer send_broken(&broken, 1);
-  call->Write(send_broken, reinterpret_cast<void*>(3));
-  cq.Next(&tag, &ok);  // the server may already have finished the call
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(4));
-  while (cq.Next(&tag, &ok)) {
-    if (tag == reinterpret_cast<void*>(4)) break;
-  }
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
+  ASSERT_TRUE(call.Write(metadata.SerializeAsString()));
+  // A chunk field that says 100 bytes and carries 5 (the server may already
+  // have ended the call when the write completes).
+  call.Write(std::string("\x12\x64short", 7));
+  const grpc::Status status = call.Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   ASSERT_TRUE(ErrorInfoOf(status).has_value());
   EXPECT_EQ(ErrorInfoOf(status)->reason(), "UPLOAD_PROTOCOL_VIOLATION");
@@ -550,35 +604,13 @@ TEST_F(GatewayTest, HealthServiceReportsServing) {
 }
 
 TEST_F(GatewayTest, ReflectionListsTheService) {
-  grpc::GenericStub generic(h_.channel());
-  grpc::ClientContext context;
-  grpc::CompletionQueue cq;
-  auto call = generic.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
-  void* tag;
-  bool ok;
-  call->StartCall(reinterpret_cast<void*>(1));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  RawCall call(h_.channel(), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
+  ASSERT_TRUE(call.started());
   // ServerReflectionRequest{list_services: ""}: field 7, empty string.
-  grpc::Slice slice(std::string("\x3a\x00", 2));
-  grpc::ByteBuffer send(&slice, 1), receive;
-  call->Write(send, reinterpret_cast<void*>(2));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
-  call->Read(&receive, reinterpret_cast<void*>(3));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(receive.Dump(&slices).ok());
-  std::string bytes;
-  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  EXPECT_THAT(bytes, HasSubstr("ktp.v1.KtpOcr"));
-  context.TryCancel();
-  grpc::Status finish_status;
-  call->Finish(&finish_status, reinterpret_cast<void*>(4));
-  while (cq.Next(&tag, &ok)) {
-    if (tag == reinterpret_cast<void*>(4)) break;
-  }
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
+  ASSERT_TRUE(call.Write(std::string("\x3a\x00", 2)));
+  const std::optional<std::string> answer = call.Read();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_THAT(*answer, HasSubstr("ktp.v1.KtpOcr"));
 }
 
 TEST_F(GatewayTest, ShutdownDrainsCallsInFlight) {
