@@ -1,8 +1,8 @@
 // Card detection and rectification. See card_locator.h.
 //
 // Several cheap segmentations of a downscaled copy are tried (brightness,
-// saturation, distance from the background colour seen on the image border,
-// closed edges); each external contour is reduced to a polygon whose sides not
+// saturation, hue as blue against yellow, distance from the background colour
+// seen on the image border, closed edges); each external contour is reduced to a polygon whose sides not
 // lying on the image border are intersected into four corners, and the most
 // card-like result wins. Synthetic and real photos differ in which mask works,
 // so no single one is trusted.
