@@ -503,6 +503,15 @@ std::optional<absl::CivilDay> CalendarDay(int day, int month, int year) {
   return d;
 }
 
+// A label's colon, or a slash, read as a 1 glued before a group of digits
+// that then has one digit more than the field allows ("118" for a day,
+// "1013" for an RW): drops that 1 and says whether it did.
+bool DropGluedOne(std::string& group, size_t max_digits) {
+  if (group.size() != max_digits + 1 || group[0] != '1') return false;
+  group.erase(0, 1);
+  return true;
+}
+
 // "07-08-1985", "07 - 08 - 1985", "7-8-1985", "07081985", with letter
 // confusions (counted in `repairs`); nullopt unless it is a real calendar day.
 std::optional<absl::CivilDay> ParseDate(std::string_view text, int* repairs) {
@@ -520,15 +529,11 @@ std::optional<absl::CivilDay> ParseDate(std::string_view text, int* repairs) {
     }
   }
   if (!current.empty()) groups.push_back(std::move(current));
-  std::string all;
-  for (const std::string& g : groups) all += g;
   // The label's colon read as a 1 glued to the day ("Berlaku Hingga :
   // 18-09-2017" read "118-09-2017"): a day has at most two digits.
-  if (groups.size() == 3 && groups[0].size() == 3 && groups[0][0] == '1') {
-    ++fixes;
-    all.erase(0, 1);
-    groups[0].erase(0, 1);
-  }
+  if (groups.size() == 3 && DropGluedOne(groups[0], 2)) ++fixes;
+  std::string all;
+  for (const std::string& g : groups) all += g;
   std::optional<absl::CivilDay> day;
   if (groups.size() == 3 && groups[0].size() <= 2 && groups[1].size() <= 2 && groups[2].size() == 4) {
     day = CalendarDay(ToInt(groups[0]), ToInt(groups[1]), ToInt(groups[2]));
@@ -1592,12 +1597,7 @@ std::string NormaliseRtRw(const std::string& raw, int* repairs) {
   // ("002/1013"): an RT or RW has at most three digits, so a leading 1
   // beyond them is the colon or the slash.
   if (groups.size() == 2) {
-    for (std::string& g : groups) {
-      if (g.size() == 4 && g[0] == '1') {
-        ++*repairs;
-        g.erase(0, 1);
-      }
-    }
+    for (std::string& g : groups) *repairs += DropGluedOne(g, 3) ? 1 : 0;
   } else if (groups.size() == 3 && groups[0] == "1") {
     ++*repairs;
     groups.erase(groups.begin());
