@@ -122,12 +122,21 @@ std::array<cv::Point2f, 4> OrderCorners(std::array<cv::Point2f, 4> q) {
   return out;
 }
 
-double QuadAspect(const std::array<cv::Point2f, 4>& q) {
-  const double w = 0.5 * (Len(q[1] - q[0]) + Len(q[2] - q[3]));
-  const double h = 0.5 * (Len(q[3] - q[0]) + Len(q[2] - q[1]));
-  if (w <= 0 || h <= 0) return 0;
-  return std::max(w, h) / std::min(w, h);
-}
+// The four sides of an ordered quad (TL, TR, BR, BL).
+struct QuadSides {
+  double top, bottom, left, right;
+  explicit QuadSides(const std::array<cv::Point2f, 4>& q)
+      : top(Len(q[1] - q[0])), bottom(Len(q[2] - q[3])), left(Len(q[3] - q[0])), right(Len(q[2] - q[1])) {}
+  double Aspect() const {
+    const double w = 0.5 * (top + bottom), h = 0.5 * (left + right);
+    if (w <= 0 || h <= 0) return 0;
+    return std::max(w, h) / std::min(w, h);
+  }
+  // The larger of the two ratios between opposite sides (1 for a rectangle).
+  double Slant() const {
+    return std::max(std::max(top, bottom) / std::min(top, bottom), std::max(left, right) / std::min(left, right));
+  }
+};
 
 // A card cut by the border on two sides (a corner, or two opposite sides)
 // shows at most two of its own sides: no quadrilateral can be placed, but the
@@ -281,7 +290,8 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* b
     Candidate c;
     c.quad = OrderCorners(*quad);
     c.cut_by_border = cut;
-    c.aspect = QuadAspect(c.quad);
+    const QuadSides sides(c.quad);
+    c.aspect = sides.Aspect();
     // Fill: how much of the quad (the part inside the image) the contour covers.
     std::vector<cv::Point2f> qv(c.quad.begin(), c.quad.end()), frame{
         {0, 0}, {float(size.width), 0}, {float(size.width), float(size.height)}, {0, float(size.height)}};
@@ -293,12 +303,7 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* b
     c.area_fraction = PolyArea(qv) / img_area;
     if (c.fill < kMinFill || c.fill > 1.08) continue;
     if (c.aspect < kMinAspect || c.aspect > kMaxAspect) continue;
-    const double top_len = Len(c.quad[1] - c.quad[0]), bottom_len = Len(c.quad[2] - c.quad[3]);
-    const double left_len = Len(c.quad[3] - c.quad[0]), right_len = Len(c.quad[2] - c.quad[1]);
-    if (std::max(top_len, bottom_len) > kMaxOppositeSideRatio * std::min(top_len, bottom_len) ||
-        std::max(left_len, right_len) > kMaxOppositeSideRatio * std::min(left_len, right_len)) {
-      continue;
-    }
+    if (sides.Slant() > kMaxOppositeSideRatio) continue;
     // Long sides upright: a card turned by 90° or 270° (ordered as 90°), if
     // it has the card's proportions (not a page or a portrait photo).
     const cv::Point2f top = c.quad[1] - c.quad[0];
