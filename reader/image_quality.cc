@@ -46,6 +46,11 @@ struct Thresholds {
   double bright_grey_clipped_min_dark_level = 90;
   double bright_washed_min_dark_level = 88;
   double bright_washed_min_median = 200;
+  // ... but a card with this share of it still light blue beside its
+  // clipped patches was clipped by a flash, not over-exposed (a close flash
+  // on ktp-diag clips a third to half of the card and leaves 0.24–0.44 of it
+  // light blue; over-exposed cards leave ≤ 0.05, ktp-synth's ≤ 0.19).
+  double bright_max_unclipped_light_blue = 0.2;
   // Chroma spread (QualityMetrics::chroma_spread): a grey copy, tinted or
   // not, < 0.15; one keeping ≤ 20 % of its colour ≤ 0.4; colour cards ≥ 0.48
   // (desaturated to 60 %, colour cast) but over-exposed ones from 0.25. One
@@ -119,6 +124,13 @@ constexpr double kGlareHaloReach = 2.2;
 // Edges measured: the strongest this share of pixels, chosen on the re-blurred
 // gradient (noise-free) among its local maxima.
 constexpr double kStrongEdgeShare = 0.015;
+
+// QualityMetrics::unclipped_light_blue, at kMeasureWidth: clipped patches are
+// closed over the print they hold (text lines ≈ 12 px tall here) and widened
+// by a margin; the background counted is at least this light.
+constexpr int kClippedCloseSize = 25;
+constexpr int kClippedMarginSize = 21;
+constexpr int kLightBackgroundMinLuma = 150;
 
 // The black level (QualityMetrics::dark_level): the ink is a few % of a card.
 constexpr double kDarkLevelQuantile = 0.005;
@@ -371,6 +383,28 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   cv::morphologyEx(glare, glare, cv::MORPH_OPEN,
                    cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
   m.glare_fraction = static_cast<double>(cv::countNonZero(glare)) / glare.total();
+
+  // Light blue left beside the clipped patches (QualityMetrics::unclipped_light_blue):
+  // the patches closed over the print inside them, then widened by a margin
+  // (their rims are lit too).
+  cv::Mat lit;
+  cv::morphologyEx(glare, lit, cv::MORPH_CLOSE,
+                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kClippedCloseSize, kClippedCloseSize)));
+  cv::dilate(lit, lit,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kClippedMarginSize, kClippedMarginSize)));
+  int unclipped_blue = 0;
+  for (int y = 0; y < grey.rows; ++y) {
+    const uint8_t* l = lit.ptr<uint8_t>(y);
+    const uint8_t* g = grey.ptr<uint8_t>(y);
+    const uint8_t* s = ch[1].ptr<uint8_t>(y);
+    const uint8_t* hue_row = ch[0].ptr<uint8_t>(y);
+    for (int x = 0; x < grey.cols; ++x) {
+      unclipped_blue += !l[x] && g[x] >= kLightBackgroundMinLuma && hue_row[x] >= kLightBlueHue[0] &&
+                        hue_row[x] <= kLightBlueHue[1] && s[x] >= kLightBlueSaturation[0] &&
+                        s[x] <= kLightBlueSaturation[1];
+    }
+  }
+  m.unclipped_light_blue = static_cast<double>(unclipped_blue) / grey.total();
   return m;
 }
 
@@ -455,16 +489,25 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   // black, so on a grey card the ink must be lifted further. Washed out: the
   // blackest ink lifted on a light card — not by blur, which spreads ink into
   // the paper; a washed-out copy is bright rather than a copy.
+  // A card still light blue beside its clipped patches was clipped by a
+  // flash, however much of it.
   const bool clipped =
-      m.white_fraction >= t.bright_min_white &&
+      m.white_fraction >= t.bright_min_white && m.unclipped_light_blue < t.bright_max_unclipped_light_blue &&
       (m.chroma_spread >= t.copy_faint_below_spread || m.dark_level >= t.bright_grey_clipped_min_dark_level ||
        (!grey && (m.luma_stddev < t.bright_clipped_below_stddev || m.dark_level >= t.bright_clipped_min_dark_level)));
   const bool washed = !blurred && m.dark_level >= t.bright_washed_min_dark_level &&
                       m.median_luma >= t.bright_washed_min_median;
   q.set_bright(clipped || washed);
   q.set_copy(!q.bright() && (grey || colourless));
+  // Most of the card clipped, or a card near clipping all over, is
+  // over-exposure; unless most of it is clipped and the rest is still light
+  // blue (not bright, above): a close flash. Smaller patches on a card near
+  // clipping stay over-exposure however blue the rest (ktp-synth's brightest
+  // moderate cards: up to 35 % clipped, 0.29 light blue beside).
+  const bool close_flash = m.glare_fraction >= t.flash_max_glare &&
+                           m.unclipped_light_blue >= t.bright_max_unclipped_light_blue;
   q.set_flash(!q.bright() && !q.copy() && m.glare_fraction > t.flash_min_glare &&
-              m.glare_fraction < t.flash_max_glare && m.median_luma < t.flash_max_median);
+              ((m.glare_fraction < t.flash_max_glare && m.median_luma < t.flash_max_median) || close_flash));
   q.set_rotated(loc.quarter_turns != 0 || (loc.found && std::abs(CardTilt(loc)) > t.rotated_above_deg));
   q.set_cropped(loc.cropped);
   // A photographed screen (moiré, pixel grid, refresh banding) cannot be told

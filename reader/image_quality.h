@@ -67,6 +67,12 @@ struct QualityMetrics {
   // Fraction of the card covered by blobs of clipped, colourless pixels (a
   // flash spot; on an over-exposed card or a copy's paper, most of it).
   double glare_fraction = 0;
+  // Share of the card that is still the e-KTP's light blue away from its
+  // clipped patches: a flash clips part of a card otherwise exposed as usual
+  // (ktp-diag's close flashes: 0.17–0.44 with a third to half of the card
+  // clipped), over-exposure clips the background everywhere (bright cards ≤
+  // 0.05; ktp-synth ≤ 0.19).
+  double unclipped_light_blue = 0;
 };
 
 // Measures `card` (the rectified card, 8-bit BGR, any size).
@@ -118,7 +124,9 @@ double CardTilt(const CardLocation& location);
 //             on a card photographed smaller, as wide per image px: a sharp
 //             card 500 px across reads ≈ 2 canonical px);
 //   dark    — median luminance below 115 (under-exposed, evenly or not);
-//   bright  — over-exposed: ≥ 30 % of the card clipped white, and the card
+//   bright  — over-exposed: ≥ 30 % of the card clipped white but less than
+//             20 % of it still light blue beside the clipped patches (else a
+//             flash clipped them), and the card
 //             plainly in colour, or not grey with its contrast compressed or
 //             its ink lifted (black level ≥ 55), or grey with the ink lifted
 //             to ≥ 90 (a copy clips its paper too, but keeps black ink); or
@@ -132,7 +140,9 @@ double CardTilt(const CardLocation& location);
 //   flash   — clipped white blobs over 1.8–45 % of the card, on a card that
 //             is neither bright nor a copy (whose white is paper) and whose
 //             median luminance is below 244 (on a card near clipping all
-//             over, clipped patches are over-exposure, not a spot);
+//             over, clipped patches are over-exposure, not a spot); or over
+//             45 % or more of it when ≥ 20 % of the card is still light blue
+//             beside them;
 //   cropped — the card's outline runs along the image border, a corner lies
 //             on or beyond it, or a card cut on two sides (a corner, or two
 //             opposite sides) was seen with no outline to place;

@@ -469,6 +469,25 @@ TEST(ImageQualityTest, OverExposedColourCardIsBrightNotACopy) {
   EXPECT_FALSE(q.flash());
 }
 
+TEST(ImageQualityTest, AFlashThatClipsHalfTheCardIsAFlashNotOverExposure) {
+  cv::Mat card = ColourPhotoCard();
+  // A hot spot clipping half the card, print and all, the rest of the card
+  // exposed as usual and still light blue: white enough for an over-exposed
+  // card, but the clipping is the flash's.
+  cv::circle(card, {420, 330}, 310, cv::Scalar(255, 255, 255), cv::FILLED, cv::LINE_AA);
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  ASSERT_GE(m.white_fraction, 0.3);
+  ASSERT_GE(m.glare_fraction, 0.47);
+  EXPECT_GE(m.unclipped_light_blue, 0.2);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_FALSE(q.bright()) << m.white_fraction << " light blue beside " << m.unclipped_light_blue;
+  EXPECT_TRUE(q.flash()) << m.glare_fraction << " median " << m.median_luma;
+  // The same card over-exposed all over is bright: nothing light blue is left.
+  cv::Mat over;
+  ColourPhotoCard().convertTo(over, -1, 1.5, 0);
+  EXPECT_LT(reader::MeasureQuality(over).unclipped_light_blue, 0.05);
+}
+
 TEST(ImageQualityTest, WashedOutTowardsWhiteIsBright) {
   // Blended 40 % towards white (haze, a flat over-exposure): the paper is not
   // clipped and the mean stays < 234, but the blackest ink is lifted.
