@@ -42,6 +42,9 @@ constexpr double kPortraitCardTolerance = 0.09;
 // beyond it the "quad" is a desk region or shadow whose border-cut corners
 // were extrapolated far outside the picture.
 constexpr double kMaxOppositeSideRatio = 1.8;
+// A quad corner this close (share of the image's long side) to one of the
+// image's corners is not the card's (see Consider).
+constexpr double kImageCornerTolerance = 0.01;
 // The score of an outline from the colour (Lab b*) mask, against the others'
 // (see LocateCard).
 constexpr double kChromaMaskWeight = 0.9;
@@ -90,6 +93,14 @@ bool OnBorder(cv::Point2f a, cv::Point2f b, cv::Size size, float tol) {
     }
   };
   return (on(a, wb) && on(b, wb)) || (on(a, wa) && on(b, wa));
+}
+
+// Within kImageCornerTolerance of the image's size of one of its four corners.
+bool InImageCorner(cv::Point2f p, cv::Size size) {
+  const float tol = static_cast<float>(kImageCornerTolerance * std::max(size.width, size.height));
+  const bool on_x = std::abs(p.x) <= tol || std::abs(p.x - size.width) <= tol;
+  const bool on_y = std::abs(p.y) <= tol || std::abs(p.y - size.height) <= tol;
+  return on_x && on_y;
 }
 
 double PolyArea(const std::vector<cv::Point2f>& pts) { return std::abs(cv::contourArea(pts)); }
@@ -313,6 +324,17 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* b
     }
     // Cut-off cards extrapolate corners: keep that sane.
     if (in_area < 0.5 * PolyArea(qv)) continue;
+    // Corners in the image's own corners are the frame's when two are, or
+    // when another corner had to be extrapolated beyond the image: a pale
+    // desk merged with the card filled the frame's corner (a card cut there
+    // runs along both borders and its corner lies beyond the image). One
+    // corner alone may be the card's, photographed close to the frame.
+    const int in_frame_corners = static_cast<int>(
+        std::count_if(c.quad.begin(), c.quad.end(), [&](cv::Point2f p) { return InImageCorner(p, size); }));
+    const bool beyond = std::any_of(c.quad.begin(), c.quad.end(), [&](cv::Point2f p) {
+      return p.x < -1 || p.y < -1 || p.x > size.width + 1 || p.y > size.height + 1;
+    });
+    if (in_frame_corners >= 2 || (in_frame_corners == 1 && beyond)) continue;
     const double aspect_err = std::abs(std::log(c.aspect / layout::kAspect));
     // Prefer whole cards with the right shape: a cut-off outline is guesswork.
     c.score = std::min(c.area_fraction, 1.0) * std::min(c.fill, 1.0) * (1.0 - 2.0 * aspect_err) *

@@ -111,6 +111,24 @@ TEST(CardLocatorTest, LightBlueCardOnAWarmDeskAsBrightAndAsGreyIsFound) {
   EXPECT_LT(MaxCornerError(loc.quad, truth), 8.0);
 }
 
+TEST(CardLocatorTest, ALitDeskMergedWithTheCardDownToTheFramesCornersIsNotTheCard) {
+  // A pale grey desk, lit around and below the card as brightly as the card
+  // itself, the lit patch running on from the card's top edge to the frame's
+  // bottom corners: card and patch make one bright region whose outline is
+  // a card-like quad with two corners in the frame's own corners. The card
+  // is the blue part at its top.
+  cv::Mat canvas(700, 1300, CV_8UC3, cv::Scalar(150, 152, 155));
+  const auto truth = CardQuad({650, 330}, 760, 0);
+  const std::vector<cv::Point> lit = {cv::Point(truth[0]), cv::Point(truth[1]), {1299, 699}, {0, 699}};
+  cv::fillConvexPoly(canvas, lit, cv::Scalar(236, 238, 240), cv::LINE_AA);
+  PlaceCard(DrawTestCard(), truth, canvas);
+  cv::GaussianBlur(canvas, canvas, cv::Size(0, 0), 2.0);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 8.0) << loc.quad[2] << " " << loc.quad[3];
+}
+
 TEST(CardLocatorTest, CardCutByTheBorderIsCroppedWithExtrapolatedCorners) {
   cv::Mat canvas(800, 1100, CV_8UC3, cv::Scalar(60, 60, 60));
   // Centre near the left edge: about a fifth of the card is outside.
