@@ -77,6 +77,12 @@ struct Thresholds {
   // moderate cards, ×1.24) clips in patches of its background, which are
   // over-exposure, not a flash (flashed cards ≤ 241).
   double flash_max_median = 244;
+  // ... and whose largest clipped blob is solid (its area / its convex
+  // hull's): a flash's core wipes out the print under it (ktp-synth ≥ 0.89,
+  // ktp-diag's flashes mostly ≥ 0.78), while light clipping a bright card's
+  // background leaves ragged patches between the print (ktp-diag moderate
+  // cards 0.50–0.78, most below 0.7).
+  double flash_min_solidity = 0.75;
   // Tilt (what is left after whole quarter turns): hard rotations are ≥ 12°,
   // moderate ≤ 5°; the measured angle runs ~1.5° low under perspective. A card
   // turned by 90°, 180° or 270° is rotated whatever its tilt.
@@ -215,6 +221,25 @@ double EdgeBlur(const cv::Mat& grey, const cv::Mat& skip) {
   }
   r = std::min(r, 0.995);
   return kReblurSigma * r / std::sqrt(1.0 - r * r);
+}
+
+// See QualityMetrics::glare_solidity.
+double LargestBlobSolidity(const cv::Mat& mask) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+  int largest = 0;
+  for (int i = 1; i < n; ++i) {
+    if (largest == 0 || stats.at<int>(i, cv::CC_STAT_AREA) > stats.at<int>(largest, cv::CC_STAT_AREA)) largest = i;
+  }
+  if (largest == 0) return 0;
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(labels == largest, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  std::vector<cv::Point> points, hull;
+  for (const auto& c : contours) points.insert(points.end(), c.begin(), c.end());
+  if (points.size() < 3) return 0;
+  cv::convexHull(points, hull);
+  const double hull_area = cv::contourArea(hull);
+  return hull_area > 0 ? std::min(1.0, stats.at<int>(largest, cv::CC_STAT_AREA) / hull_area) : 0;
 }
 
 double Percentile(const cv::Mat& grey, double q) {
@@ -383,6 +408,7 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   cv::morphologyEx(glare, glare, cv::MORPH_OPEN,
                    cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
   m.glare_fraction = static_cast<double>(cv::countNonZero(glare)) / glare.total();
+  m.glare_solidity = LargestBlobSolidity(glare);
 
   // Light blue left beside the clipped patches (QualityMetrics::unclipped_light_blue):
   // the patches closed over the print inside them, then widened by a margin
@@ -507,7 +533,9 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   const bool close_flash = m.glare_fraction >= t.flash_max_glare &&
                            m.unclipped_light_blue >= t.bright_max_unclipped_light_blue;
   q.set_flash(!q.bright() && !q.copy() && m.glare_fraction > t.flash_min_glare &&
-              ((m.glare_fraction < t.flash_max_glare && m.median_luma < t.flash_max_median) || close_flash));
+              ((m.glare_fraction < t.flash_max_glare && m.median_luma < t.flash_max_median &&
+                m.glare_solidity >= t.flash_min_solidity) ||
+               close_flash));
   q.set_rotated(loc.quarter_turns != 0 || (loc.found && std::abs(CardTilt(loc)) > t.rotated_above_deg));
   q.set_cropped(loc.cropped);
   // A photographed screen (moiré, pixel grid, refresh banding) cannot be told

@@ -67,6 +67,11 @@ struct QualityMetrics {
   // Fraction of the card covered by blobs of clipped, colourless pixels (a
   // flash spot; on an over-exposed card or a copy's paper, most of it).
   double glare_fraction = 0;
+  // The largest of those blobs' area over its convex hull's (0 without one):
+  // near 1 for a flash's spot, which clips the print under it as well; lower
+  // for the ragged patches of a bright card's background clipped between
+  // its print.
+  double glare_solidity = 0;
   // Share of the card that is still the e-KTP's light blue away from its
   // clipped patches: a flash clips part of a card otherwise exposed as usual
   // (ktp-diag's close flashes: 0.17–0.44 with a third to half of the card
@@ -140,7 +145,10 @@ double CardTilt(const CardLocation& location);
 //   flash   — clipped white blobs over 1.8–45 % of the card, on a card that
 //             is neither bright nor a copy (whose white is paper) and whose
 //             median luminance is below 244 (on a card near clipping all
-//             over, clipped patches are over-exposure, not a spot); or over
+//             over, clipped patches are over-exposure, not a spot), the
+//             largest of them solid (≥ 0.75 of its convex hull: a spot that
+//             wipes out the print, not light clipping the background between
+//             it); or over
 //             45 % or more of it when ≥ 20 % of the card is still light blue
 //             beside them;
 //   cropped — the card's outline runs along the image border, a corner lies

@@ -488,6 +488,47 @@ TEST(ImageQualityTest, AFlashThatClipsHalfTheCardIsAFlashNotOverExposure) {
   EXPECT_LT(reader::MeasureQuality(over).unclipped_light_blue, 0.05);
 }
 
+// ColourPhotoCard with a faint security pattern on its background (wavy
+// lines 7 % darker), as the e-KTP's guilloche.
+cv::Mat PatternedCard() {
+  cv::Mat card = ColourPhotoCard();
+  for (int y = 0; y < card.rows; ++y) {
+    for (int x = 0; x < card.cols; ++x) {
+      if (std::sin(x * 0.35 + 4 * std::sin(y * 0.05)) > 0.5) card.at<cv::Vec3b>(y, x) *= 0.93;
+    }
+  }
+  return card;
+}
+
+TEST(ImageQualityTest, LightClippingTheBackgroundBetweenThePrintIsNotAFlash) {
+  // A broad sheen over the text column lifts the light background until it
+  // clips white in ragged patches between the print and the pattern's lines,
+  // which stay darker. A spot of flash clips everything under it.
+  cv::Mat f;
+  PatternedCard().convertTo(f, CV_32FC3);
+  for (int y = 0; y < f.rows; ++y) {
+    for (int x = 0; x < f.cols; ++x) {
+      const double d2 = (x - 330.0) * (x - 330.0) + (y - 400.0) * (y - 400.0);
+      f.at<cv::Vec3f>(y, x) *= static_cast<float>(1.0 + 0.4 * std::exp(-d2 / (2 * 260.0 * 260.0)));
+    }
+  }
+  cv::Mat card;
+  f.convertTo(card, CV_8UC3);
+  cv::GaussianBlur(card, card, cv::Size(), 1.0);
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  ASSERT_GT(m.glare_fraction, 0.05);
+  ASSERT_LT(m.median_luma, 244);  // not a card near clipping all over
+  EXPECT_LT(m.glare_solidity, 0.6);
+  EXPECT_FALSE(Judge(card).flash()) << m.glare_fraction << " solidity " << m.glare_solidity;
+  // A spot of about the same size on the same card is a flash.
+  cv::Mat spot = PatternedCard();
+  cv::circle(spot, {330, 400}, 120, cv::Scalar(255, 255, 255), cv::FILLED, cv::LINE_AA);
+  cv::GaussianBlur(spot, spot, cv::Size(), 1.0);
+  const reader::QualityMetrics s = reader::MeasureQuality(spot);
+  EXPECT_GE(s.glare_solidity, 0.9);
+  EXPECT_TRUE(Judge(spot).flash()) << s.glare_fraction << " solidity " << s.glare_solidity;
+}
+
 TEST(ImageQualityTest, WashedOutTowardsWhiteIsBright) {
   // Blended 40 % towards white (haze, a flat over-exposure): the paper is not
   // clipped and the mean stays < 234, but the blackest ink is lifted.
@@ -626,6 +667,7 @@ TEST(ImageQualityTest, ClippedPatchesOnACardNearClippingAreNotAFlash) {
   // 230, but patches of the background on a card over-exposed to 248.
   reader::QualityMetrics m = ColourCardMetrics();
   m.glare_fraction = m.white_fraction = 0.04;
+  m.glare_solidity = 0.95;
   m.median_luma = 230;
   EXPECT_TRUE(JudgeMetrics(m).flash());
   m.median_luma = 248;
