@@ -114,6 +114,12 @@ constexpr int kMeasureWidth = 640;
 constexpr int kLightBlueHue[2] = {90, 115};
 constexpr int kLightBlueSaturation[2] = {12, 120};
 
+// An HSV pixel (OpenCV hue 0–180, saturation 0–255) in the e-KTP's light blue.
+bool IsLightBlue(int hue, int saturation) {
+  return hue >= kLightBlueHue[0] && hue <= kLightBlueHue[1] && saturation >= kLightBlueSaturation[0] &&
+         saturation <= kLightBlueSaturation[1];
+}
+
 // The edge-blur measure (QualityMetrics::edge_blur_px): the card is smoothed
 // by kPreBlurSigma (noise and JPEG ringing would otherwise read as sharp
 // detail), then blurred again by kReblurSigma; at the strongest edges the
@@ -393,8 +399,7 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
     for (int x = 0; x < grey.cols; ++x) {
       if (!b[x]) continue;
       sat.push_back(s[x]);
-      light_blue += hue_row[x] >= kLightBlueHue[0] && hue_row[x] <= kLightBlueHue[1] &&
-                    s[x] >= kLightBlueSaturation[0] && s[x] <= kLightBlueSaturation[1];
+      light_blue += IsLightBlue(hue_row[x], s[x]);
     }
   }
   if (!sat.empty()) {
@@ -425,9 +430,7 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
     const uint8_t* s = ch[1].ptr<uint8_t>(y);
     const uint8_t* hue_row = ch[0].ptr<uint8_t>(y);
     for (int x = 0; x < grey.cols; ++x) {
-      unclipped_blue += !l[x] && g[x] >= kLightBackgroundMinLuma && hue_row[x] >= kLightBlueHue[0] &&
-                        hue_row[x] <= kLightBlueHue[1] && s[x] >= kLightBlueSaturation[0] &&
-                        s[x] <= kLightBlueSaturation[1];
+      unclipped_blue += !l[x] && g[x] >= kLightBackgroundMinLuma && IsLightBlue(hue_row[x], s[x]);
     }
   }
   m.unclipped_light_blue = static_cast<double>(unclipped_blue) / grey.total();

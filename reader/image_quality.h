@@ -74,9 +74,9 @@ struct QualityMetrics {
   double glare_solidity = 0;
   // Share of the card that is still the e-KTP's light blue away from its
   // clipped patches: a flash clips part of a card otherwise exposed as usual
-  // (ktp-diag's close flashes: 0.17–0.44 with a third to half of the card
-  // clipped), over-exposure clips the background everywhere (bright cards ≤
-  // 0.05; ktp-synth ≤ 0.19).
+  // (ktp-diag's close flashes clipping a third to half of the card: mostly
+  // 0.24–0.44), over-exposure clips the background everywhere (bright cards
+  // ≤ 0.05; ktp-synth ≤ 0.19).
   double unclipped_light_blue = 0;
 };
 
@@ -131,8 +131,8 @@ double CardTilt(const CardLocation& location);
 //   dark    — median luminance below 115 (under-exposed, evenly or not);
 //   bright  — over-exposed: ≥ 30 % of the card clipped white but less than
 //             20 % of it still light blue beside the clipped patches (else a
-//             flash clipped them), and the card
-//             plainly in colour, or not grey with its contrast compressed or
+//             flash clipped them), and the card plainly in colour, or not
+//             grey with its contrast compressed or
 //             its ink lifted (black level ≥ 55), or grey with the ink lifted
 //             to ≥ 90 (a copy clips its paper too, but keeps black ink); or
 //             washed out: the black level ≥ 88 on a light card (median ≥
@@ -148,9 +148,8 @@ double CardTilt(const CardLocation& location);
 //             over, clipped patches are over-exposure, not a spot), the
 //             largest of them solid (≥ 0.75 of its convex hull: a spot that
 //             wipes out the print, not light clipping the background between
-//             it); or over
-//             45 % or more of it when ≥ 20 % of the card is still light blue
-//             beside them;
+//             it); or over 45 % or more of the card when ≥ 20 % of it is
+//             still light blue beside them (a flash held close);
 //   cropped — the card's outline runs along the image border, a corner lies
 //             on or beyond it, or a card cut on two sides (a corner, or two
 //             opposite sides) was seen with no outline to place;
