@@ -32,10 +32,14 @@ constexpr double kMinFill = 0.86;        // contour area / quad area (inside the
 // ID-1 is 1.585; perspective and cut-off extrapolation wander ±0.1. A
 // portrait photo box (≈ 1.27 the other way) must not pass.
 constexpr double kMinAspect = 1.38, kMaxAspect = 1.85;
-// Portrait shapes are cards turned by a quarter only when close to ID-1
-// (|log(aspect / 1.585)| below this: 1.45–1.73), so an A4 page (1.41) or a
-// portrait photo is never read sideways: a located outline standing upright,
-// or a portrait image taken whole as a card filling the frame.
+// Portrait shapes are cards turned by a quarter only when close to ID-1, so
+// an A4 page (1.41) or a portrait photo (≈ 1.27) is never read sideways. A
+// located outline standing upright: at least this elongated, and up to
+// kMaxAspect like a landscape one (perspective stretches a card turned by a
+// quarter as much as an upright one: 1.74 seen).
+constexpr double kPortraitMinAspect = 1.45;
+// A portrait image taken whole as a card filling the frame: |log(aspect /
+// 1.585)| below this (1.45–1.73; a 9:16 phone photo, 1.78, is not a card).
 constexpr double kPortraitCardTolerance = 0.09;
 // A card photographed at a slant shows opposite sides of different lengths,
 // but a hand-held photo that is still readable stays well within this ratio;
@@ -318,10 +322,7 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* b
     // Long sides upright: a card turned by 90° or 270° (ordered as 90°), if
     // it has the card's proportions (not a page or a portrait photo).
     const cv::Point2f top = c.quad[1] - c.quad[0];
-    if (std::abs(top.y) > std::abs(top.x) &&
-        std::abs(std::log(c.aspect / layout::kAspect)) >= kPortraitCardTolerance) {
-      continue;
-    }
+    if (std::abs(top.y) > std::abs(top.x) && c.aspect < kPortraitMinAspect) continue;
     // Cut-off cards extrapolate corners: keep that sane.
     if (in_area < 0.5 * PolyArea(qv)) continue;
     // Corners in the image's own corners are the frame's when two are, or

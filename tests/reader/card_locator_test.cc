@@ -255,6 +255,26 @@ TEST(CardLocatorTest, CardTurnedByAQuarterIsFoundOrderedAsNinetyDegrees) {
   }
 }
 
+TEST(CardLocatorTest, CardTurnedByAQuarterAndStretchedByPerspectiveIsFound) {
+  // Photographed from below its long side, the card's outline stands 1.76
+  // high to 1: as far from ID-1 (1.585) as a landscape card may wander, and
+  // still the card, turned.
+  cv::Mat canvas(1380, 1035, CV_8UC3, cv::Scalar(120, 118, 115));
+  const std::array<cv::Point2f, 4> truth = {cv::Point2f(660, 250), cv::Point2f(665, 1100),
+                                            cv::Point2f(180, 1090), cv::Point2f(190, 262)};
+  PlaceCard(DrawTestCard(), truth, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_GT(loc.aspect, 1.74);
+  EXPECT_EQ(loc.quarter_turns, 1);
+  EXPECT_FALSE(loc.cropped);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 5.0);
+  // An A4 page standing upright (1.41) is still not a card turned sideways.
+  cv::Mat page(1380, 1035, CV_8UC3, cv::Scalar(120, 118, 115));
+  cv::rectangle(page, cv::Rect(220, 200, 600, 846), cv::Scalar(245, 245, 245), cv::FILLED);
+  EXPECT_FALSE(reader::LocateCard(page).found);
+}
+
 TEST(CardLocatorTest, UpsideDownCardIsFoundUprightAndRotated180TurnsItOver) {
   cv::Mat canvas(900, 1200, CV_8UC3, cv::Scalar(45, 55, 70));
   const auto truth = CardQuad({600, 450}, 700, 183);
