@@ -5,7 +5,8 @@
 // seen on the image border, closed edges); each external contour is reduced to a polygon whose sides not
 // lying on the image border are intersected into four corners, and the most
 // card-like result wins. Synthetic and real photos differ in which mask works,
-// so no single one is trusted.
+// so no single one is trusted. A photocopy's outline is its sheet's: when the
+// best (or only) outline is paper-shaped, the card is looked for on the sheet.
 //
 // Inside the rectified card: the photo's left edge (a column projection) and
 // the colon column (from the colons Tesseract read), per card.
@@ -49,6 +50,16 @@ constexpr double kMaxOppositeSideRatio = 1.8;
 // A quad corner this close (share of the image's long side) to one of the
 // image's corners is not the card's (see Consider).
 constexpr double kImageCornerTolerance = 0.01;
+// A sheet of paper: long / short side up to this (A4 1.41, letter 1.29).
+// Longer sheets (folio/F4, 1.53) are not told from a card photographed at a
+// slant, whose own photo box would then be taken for the card.
+constexpr double kMaxSheetAspect = 1.45;
+// On a sheet (its bounding box) a card may be small: one on an A4 page covers
+// 7 % of it. It must be clearly smaller than the sheet and of the ID-1 shape
+// (|log(aspect / 1.585)| below the tolerance: 1.37–1.84).
+constexpr double kMinCardOnSheet = 0.04;
+constexpr double kMaxCardOnSheet = 0.7;
+constexpr double kCardOnSheetAspectTolerance = 0.15;
 // The score of an outline from the colour (Lab b*) mask, against the others'
 // (see LocateCard).
 constexpr double kChromaMaskWeight = 0.9;
@@ -287,14 +298,39 @@ struct Partial {
   cv::Rect box;
 };
 
-void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* best, Partial* partial,
-              double weight) {
+// The largest sheet seen: a paper-shaped quad (long / short side up to
+// kMaxSheetAspect), working-copy pixels; a photocopied card is printed on one.
+struct Sheet {
+  double area = 0;
+  std::array<cv::Point2f, 4> quad;
+};
+
+// Two convex quads cover the same region: each is at least 90 % inside the other.
+bool SameRegion(const std::array<cv::Point2f, 4>& a, const std::array<cv::Point2f, 4>& b) {
+  const std::vector<cv::Point2f> va(a.begin(), a.end()), vb(b.begin(), b.end());
+  std::vector<cv::Point2f> common;
+  const double shared = cv::intersectConvexConvex(va, vb, common, true);
+  return shared >= 0.9 * PolyArea(va) && shared >= 0.9 * PolyArea(vb);
+}
+
+// What the masks found so far.
+struct Search {
+  double min_area = kMinAreaFraction;  // of the image
+  Candidate best;
+  Partial partial;
+  Sheet sheet;
+};
+
+void Consider(const std::vector<cv::Point>& contour, cv::Size size, Search* found, double weight) {
+  Candidate* best = &found->best;
   const double img_area = static_cast<double>(size.area());
   const double area = cv::contourArea(contour);
-  if (area < kMinAreaFraction * img_area || area > kMaxAreaFraction * img_area) return;
+  if (area < found->min_area * img_area || area > kMaxAreaFraction * img_area) return;
   std::vector<cv::Point> hull;
   cv::convexHull(contour, hull);
-  if (area > partial->area && PartialCard(hull, area, size)) *partial = {area, cv::boundingRect(hull)};
+  if (area > found->partial.area && PartialCard(hull, area, size)) {
+    found->partial = {area, cv::boundingRect(hull)};
+  }
   const double perimeter = cv::arcLength(hull, true);
   for (double eps : {0.015, 0.025, 0.04}) {
     std::vector<cv::Point> poly;
@@ -317,14 +353,17 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* b
     c.fill = area / in_area;
     c.area_fraction = PolyArea(qv) / img_area;
     if (c.fill < kMinFill || c.fill > 1.08) continue;
-    if (c.aspect < kMinAspect || c.aspect > kMaxAspect) continue;
+    const bool sheet_shaped = c.aspect <= kMaxSheetAspect;
+    if (!sheet_shaped && (c.aspect < kMinAspect || c.aspect > kMaxAspect)) continue;
     if (sides.Slant() > kMaxOppositeSideRatio) continue;
+    // Cut-off cards extrapolate corners: keep that sane.
+    if (in_area < 0.5 * PolyArea(qv)) continue;
+    if (sheet_shaped && !cut && area > found->sheet.area) found->sheet = {area, c.quad};
+    if (c.aspect < kMinAspect) continue;
     // Long sides upright: a card turned by 90° or 270° (ordered as 90°), if
     // it has the card's proportions (not a page or a portrait photo).
     const cv::Point2f top = c.quad[1] - c.quad[0];
     if (std::abs(top.y) > std::abs(top.x) && c.aspect < kPortraitMinAspect) continue;
-    // Cut-off cards extrapolate corners: keep that sane.
-    if (in_area < 0.5 * PolyArea(qv)) continue;
     // Corners in the image's own corners are the frame's when two are, or
     // when another corner had to be extrapolated beyond the image: a pale
     // desk merged with the card filled the frame's corner (a card cut there
@@ -345,7 +384,7 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Candidate* b
   }
 }
 
-void ConsiderMask(const cv::Mat& mask, Candidate* best, Partial* partial, double weight = 1.0) {
+void ConsiderMask(const cv::Mat& mask, Search* found, double weight = 1.0) {
   cv::Mat m;
   const cv::Mat k = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5));
   cv::morphologyEx(mask, m, cv::MORPH_OPEN, k);
@@ -355,15 +394,15 @@ void ConsiderMask(const cv::Mat& mask, Candidate* best, Partial* partial, double
   std::sort(contours.begin(), contours.end(), [](const auto& a, const auto& b) {
     return cv::contourArea(a) > cv::contourArea(b);
   });
-  for (size_t i = 0; i < contours.size() && i < 3; ++i) Consider(contours[i], mask.size(), best, partial, weight);
+  for (size_t i = 0; i < contours.size() && i < 3; ++i) Consider(contours[i], mask.size(), found, weight);
 }
 
-void OtsuBoth(const cv::Mat& channel, Candidate* best, Partial* partial, double weight = 1.0) {
+void OtsuBoth(const cv::Mat& channel, Search* found, double weight = 1.0) {
   cv::Mat mask;
   cv::threshold(channel, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-  ConsiderMask(mask, best, partial, weight);
+  ConsiderMask(mask, found, weight);
   cv::bitwise_not(mask, mask);
-  ConsiderMask(mask, best, partial, weight);
+  ConsiderMask(mask, found, weight);
 }
 
 // The full-image fallback for an image that is (nearly) all card. A portrait
@@ -395,9 +434,11 @@ void FinishLocation(CardLocation& loc) {
   loc.quarter_turns = (static_cast<int>(turns) + 4) % 4;
 }
 
-}  // namespace
+CardLocation LocateOnSheet(const cv::Mat& bgr, const std::array<cv::Point2f, 4>& sheet);
 
-CardLocation LocateCard(const cv::Mat& bgr) {
+// LocateCard, in a photo or scan; or, with `sheet`, in a sheet LocateOnSheet
+// cut out of one.
+CardLocation Locate(const cv::Mat& bgr, bool sheet) {
   CardLocation loc = FullImage(bgr);
   if (bgr.empty() || bgr.type() != CV_8UC3 || bgr.cols < 16 || bgr.rows < 16) {
     loc.card_to_image = cv::Mat::eye(3, 3, CV_64F);
@@ -412,16 +453,20 @@ CardLocation LocateCard(const cv::Mat& bgr) {
   }
   cv::GaussianBlur(small, small, cv::Size(5, 5), 0);
 
-  Candidate best;
-  Partial partial;  // a card cut on two sides (see PartialCard)
+  Search found;
+  if (sheet) found.min_area = kMinCardOnSheet;
+  const Candidate& best = found.best;
+  const Partial& partial = found.partial;  // a card cut on two sides (see PartialCard)
   cv::Mat grey, hsv;
   cv::cvtColor(small, grey, cv::COLOR_BGR2GRAY);
-  OtsuBoth(grey, &best, &partial);
-  cv::cvtColor(small, hsv, cv::COLOR_BGR2HSV);
-  std::vector<cv::Mat> ch;
-  cv::split(hsv, ch);
-  OtsuBoth(ch[1], &best, &partial);
-  {
+  OtsuBoth(grey, &found);
+  // Colour tells a card from a desk, not a copy from its sheet: both are
+  // paper and toner, and splitting a sheet by its faint tints outlines noise.
+  if (!sheet) {
+    cv::cvtColor(small, hsv, cv::COLOR_BGR2HSV);
+    std::vector<cv::Mat> ch;
+    cv::split(hsv, ch);
+    OtsuBoth(ch[1], &found);
     // Blue against yellow (Lab b*): the e-KTP's light blue stands out from a
     // pale grey, beige or pink desk that neither brightness nor saturation
     // separates from it, soft shadows included. Weighed down: JPEG keeps
@@ -431,7 +476,7 @@ CardLocation LocateCard(const cv::Mat& bgr) {
     cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
     cv::Mat b;
     cv::extractChannel(lab, b, 2);
-    OtsuBoth(b, &best, &partial, kChromaMaskWeight);
+    OtsuBoth(b, &found, kChromaMaskWeight);
   }
   {
     // Distance from the background colour, estimated on the image border.
@@ -458,7 +503,7 @@ CardLocation LocateCard(const cv::Mat& bgr) {
     cv::transform(diff, dist, cv::Matx13f(1.f / 3, 1.f / 3, 1.f / 3));
     cv::Mat mask;
     cv::threshold(dist, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-    ConsiderMask(mask, &best, &partial);
+    ConsiderMask(mask, &found);
   }
   {
     cv::Mat edges;
@@ -468,7 +513,17 @@ CardLocation LocateCard(const cv::Mat& bgr) {
     cv::findContours(edges, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
     cv::Mat filled = cv::Mat::zeros(edges.size(), CV_8U);
     cv::drawContours(filled, contours, -1, cv::Scalar(255), cv::FILLED);
-    ConsiderMask(filled, &best, &partial);
+    ConsiderMask(filled, &found);
+  }
+
+  // A photocopied card is printed on a sheet: the sheet's outline is what
+  // stands out from the desk, the card's is inside it. Unless a card-shaped
+  // outline of its own was found, the card is looked for on the sheet.
+  if (!sheet && found.sheet.area > 0 && (best.score <= 0 || SameRegion(found.sheet.quad, best.quad))) {
+    std::array<cv::Point2f, 4> corners;
+    for (int i = 0; i < 4; ++i) corners[i] = found.sheet.quad[i] * static_cast<float>(1.0 / scale);
+    CardLocation on_sheet = LocateOnSheet(bgr, corners);
+    if (on_sheet.found) return on_sheet;
   }
 
   if (best.score > 0) {
@@ -517,6 +572,49 @@ CardLocation LocateCard(const cv::Mat& bgr) {
   FinishLocation(loc);
   return loc;
 }
+
+// The card printed on a sheet (its corners in `bgr` pixels): the sheet is cut
+// out, what lies beyond its outline painted over in the sheet's own colour,
+// and the card looked for on it as on a desk. Not found unless a whole,
+// ID-1-shaped outline clearly smaller than the sheet is there.
+CardLocation LocateOnSheet(const cv::Mat& bgr, const std::array<cv::Point2f, 4>& sheet) {
+  CardLocation none;
+  std::vector<cv::Point> poly;
+  for (const cv::Point2f& p : sheet) poly.emplace_back(cvRound(p.x), cvRound(p.y));
+  const cv::Rect box = cv::boundingRect(poly) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+  if (box.width < 32 || box.height < 32) return none;
+  cv::Mat crop = bgr(box).clone();
+  cv::Mat inside = cv::Mat::zeros(crop.size(), CV_8U);
+  for (cv::Point& p : poly) p -= box.tl();
+  cv::fillConvexPoly(inside, poly, cv::Scalar(255));
+  // The sheet's colour: the median of what lies on it (its paper, mostly).
+  cv::Vec3b paper;
+  for (int c = 0; c < 3; ++c) {
+    std::vector<uint8_t> v;
+    for (int y = 0; y < crop.rows; y += 4) {
+      for (int x = 0; x < crop.cols; x += 4) {
+        if (inside.at<uint8_t>(y, x)) v.push_back(crop.at<cv::Vec3b>(y, x)[c]);
+      }
+    }
+    if (v.empty()) return none;
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    paper[c] = v[v.size() / 2];
+  }
+  crop.setTo(cv::Scalar(paper[0], paper[1], paper[2]), ~inside);
+  CardLocation card = Locate(crop, /*sheet=*/true);
+  if (!card.found || card.cropped || card.area_fraction > kMaxCardOnSheet ||
+      std::abs(std::log(card.aspect / layout::kAspect)) > kCardOnSheetAspectTolerance) {
+    return none;
+  }
+  for (cv::Point2f& p : card.quad) p += cv::Point2f(box.tl());
+  card.area_fraction *= static_cast<double>(box.area()) / (static_cast<double>(bgr.cols) * bgr.rows);
+  FinishLocation(card);
+  return card;
+}
+
+}  // namespace
+
+CardLocation LocateCard(const cv::Mat& bgr) { return Locate(bgr, /*sheet=*/false); }
 
 CardLocation Rotated180(const CardLocation& location) {
   CardLocation loc = location;

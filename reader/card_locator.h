@@ -2,14 +2,15 @@
 // background on a downscaled copy, takes the most card-like quadrilateral
 // (rectangularity, ID-1 aspect ratio, size), orders its corners and maps it to
 // the canonical layout::kCardWidth × kCardHeight frame. Cards cut by the image
-// border get their hidden corners extrapolated from the visible sides. When
-// nothing card-like is found the whole image is taken as the card (scans and
-// photos filled by the card). A card turned by 90° or 270° (its long sides
-// upright) is found and ordered as if turned 90° clockwise; which of 90° / 270°
-// (and 0° / 180° for a landscape card) it really is cannot be told from the
-// outline: the caller decides from the content and calls Rotated180. Inside
-// the rectified card, it also finds what moves from card to card: the colon
-// column and the photo's left edge.
+// border get their hidden corners extrapolated from the visible sides. A card
+// photocopied on a sheet of paper is found on the sheet (whose outline is the
+// one that stands out from the desk). When nothing card-like is found the
+// whole image is taken as the card (scans and photos filled by the card). A
+// card turned by 90° or 270° (its long sides upright) is found and ordered as
+// if turned 90° clockwise; which of 90° / 270° (and 0° / 180° for a landscape
+// card) it really is cannot be told from the outline: the caller decides from
+// the content and calls Rotated180. Inside the rectified card, it also finds
+// what moves from card to card: the colon column and the photo's left edge.
 #ifndef KTP_READER_CARD_LOCATOR_H_
 #define KTP_READER_CARD_LOCATOR_H_
 

@@ -129,6 +129,52 @@ TEST(CardLocatorTest, ALitDeskMergedWithTheCardDownToTheFramesCornersIsNotTheCar
   EXPECT_LT(MaxCornerError(loc.quad, truth), 8.0) << loc.quad[2] << " " << loc.quad[3];
 }
 
+// The test card as photocopied: grey, its edge a thin grey line on the paper.
+cv::Mat PhotocopiedCard() {
+  cv::Mat grey, card;
+  cv::cvtColor(DrawTestCard(), grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, card, cv::COLOR_GRAY2BGR);
+  cv::rectangle(card, cv::Rect(0, 0, card.cols, card.rows), cv::Scalar(140, 140, 140), 4);
+  return card;
+}
+
+TEST(CardLocatorTest, APhotocopiedCardIsFoundOnItsSheet) {
+  // A copy on a sheet of A4 (1.41, within a card's aspect range), on a dark
+  // desk: the sheet's outline is what stands out, the card is inside it.
+  for (float angle : {0.f, 8.f, -35.f}) {
+    SCOPED_TRACE(angle);
+    cv::Mat canvas(1200, 1300, CV_8UC3, cv::Scalar(60, 55, 50));
+    const cv::Point2f centre(650, 600);
+    const float a = angle * static_cast<float>(CV_PI / 180.0);
+    const cv::Point2f u(std::cos(a), std::sin(a)), v(-std::sin(a), std::cos(a));
+    const float w = 480, h = w / 1.414f;  // half the sheet's sides
+    const std::vector<cv::Point> sheet = {cv::Point(centre - u * w - v * h), cv::Point(centre + u * w - v * h),
+                                          cv::Point(centre + u * w + v * h), cv::Point(centre - u * w + v * h)};
+    cv::fillConvexPoly(canvas, sheet, cv::Scalar(236, 238, 238), cv::LINE_AA);
+    const auto truth = CardQuad(centre, 440, angle);
+    PlaceCard(PhotocopiedCard(), truth, canvas);
+    cv::GaussianBlur(canvas, canvas, cv::Size(0, 0), 1.0);
+    const reader::CardLocation loc = reader::LocateCard(canvas);
+    ASSERT_TRUE(loc.found);
+    EXPECT_FALSE(loc.cropped);
+    EXPECT_LT(MaxCornerError(loc.quad, truth), 6.0) << loc.quad[0] << " " << loc.quad[2];
+    EXPECT_NEAR(loc.aspect, layout::kAspect, 0.05);
+  }
+}
+
+TEST(CardLocatorTest, ACardSquatUnderPerspectiveIsFoundWholeNotItsPhoto) {
+  // Measured 1.43 (a card seen from the side), in the range a sheet of paper
+  // has: it is looked inside, and nothing in it is a card.
+  cv::Mat canvas(900, 1200, CV_8UC3, cv::Scalar(45, 55, 70));
+  const std::array<cv::Point2f, 4> truth = {cv::Point2f(250, 200), cv::Point2f(950, 212),
+                                            cv::Point2f(952, 700), cv::Point2f(248, 690)};
+  PlaceCard(DrawTestCard(), truth, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_LT(loc.aspect, 1.45);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 5.0);
+}
+
 TEST(CardLocatorTest, CardCutByTheBorderIsCroppedWithExtrapolatedCorners) {
   cv::Mat canvas(800, 1100, CV_8UC3, cv::Scalar(60, 60, 60));
   // Centre near the left edge: about a fifth of the card is outside.

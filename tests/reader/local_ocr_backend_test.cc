@@ -334,6 +334,35 @@ TEST(LocalOcrBackendTest, CardTurnedByAQuarterOrAHalfIsReadUprightAndFlaggedRota
   EXPECT_FALSE(upright->qualities.rotated());
 }
 
+TEST(LocalOcrBackendTest, APhotocopyOnItsSheetIsReadAsAWholeCardAndFlaggedCopy) {
+  auto backend = MakeBackend(1, 1);
+  ASSERT_NE(backend, nullptr);
+  absl::StatusOr<cv::Mat> sample = reader::DecodeImage(SamplePng(), 40'000'000);
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  // The card photocopied (grey, its edge a grey line) in the middle of a
+  // sheet cut to 1.25, the sheet on a desk, photographed large.
+  cv::Mat grey, copy;
+  cv::cvtColor(*sample, grey, cv::COLOR_BGR2GRAY);
+  cv::resize(grey, grey, cv::Size(), 1.5, 1.5, cv::INTER_CUBIC);
+  cv::cvtColor(grey, copy, cv::COLOR_GRAY2BGR);
+  cv::rectangle(copy, cv::Rect(0, 0, copy.cols, copy.rows), cv::Scalar(120, 120, 120), 4);
+  const int sheet_w = 2200, sheet_h = 1760;
+  cv::Mat photo(sheet_h + 300, sheet_w + 300, CV_8UC3, cv::Scalar(45, 50, 60));
+  photo(cv::Rect(150, 150, sheet_w, sheet_h)).setTo(cv::Scalar(240, 240, 240));
+  copy.copyTo(photo(cv::Rect(150 + (sheet_w - copy.cols) / 2, 150 + (sheet_h - copy.rows) / 2, copy.cols,
+                             copy.rows)));
+  absl::StatusOr<OcrResult> r = ReadImage(*backend, photo);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->card.nik().value(), "3174034508920003");
+  EXPECT_EQ(r->card.name().value(), "SITI RAHAYU CONTOH");
+  EXPECT_TRUE(r->qualities.ktp());
+  EXPECT_TRUE(r->qualities.copy()) << r->qualities.ShortDebugString();
+  // Measured on the card, not on the sheet: its print is as sharp as the copy's.
+  EXPECT_FALSE(r->qualities.blurred() || r->qualities.cropped() || r->qualities.rotated() ||
+               r->qualities.bright() || r->qualities.dark())
+      << r->qualities.ShortDebugString();
+}
+
 TEST(LocalOcrBackendTest, ExifOrientedJpegIsTurnedAtDecodeAndNotFlaggedRotated) {
   auto backend = MakeBackend(1, 1);
   ASSERT_NE(backend, nullptr);
