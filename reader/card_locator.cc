@@ -176,7 +176,7 @@ constexpr double kPartialMinSide = 0.12;  // a side of its own, share of the per
 
 struct Candidate {
   std::array<cv::Point2f, 4> quad;  // working-copy pixels, ordered
-  bool cut_by_border = false;
+  bool cropped = false;  // cut by the frame (see CutByFrame)
   double area_fraction = 0;
   double fill = 0;
   double aspect = 0;
@@ -292,6 +292,32 @@ bool PartialCard(const std::vector<cv::Point>& hull, double area, cv::Size size)
   return border >= kPartialMinBorderShare * perimeter && own_sides >= 2;
 }
 
+// The card is cut off by the frame (a quad in working-copy pixels): its
+// outline had border edges (`cut`), a corner lies beyond the image, or a
+// corner or side lies on a border (within ~0.6 % of the image): a thin strip
+// or corner of the card is cut off there, as a whole card keeps a margin. A
+// corner in the image's own corner does not count: there a washed-out desk
+// merged with the card pulls the outline's corner, and a card really cut
+// there runs along both borders.
+bool CutByFrame(const std::array<cv::Point2f, 4>& q, cv::Size size, bool cut) {
+  if (cut) return true;
+  const float tol = 3.0f;
+  const float along = std::max(tol, 0.006f * std::max(size.width, size.height));
+  const float right = static_cast<float>(size.width - 1), bottom = static_cast<float>(size.height - 1);
+  for (int i = 0; i < 4; ++i) {
+    const cv::Point2f a = q[i], b = q[(i + 1) % 4];
+    if (a.x < -tol || a.y < -tol || a.x > right + tol || a.y > bottom + tol) return true;
+    const bool on_x = a.x <= along || a.x >= right - along;
+    const bool on_y = a.y <= along || a.y >= bottom - along;
+    if (on_x != on_y) return true;
+    if ((a.x <= along && b.x <= along) || (a.y <= along && b.y <= along) ||
+        (a.x >= right - along && b.x >= right - along) || (a.y >= bottom - along && b.y >= bottom - along)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // The largest card cut on two sides seen (see PartialCard), working-copy pixels.
 struct Partial {
   double area = 0;
@@ -340,7 +366,7 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Search* foun
     if (!quad) continue;
     Candidate c;
     c.quad = OrderCorners(*quad);
-    c.cut_by_border = cut;
+    c.cropped = CutByFrame(c.quad, size, cut);
     const QuadSides sides(c.quad);
     c.aspect = sides.Aspect();
     // Fill: how much of the quad (the part inside the image) the contour covers.
@@ -376,9 +402,10 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Search* foun
     });
     if (in_frame_corners >= 2 || (in_frame_corners == 1 && beyond)) continue;
     const double aspect_err = std::abs(std::log(c.aspect / layout::kAspect));
-    // Prefer whole cards with the right shape: a cut-off outline is guesswork.
+    // Prefer whole cards with the right shape: a cut-off outline is guesswork
+    // (or a desk region the card merged with, run on to the frame).
     c.score = std::min(c.area_fraction, 1.0) * std::min(c.fill, 1.0) * (1.0 - 2.0 * aspect_err) *
-              (cut ? 0.8 : 1.0) * weight;
+              (c.cropped ? 0.8 : 1.0) * weight;
     if (c.score > best->score) *best = c;
     return;
   }
@@ -532,32 +559,7 @@ CardLocation Locate(const cv::Mat& bgr, bool sheet) {
     for (int i = 0; i < 4; ++i) loc.quad[i] = best.quad[i] * inv;
     loc.aspect = best.aspect;
     loc.area_fraction = best.area_fraction;
-    // Cut off: the card's outline runs along the border, or a corner lies beyond it.
-    const float tol = 3.0f / static_cast<float>(scale);
-    bool outside = false;
-    for (const auto& p : loc.quad) {
-      if (p.x < -tol || p.y < -tol || p.x > bgr.cols - 1 + tol || p.y > bgr.rows - 1 + tol) {
-        outside = true;
-      }
-    }
-    // A corner on the border (within ~0.6 % of the image), or a side lying
-    // along it, is the border's, not the card's: a thin strip or corner of
-    // the card is cut off there (a whole card keeps a margin).
-    const float along = std::max(tol, 0.006f * std::max(bgr.cols, bgr.rows));
-    for (int i = 0; i < 4; ++i) {
-      const cv::Point2f a = loc.quad[i], b = loc.quad[(i + 1) % 4];
-      // Not in the image's own corner: there a washed-out desk merged with
-      // the card pulls the outline's corner, and a card really cut there
-      // runs along both borders.
-      const bool on_x = a.x <= along || a.x >= bgr.cols - 1 - along;
-      const bool on_y = a.y <= along || a.y >= bgr.rows - 1 - along;
-      outside |= on_x != on_y;
-      const bool on_left = a.x <= along && b.x <= along, on_top = a.y <= along && b.y <= along;
-      const bool on_right = a.x >= bgr.cols - 1 - along && b.x >= bgr.cols - 1 - along;
-      const bool on_bottom = a.y >= bgr.rows - 1 - along && b.y >= bgr.rows - 1 - along;
-      outside |= on_left || on_top || on_right || on_bottom;
-    }
-    loc.cropped = best.cut_by_border || outside;
+    loc.cropped = best.cropped;
   } else if (partial.area > 0) {
     // No outline, but a card cut on two sides: it is read from the part in
     // the picture (its bounding box) rather than with the desk around it.

@@ -175,6 +175,24 @@ TEST(CardLocatorTest, ACardSquatUnderPerspectiveIsFoundWholeNotItsPhoto) {
   EXPECT_LT(MaxCornerError(loc.quad, truth), 5.0);
 }
 
+TEST(CardLocatorTest, ACardMergedWithALitStripRunningToTheFrameIsTheWholeCard) {
+  // A card seen a little from above (1.70) near the bottom of the frame, a
+  // strip of desk between it and the frame lit as brightly as the card and
+  // stopping 8 px short of the border: in brightness, card and strip are one
+  // region of the card's shape (1.62) whose bottom lies on the border, a card
+  // cut there. The card's own outline (its colour) is whole, and a whole card
+  // beats one cut by the frame.
+  cv::Mat canvas(800, 1200, CV_8UC3, cv::Scalar(60, 60, 60));
+  const std::array<cv::Point2f, 4> truth = {cv::Point2f(200, 300), cv::Point2f(1000, 300),
+                                            cv::Point2f(1000, 770), cv::Point2f(200, 770)};
+  cv::rectangle(canvas, cv::Point(200, 768), cv::Point(999, 792), cv::Scalar(215, 215, 215), cv::FILLED);
+  PlaceCard(DrawTestCard(), truth, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 6.0) << loc.quad[2] << " " << loc.quad[3];
+}
+
 TEST(CardLocatorTest, CardCutByTheBorderIsCroppedWithExtrapolatedCorners) {
   cv::Mat canvas(800, 1100, CV_8UC3, cv::Scalar(60, 60, 60));
   // Centre near the left edge: about a fifth of the card is outside.
