@@ -63,6 +63,15 @@ constexpr double kCardOnSheetAspectTolerance = 0.15;
 // The score of an outline from the colour (Lab b*) mask, against the others'
 // (see LocateCard).
 constexpr double kChromaMaskWeight = 0.9;
+// ... computed with this share of the pixels at either end clipped (see
+// ClippedToPercentiles): a card is at least kMinAreaFraction of the image.
+constexpr double kChromaClipShare = 0.05;
+// ... and used only when the clipped range spans this many b* units (a card
+// on a desk: ≥ 11 on ktp-diag; over-exposed photos 2–3). Its outline is
+// weighed down further: it is for the cards no other mask finds, and on a
+// dark, noisy photo it may wander off a corner the others agree on.
+constexpr int kChromaMinRange = 6;
+constexpr double kClippedChromaMaskWeight = 0.8;
 
 struct Line {
   cv::Point2f p;  // a point on the line
@@ -424,6 +433,26 @@ void ConsiderMask(const cv::Mat& mask, Search* found, double weight = 1.0) {
   for (size_t i = 0; i < contours.size() && i < 3; ++i) Consider(contours[i], mask.size(), found, weight);
 }
 
+// An 8-bit channel with its lowest and highest `share` of pixels clipped to
+// the values at those percentiles; empty when less than `min_range` lies
+// between them (nothing to split but noise).
+cv::Mat ClippedToPercentiles(const cv::Mat& channel, double share, int min_range) {
+  int hist[256] = {0};
+  for (int y = 0; y < channel.rows; ++y) {
+    const uint8_t* row = channel.ptr<uint8_t>(y);
+    for (int x = 0; x < channel.cols; ++x) ++hist[row[x]];
+  }
+  const double cut = share * static_cast<double>(channel.total());
+  int lo = 0, hi = 255;
+  for (double below = hist[0]; below < cut && lo < 255;) below += hist[++lo];
+  for (double above = hist[255]; above < cut && hi > 0;) above += hist[--hi];
+  if (hi - lo < min_range) return cv::Mat();
+  cv::Mat clipped;
+  cv::max(channel, lo, clipped);
+  cv::min(clipped, hi, clipped);
+  return clipped;
+}
+
 void OtsuBoth(const cv::Mat& channel, Search* found, double weight = 1.0) {
   cv::Mat mask;
   cv::threshold(channel, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
@@ -499,11 +528,17 @@ CardLocation Locate(const cv::Mat& bgr, bool sheet) {
     // separates from it, soft shadows included. Weighed down: JPEG keeps
     // colour at half resolution, so its outline is a few pixels less exact
     // than the others', and it wins only where it is clearly the better card.
+    // The card's photo (a red or blue backdrop) lies far out on this axis and
+    // may draw Otsu's split to itself: the split is tried again with the
+    // extremes clipped. An image of one colour (over-exposed, grey on grey)
+    // has nothing to split there but noise.
     cv::Mat lab;
     cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
     cv::Mat b;
     cv::extractChannel(lab, b, 2);
     OtsuBoth(b, &found, kChromaMaskWeight);
+    const cv::Mat clipped = ClippedToPercentiles(b, kChromaClipShare, kChromaMinRange);
+    if (!clipped.empty()) OtsuBoth(clipped, &found, kClippedChromaMaskWeight);
   }
   {
     // Distance from the background colour, estimated on the image border.

@@ -111,6 +111,34 @@ TEST(CardLocatorTest, LightBlueCardOnAWarmDeskAsBrightAndAsGreyIsFound) {
   EXPECT_LT(MaxCornerError(loc.quad, truth), 8.0);
 }
 
+TEST(CardLocatorTest, ANearWhiteCardOnAPaleWarmDeskIsFoundByItsFaintBlueDespiteItsRedPhoto) {
+  // A card whose blue is faint (b* ≈ -2) on a pale warm desk (b* ≈ +4)
+  // lit from the top, as bright as the card at the top and darker below:
+  // neither brightness nor saturation nor the border's colour outlines it.
+  // On the blue-yellow axis the card's saturated red photo lies far out and
+  // takes Otsu's split for itself unless the extremes are clipped.
+  cv::Mat canvas(860, 1150, CV_8UC3);
+  for (int y = 0; y < canvas.rows; ++y) {
+    const double t = static_cast<double>(y) / canvas.rows;
+    canvas.row(y).setTo(cv::Scalar(212 - 72 * t, 220 - 76 * t, 228 - 81 * t));
+  }
+  cv::Mat card = DrawTestCard();
+  cv::Mat background;
+  cv::inRange(card, cv::Scalar(238, 218, 188), cv::Scalar(238, 218, 188), background);
+  card.setTo(cv::Scalar(228, 225, 220), background);
+  const auto& p = layout::kPhoto;
+  cv::rectangle(card,
+                cv::Rect(cv::Point(int(p.x0 * card.cols), int(p.y0 * card.rows)),
+                         cv::Point(int(p.x1 * card.cols), int(p.y1 * card.rows))),
+                cv::Scalar(0, 0, 230), cv::FILLED);
+  const auto truth = CardQuad({560, 330}, 800, 2);
+  PlaceCard(card, truth, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 6.0);
+}
+
 TEST(CardLocatorTest, ALitDeskMergedWithTheCardDownToTheFramesCornersIsNotTheCard) {
   // A pale grey desk, lit around and below the card as brightly as the card
   // itself, the lit patch running on from the card's top edge to the frame's
