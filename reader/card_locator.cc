@@ -461,6 +461,18 @@ void OtsuBoth(const cv::Mat& channel, Search* found, double weight = 1.0) {
   ConsiderMask(mask, found, weight);
 }
 
+// The per-channel median of `samples` (not empty).
+cv::Vec3b MedianColour(const std::vector<cv::Vec3b>& samples) {
+  cv::Vec3b med;
+  std::vector<uint8_t> v(samples.size());
+  for (int c = 0; c < 3; ++c) {
+    for (size_t i = 0; i < samples.size(); ++i) v[i] = samples[i][c];
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    med[c] = v[v.size() / 2];
+  }
+  return med;
+}
+
 // The full-image fallback for an image that is (nearly) all card. A portrait
 // image with the card's proportions is a card filling the frame turned by a
 // quarter (ordered as 90° clockwise, like a located upright card).
@@ -551,14 +563,7 @@ CardLocation Locate(const cv::Mat& bgr, bool sheet) {
       border.push_back(small.at<cv::Vec3b>(y, 0));
       border.push_back(small.at<cv::Vec3b>(y, small.cols - 1));
     }
-    cv::Vec3b med;
-    for (int c = 0; c < 3; ++c) {
-      std::vector<uint8_t> v;
-      v.reserve(border.size());
-      for (const auto& p : border) v.push_back(p[c]);
-      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-      med[c] = v[v.size() / 2];
-    }
+    const cv::Vec3b med = MedianColour(border);
     cv::Mat diff;
     cv::absdiff(small, cv::Scalar(med[0], med[1], med[2]), diff);
     cv::Mat dist;
@@ -625,18 +630,14 @@ CardLocation LocateOnSheet(const cv::Mat& bgr, const std::array<cv::Point2f, 4>&
   for (cv::Point& p : poly) p -= box.tl();
   cv::fillConvexPoly(inside, poly, cv::Scalar(255));
   // The sheet's colour: the median of what lies on it (its paper, mostly).
-  cv::Vec3b paper;
-  for (int c = 0; c < 3; ++c) {
-    std::vector<uint8_t> v;
-    for (int y = 0; y < crop.rows; y += 4) {
-      for (int x = 0; x < crop.cols; x += 4) {
-        if (inside.at<uint8_t>(y, x)) v.push_back(crop.at<cv::Vec3b>(y, x)[c]);
-      }
+  std::vector<cv::Vec3b> on_sheet;
+  for (int y = 0; y < crop.rows; y += 4) {
+    for (int x = 0; x < crop.cols; x += 4) {
+      if (inside.at<uint8_t>(y, x)) on_sheet.push_back(crop.at<cv::Vec3b>(y, x));
     }
-    if (v.empty()) return none;
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    paper[c] = v[v.size() / 2];
   }
+  if (on_sheet.empty()) return none;
+  const cv::Vec3b paper = MedianColour(on_sheet);
   crop.setTo(cv::Scalar(paper[0], paper[1], paper[2]), ~inside);
   CardLocation card = Locate(crop, /*sheet=*/true);
   if (!card.found || card.cropped || card.area_fraction > kMaxCardOnSheet ||
