@@ -132,11 +132,10 @@ double CardTilt(const CardLocation& location);
 //   bright  — over-exposed: ≥ 30 % of the card clipped white but less than
 //             20 % of it still light blue beside the clipped patches (else a
 //             flash clipped them), and the card plainly in colour, or not
-//             grey with its contrast compressed or
-//             its ink lifted (black level ≥ 55), or grey with the ink lifted
-//             to ≥ 90 (a copy clips its paper too, but keeps black ink); or
-//             washed out: the black level ≥ 88 on a light card (median ≥
-//             200), not by blur;
+//             grey with its contrast compressed or its ink lifted (black
+//             level ≥ 55), or grey with the ink lifted to ≥ 90 (a copy clips
+//             its paper too, but keeps black ink); or washed out: the black
+//             level ≥ 88 on a light card (median ≥ 200), not by blur;
 //   copy    — not bright and colourless, judged so a colour cast cannot fake
 //             or hide it: one hue over the whole card (chroma spread < 0.08,
 //             a tinted copy, on a background of saturation < 60), or little colour variety (spread < 0.2) on a
