@@ -147,10 +147,18 @@ constexpr int kLightBackgroundMinLuma = 150;
 // The black level (QualityMetrics::dark_level): the ink is a few % of a card.
 constexpr double kDarkLevelQuantile = 0.005;
 
-// Chroma spread (QualityMetrics::chroma_spread): pixels darker than this in
-// all channels are left out (noise dominates their ratios), and the spread is
-// this quantile of the distances (a photo's backdrop is ≈ 3–5 % of a card).
-constexpr int kChromaMinLevel = 40;
+// Chroma spread (QualityMetrics::chroma_spread): measured on means of
+// kChromaBlock² pixels (noise, doubled on a dark photo, would otherwise pass
+// for colour), leaving out blocks darker in all channels than half the card's
+// median brightest channel, within [kChromaMinLevel, kChromaMaxLevel]: a
+// fixed level of 40 left a dark card's photo backdrop out (colour cards
+// measured as copies), or every pixel (nothing measured, taken for grey).
+// The spread is this quantile of the distances (a photo's backdrop is ≈ 3–5 %
+// of a card).
+constexpr int kChromaBlock = 4;
+constexpr double kChromaLevelOfMedian = 0.5;
+constexpr double kChromaMinLevel = 8;
+constexpr double kChromaMaxLevel = 40;
 constexpr double kChromaSpreadQuantile = 0.97;
 
 // See QualityMetrics::edge_blur_px. `grey` at canonical card size. Edges are
@@ -339,24 +347,41 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   {
     // Clipped white, and the colour variety (see QualityMetrics::chroma_spread).
     int white = 0;
-    std::vector<float> us, vs;
-    us.reserve(small.total() / 2);
-    vs.reserve(small.total() / 2);
     for (int y = 0; y < small.rows; ++y) {
       const cv::Vec3b* p = small.ptr<cv::Vec3b>(y);
       for (int x = 0; x < small.cols; ++x) {
-        const int b = p[x][0], g = p[x][1], r = p[x][2];
-        const int lo = std::min({b, g, r}), hi = std::max({b, g, r});
-        if (lo >= 245) ++white;
-        // Dark pixels carry noise; white ones (all channels clipped) none.
+        if (std::min({p[x][0], p[x][1], p[x][2]}) >= 245) ++white;
+      }
+    }
+    m.white_fraction = static_cast<double>(white) / small.total();
+    cv::Mat small_f, blocks;  // float: a dark block's mean keeps its fraction
+    small.convertTo(small_f, CV_32FC3);
+    cv::resize(small_f, blocks, cv::Size(small.cols / kChromaBlock, small.rows / kChromaBlock), 0, 0,
+               cv::INTER_AREA);
+    std::vector<float> brightest;
+    brightest.reserve(blocks.total());
+    for (int y = 0; y < blocks.rows; ++y) {
+      const cv::Vec3f* p = blocks.ptr<cv::Vec3f>(y);
+      for (int x = 0; x < blocks.cols; ++x) brightest.push_back(std::max({p[x][0], p[x][1], p[x][2]}));
+    }
+    std::nth_element(brightest.begin(), brightest.begin() + brightest.size() / 2, brightest.end());
+    const double level = std::clamp(kChromaLevelOfMedian * brightest[brightest.size() / 2], kChromaMinLevel,
+                                    kChromaMaxLevel);
+    std::vector<float> us, vs;
+    us.reserve(blocks.total());
+    vs.reserve(blocks.total());
+    for (int y = 0; y < blocks.rows; ++y) {
+      const cv::Vec3f* p = blocks.ptr<cv::Vec3f>(y);
+      for (int x = 0; x < blocks.cols; ++x) {
+        const float b = p[x][0], g = p[x][1], r = p[x][2];
+        // Dark blocks carry noise; white ones (all channels clipped) none.
         // A colour with one channel clipped still counts (an over-exposed
         // card's photo keeps its hue).
-        if (hi < kChromaMinLevel || lo >= 245) continue;
+        if (std::max({b, g, r}) < level || std::min({b, g, r}) >= 245) continue;
         us.push_back(std::log((r + 1.0f) / (g + 1.0f)));
         vs.push_back(std::log((b + 1.0f) / (g + 1.0f)));
       }
     }
-    m.white_fraction = static_cast<double>(white) / small.total();
     if (us.size() >= 100) {
       auto median = [](std::vector<float> v) {
         std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());

@@ -54,7 +54,8 @@ struct QualityMetrics {
   // Fraction of the card that is clipped white (every channel ≥ 245).
   double white_fraction = 0;
   // Colour variety, independent of a colour cast: the 97th percentile
-  // distance of the card's well-exposed pixels from their median in log
+  // distance of the card's exposed parts (4×4-pixel block means at least
+  // half as bright as the card's median) from their median in log
   // chromaticity (log R/G, log B/G), where a cast is a mere shift. A colour
   // card's photo backdrop, seal and ink lie far from its background (≈ 0.5–
   // 1.9); a greyscale copy, tinted or not, stays near noise (< 0.15).

@@ -457,6 +457,37 @@ TEST(ImageQualityTest, TintedCopyIsACopy) {
   }
 }
 
+// The card under a fraction of the light, with a dark photo's sensor noise
+// (σ 1.5 levels per channel, fixed seed: JPEG smooths the rest away).
+cv::Mat UnderExposed(const cv::Mat& card, double gain) {
+  cv::Mat f, noise(card.size(), CV_32FC3);
+  card.convertTo(f, CV_32FC3, gain);
+  cv::RNG rng(2727);
+  rng.fill(noise, cv::RNG::NORMAL, 0, 1.5);
+  cv::Mat out;
+  cv::Mat(f + noise).convertTo(out, CV_8UC3);
+  return out;
+}
+
+TEST(ImageQualityTest, AColourCardTooDarkForItsColourToShowAtAFixedLevelIsNoCopy) {
+  // At 14 % of the light every channel of the card lies under 40 levels, the
+  // red backdrop as well: its colour is measured against the card's own
+  // brightness, on block means that average the noise away.
+  const cv::Mat card = UnderExposed(ColourPhotoCard(), 0.14);
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.dark());
+  EXPECT_FALSE(q.copy()) << m.chroma_spread;
+  // A grey copy under the same light and noise still is one.
+  cv::Mat grey, grey3;
+  cv::cvtColor(ColourPhotoCard(), grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, grey3, cv::COLOR_GRAY2BGR);
+  const cv::Mat copy = UnderExposed(grey3, 0.14);
+  const v1::ImageQualities c = Judge(copy);
+  EXPECT_TRUE(c.dark());
+  EXPECT_TRUE(c.copy()) << reader::MeasureQuality(copy).chroma_spread;
+}
+
 TEST(ImageQualityTest, OverExposedColourCardIsBrightNotACopy) {
   // ×1.5 with no lift: the background clips white (its blue gone) while the
   // ink stays dark; the photo's backdrop keeps its red, so it is no copy.
