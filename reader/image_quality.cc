@@ -110,14 +110,20 @@ constexpr int kMeasureWidth = 640;
 
 // The e-KTP background (ktp-synth draws RGB ≈ (0.72–0.80, 0.86–0.90,
 // 0.95–0.97): OpenCV hue ≈ 102, saturation 45–65) with room for white balance,
-// lighting and JPEG: hue 90–115 (cyan-blue to blue), saturation 12–120.
+// lighting and JPEG: hue 90–115 (cyan-blue to blue), saturation 12–120; and
+// up to hue 125 (lavender) when pale, saturation ≤ 45: a pale card's hue
+// swings with a few % of cast (red lifted 5 % on the gradient's pale end,
+// R ≈ G, is hue 120), a saturated colour's barely (a violet-blue bank card).
 constexpr int kLightBlueHue[2] = {90, 115};
 constexpr int kLightBlueSaturation[2] = {12, 120};
+constexpr int kPaleLavenderMaxHue = 125;
+constexpr int kPaleLavenderMaxSaturation = 45;
 
 // An HSV pixel (OpenCV hue 0–180, saturation 0–255) in the e-KTP's light blue.
 bool IsLightBlue(int hue, int saturation) {
-  return hue >= kLightBlueHue[0] && hue <= kLightBlueHue[1] && saturation >= kLightBlueSaturation[0] &&
-         saturation <= kLightBlueSaturation[1];
+  if (hue < kLightBlueHue[0] || saturation < kLightBlueSaturation[0]) return false;
+  if (hue <= kLightBlueHue[1]) return saturation <= kLightBlueSaturation[1];
+  return hue <= kPaleLavenderMaxHue && saturation <= kPaleLavenderMaxSaturation;
 }
 
 // The edge-blur measure (QualityMetrics::edge_blur_px): the card is smoothed

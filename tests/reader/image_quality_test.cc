@@ -457,6 +457,29 @@ TEST(ImageQualityTest, TintedCopyIsACopy) {
   }
 }
 
+TEST(ImageQualityTest, ALightBlueCardUnderAWhiteBalanceCastTooBlurredToReadIsABlurredKtp) {
+  // The pale end of the e-KTP's background gradient (RGB ≈ 226, 236, 248)
+  // under a white balance lifting red by 4–5 % turns lavender (OpenCV hue ≈
+  // 118–122): still the e-KTP's light blue, and for a card whose blur leaves
+  // nothing else to judge it by, what makes it a KTP.
+  cv::Mat pale = ColourPhotoCard(), bg;  // red backdrop: not colourless
+  cv::inRange(pale, cv::Scalar(238, 218, 188), cv::Scalar(238, 218, 188), bg);
+  pale.setTo(cv::Scalar(248, 236, 226), bg);
+  for (const cv::Scalar& gains : {cv::Scalar(1.0, 1.0, 1.05), cv::Scalar(1.03, 1.0, 1.04)}) {
+    cv::Mat cast;
+    cv::multiply(pale, gains, cast);
+    const cv::Mat card = Blur(cast);
+    const v1::ImageQualities q = JudgeText(card, Found(), 0, false, false);
+    EXPECT_TRUE(q.ktp()) << reader::MeasureQuality(card).light_blue_fraction;
+    EXPECT_TRUE(q.blurred());
+  }
+  // A plain, dark violet-blue card (a bank card: hue 120, saturation ≈ 54)
+  // is no e-KTP, though dark leaves it nothing else to be judged by.
+  const cv::Mat violet(layout::kCardHeight, layout::kCardWidth, CV_8UC3, cv::Scalar(100, 79, 79));
+  EXPECT_FALSE(JudgeText(violet, Found(), 0, false, false).ktp())
+      << reader::MeasureQuality(violet).light_blue_fraction;
+}
+
 // The card under a fraction of the light, with a dark photo's sensor noise
 // (σ 1.5 levels per channel, fixed seed: JPEG smooths the rest away).
 cv::Mat UnderExposed(const cv::Mat& card, double gain) {
