@@ -1053,6 +1053,15 @@ int CountLabelsFound(const CardLayout& layout) {
   return labels_found;
 }
 
+// Of those, the labels no other Indonesian card prints (see ParsedCard).
+int CountKtpOnlyLabelsFound(const CardLayout& layout) {
+  int found = 0;
+  for (int label : {kGolDarah, kRtRw, kKelDesa, kKecamatan, kAgama, kStatus, kKewarganegaraan}) {
+    found += layout.reads[label].found && !layout.reads[label].positional;
+  }
+  return found;
+}
+
 // ---------------------------------------------------------------------------
 // Per field: clean, repair, snap, score
 
@@ -1836,6 +1845,7 @@ ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory
   const CardLayout layout = LayOutCard(input);
   ParsedCard out;
   out.labels_found = CountLabelsFound(layout);
+  out.ktp_only_labels_found = CountKtpOnlyLabelsFound(layout);
   v1::KtpCard& card = out.card;
   // NIK, birth date and sex vouch for each other: they are emitted together,
   // after the cross-check; the regions then snap against the NIK's district.

@@ -37,6 +37,10 @@ struct ParsedCard {
   // How many of the 14 printed labels plus the PROVINSI header were found:
   // evidence that the image is a KTP at all.
   int labels_found = 0;
+  // How many of those only a KTP prints (Gol. Darah, RT/RW, Kel/Desa,
+  // Kecamatan, Agama, Status Perkawinan, Kewarganegaraan): a student or
+  // membership card has a Nama, Tempat/Tgl Lahir, Alamat and Berlaku too.
+  int ktp_only_labels_found = 0;
   // The NIK's 16 digits were taken as read (or with only the colon, read as
   // a leading 1, dropped) and the card vouches for them (an existing
   // district, the printed birth date): a further reading of them would

@@ -520,6 +520,9 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   const int text_clues =
       header + (text.valid_nik ? 1 : 0) + (text.labels_found - header >= t.ktp_clue_min_labels ? 1 : 0);
   const bool light_blue = (outline || cut_card) && m.light_blue_fraction >= t.ktp_min_light_blue;
+  // On a light-blue card one clue suffices, so it must be one no other card
+  // carries: a light-blue student or membership card reads Nama and Alamat.
+  const int ktp_only_clues = header + (text.valid_nik ? 1 : 0) + (text.ktp_only_labels >= 1 ? 1 : 0);
   // Colourless: no colour variety whatever the cast (a greyscale copy), or
   // little variety on a background of little colour (a copy that kept a trace
   // of colour). A colour card's photo backdrop keeps its spread ≥ 0.48 even
@@ -535,7 +538,7 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   const bool id1_outline =
       loc.found && std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_strict_aspect_tolerance;
   q.set_ktp(((card_shaped || cut_card) && text.labels_found >= t.ktp_min_labels) ||
-            (light_blue && (text_clues >= 1 || blurred || dark)) ||
+            (light_blue && (ktp_only_clues >= 1 || blurred || dark)) ||
             (card_shaped && ((outline && text_clues >= t.ktp_min_text_clues) ||
                              (id1_outline && blurred && colourless))));
   // The pixel flags describe a KTP: on anything judged not a KTP (a scene, a

@@ -88,6 +88,8 @@ QualityMetrics MeasureQuality(const cv::Mat& card);
 struct KtpTextEvidence {
   // The parser's label count (see field_parser.h; includes the PROVINSI header).
   int labels_found = 0;
+  // Of those, the labels only a KTP prints (ParsedCard::ktp_only_labels_found).
+  int ktp_only_labels = 0;
   // The "PROVINSI <name>" header was read and names a known province.
   bool province_header = false;
   // A 16-digit NIK whose district code exists.
@@ -112,7 +114,8 @@ double CardTilt(const CardLocation& location);
 // by the border, which has no shape to show) and ≥ 6 KTP labels were read,
 // or a card outline was found and two of {PROVINSI header, valid NIK,
 // another KTP label} agree, or the card (outlined, or cut on two sides) is
-// the e-KTP's light blue and either carries one of those or is too blurred
+// the e-KTP's light blue and either carries one of those (a label only a KTP
+// prints, not Nama or Alamat, which a student card has too) or is too blurred
 // or too dark to read, or an outline of the ID-1 shape (aspect 1.45–1.73) is
 // too blurred to read and colourless (a blurred copy, or over-exposed until
 // its colour clipped).

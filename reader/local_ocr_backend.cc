@@ -206,6 +206,7 @@ cv::Mat TextOnly(cv::Mat grey, const PhotoEdge& photo) {
 KtpTextEvidence TextEvidence(const ParsedCard& parsed, const RegionDirectory& regions) {
   KtpTextEvidence e;
   e.labels_found = parsed.labels_found;
+  e.ktp_only_labels = parsed.ktp_only_labels_found;
   const std::string& province = parsed.card.province().value();
   for (const Region* r : regions.Level(1)) {
     if (!province.empty() && r->ktp_name == province) e.province_header = true;

@@ -184,6 +184,17 @@ TEST(FieldParserTest, CleanCardReadsEveryField) {
   const reader::ParsedCard p = Parse(CleanCard());
   ExpectCleanValues(p.card);
   EXPECT_EQ(p.labels_found, 15);
+  EXPECT_EQ(p.ktp_only_labels_found, 7);
+}
+
+// A student card's labels are a KTP's too, but none of those only a KTP
+// prints: what tells a light-blue student card from a KTP.
+TEST(FieldParserTest, AStudentCardReadsNoLabelOnlyAKtpPrints) {
+  const reader::ParsedCard p = Parse({"KARTU TANDA MAHASISWA", "Nomor : 2209112233", "Nama : DEWI LESTARI",
+                                      "Tempat/Tgl Lahir : BANDUNG, 12-03-2001", "Alamat : JL. MAWAR NO. 5",
+                                      "Unit : TEKNIK SIPIL", "Berlaku : 01-09-2027"});
+  EXPECT_GE(p.labels_found, 3);
+  EXPECT_EQ(p.ktp_only_labels_found, 0);
 }
 
 // Balinese names whose narrow space after "I" / "NI" Tesseract lost.

@@ -177,6 +177,19 @@ TEST(ImageQualityTest, LightBlueCardTooBlurredToReadIsAKtp) {
   EXPECT_FALSE(JudgeText(Blur(testing::DrawTestCard()), whole, 0, false, false).ktp());
 }
 
+TEST(ImageQualityTest, ALightBlueCardNeedsALabelOnlyAKtpPrints) {
+  // A light-blue student card, sharp, reading Nama, Tempat/Tgl Lahir, Alamat
+  // and Berlaku: four labels a KTP has, none that only a KTP has.
+  reader::KtpTextEvidence student;
+  student.labels_found = 4;
+  const reader::QualityMetrics m = reader::MeasureQuality(testing::DrawTestCard());
+  EXPECT_FALSE(reader::JudgeQuality(m, Found(), student).ktp());
+  // The same card reading Agama (or RT/RW, Kecamatan...) is a KTP.
+  reader::KtpTextEvidence ktp = student;
+  ktp.ktp_only_labels = 1;
+  EXPECT_TRUE(reader::JudgeQuality(m, Found(), ktp).ktp());
+}
+
 TEST(ImageQualityTest, NoFlagsWithoutKtpEvidence) {
   // A blurred, dark, rotated, cut-off cream "card" (a scene's blob) with no
   // KTP text: not a KTP and nothing else claimed.
