@@ -1044,11 +1044,14 @@ CardLayout LayOutCard(const std::vector<OcrLine>& input) {
   return layout;
 }
 
-// How many printed labels (and the PROVINSI header) were actually read:
-// evidence that the image is a KTP. Placements by position prove nothing.
+// A label actually read: evidence that the image is a KTP. Placements by
+// position prove nothing.
+bool LabelRead(const FieldRead& r) { return r.found && !r.positional; }
+
+// How many printed labels (and the PROVINSI header) were actually read.
 int CountLabelsFound(const CardLayout& layout) {
   int labels_found = 0;
-  for (const FieldRead& r : layout.reads) labels_found += r.found && !r.positional;
+  for (const FieldRead& r : layout.reads) labels_found += LabelRead(r);
   if (layout.province.found()) ++labels_found;
   return labels_found;
 }
@@ -1057,7 +1060,7 @@ int CountLabelsFound(const CardLayout& layout) {
 int CountKtpOnlyLabelsFound(const CardLayout& layout) {
   int found = 0;
   for (int label : {kGolDarah, kRtRw, kKelDesa, kKecamatan, kAgama, kStatus, kKewarganegaraan}) {
-    found += layout.reads[label].found && !layout.reads[label].positional;
+    found += LabelRead(layout.reads[label]);
   }
   return found;
 }

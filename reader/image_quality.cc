@@ -517,12 +517,12 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   // the photo's own aspect.
   const bool outline = loc.found && card_shaped;
   const int header = text.province_header ? 1 : 0;
-  const int text_clues =
-      header + (text.valid_nik ? 1 : 0) + (text.labels_found - header >= t.ktp_clue_min_labels ? 1 : 0);
+  const int header_and_nik = header + (text.valid_nik ? 1 : 0);
+  const int text_clues = header_and_nik + (text.labels_found - header >= t.ktp_clue_min_labels ? 1 : 0);
   const bool light_blue = (outline || cut_card) && m.light_blue_fraction >= t.ktp_min_light_blue;
   // On a light-blue card one clue suffices, so it must be one no other card
   // carries: a light-blue student or membership card reads Nama and Alamat.
-  const int ktp_only_clues = header + (text.valid_nik ? 1 : 0) + (text.ktp_only_labels >= 1 ? 1 : 0);
+  const int ktp_only_clues = header_and_nik + (text.ktp_only_labels >= 1 ? 1 : 0);
   // Colourless: no colour variety whatever the cast (a greyscale copy), or
   // little variety on a background of little colour (a copy that kept a trace
   // of colour). A colour card's photo backdrop keeps its spread ≥ 0.48 even
