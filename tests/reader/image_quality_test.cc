@@ -29,6 +29,14 @@ int CountFlags(const v1::ImageQualities& q) {
          q.taken_from_screen();
 }
 
+// `card` in grey, as a greyscale copy prints it (still 3-channel BGR).
+cv::Mat GreyCopy(const cv::Mat& card) {
+  cv::Mat grey, out;
+  cv::cvtColor(card, grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, out, cv::COLOR_GRAY2BGR);
+  return out;
+}
+
 TEST(ImageQualityTest, CleanCardHasNoFlagsAndIsAKtp) {
   const v1::ImageQualities q = Judge(testing::DrawTestCard());
   EXPECT_EQ(CountFlags(q), 0) << q.ShortDebugString();
@@ -62,9 +70,7 @@ TEST(ImageQualityTest, Blurred) {
 }
 
 TEST(ImageQualityTest, GreyscaleIsACopy) {
-  cv::Mat grey, card;
-  cv::cvtColor(testing::DrawTestCard(), grey, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(grey, card, cv::COLOR_GRAY2BGR);
+  const cv::Mat card = GreyCopy(testing::DrawTestCard());
   const v1::ImageQualities q = Judge(card);
   EXPECT_TRUE(q.copy());
   EXPECT_FALSE(q.bright());
@@ -135,9 +141,7 @@ TEST(ImageQualityTest, LightBlueIsMeasuredOnTheBackground) {
   EXPECT_GE(reader::MeasureQuality(testing::DrawTestCard()).light_blue_fraction, 0.9);
   EXPECT_GE(reader::MeasureQuality(Blur(testing::DrawTestCard())).light_blue_fraction, 0.9);
   EXPECT_LE(reader::MeasureQuality(CreamCard()).light_blue_fraction, 0.05);
-  cv::Mat grey, card;
-  cv::cvtColor(testing::DrawTestCard(), grey, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(grey, card, cv::COLOR_GRAY2BGR);
+  const cv::Mat card = GreyCopy(testing::DrawTestCard());
   EXPECT_EQ(reader::MeasureQuality(card).light_blue_fraction, 0);
 }
 
@@ -216,9 +220,7 @@ TEST(ImageQualityTest, NoFlagsWithoutKtpEvidence) {
 
 TEST(ImageQualityTest, BlurredGreyCopyWithoutReadableTextIsAKtp) {
   // A greyscale copy of the card, too blurred to read: colourless ID-1 outline.
-  cv::Mat grey, card;
-  cv::cvtColor(testing::DrawTestCard(), grey, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(grey, card, cv::COLOR_GRAY2BGR);
+  const cv::Mat card = GreyCopy(testing::DrawTestCard());
   const v1::ImageQualities q = JudgeText(Blur(card), Found(), 0, false, false);
   EXPECT_TRUE(q.ktp());
   EXPECT_TRUE(q.blurred());
@@ -316,11 +318,9 @@ TEST(ImageQualityTest, BrightWithTheBackgroundClipped) {
 
 TEST(ImageQualityTest, LowSaturationColourCopyIsACopy) {
   // A copy that kept a tenth of the card's colour.
-  cv::Mat grey, grey3, card;
+  cv::Mat card;
   const cv::Mat colour = testing::DrawTestCard();
-  cv::cvtColor(colour, grey, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(grey, grey3, cv::COLOR_GRAY2BGR);
-  cv::addWeighted(grey3, 0.9, colour, 0.1, 0, card);
+  cv::addWeighted(GreyCopy(colour), 0.9, colour, 0.1, 0, card);
   const v1::ImageQualities q = Judge(card);
   EXPECT_TRUE(q.copy()) << reader::MeasureQuality(card).saturation;
   EXPECT_FALSE(q.bright());
@@ -371,10 +371,8 @@ cv::Mat ColourPhotoCard() {
 // Per-channel gains (B, G, R) and the chroma kept, as a white balance and a
 // washed-out camera would.
 cv::Mat CastAndDesaturate(const cv::Mat& card, cv::Scalar gains, double saturation) {
-  cv::Mat grey, grey3, f;
-  cv::cvtColor(card, grey, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(grey, grey3, cv::COLOR_GRAY2BGR);
-  cv::addWeighted(grey3, 1 - saturation, card, saturation, 0, f);
+  cv::Mat f;
+  cv::addWeighted(GreyCopy(card), 1 - saturation, card, saturation, 0, f);
   cv::Mat out;
   cv::multiply(f, gains, out);
   return out;
@@ -458,12 +456,10 @@ TEST(ImageQualityTest, ColourCastOrLowSaturationPhotoIsNotACopy) {
 TEST(ImageQualityTest, TintedCopyIsACopy) {
   // A grey copy photographed under a cool or warm light: its paper is
   // tinted (saturation up to ~25) but every pixel has the same hue.
-  cv::Mat grey, grey3;
-  cv::cvtColor(ColourPhotoCard(), grey, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(grey, grey3, cv::COLOR_GRAY2BGR);
+  const cv::Mat grey = GreyCopy(ColourPhotoCard());
   for (const cv::Scalar& tint : {cv::Scalar(1.1, 1.0, 0.9), cv::Scalar(0.9, 1.0, 1.08)}) {
     cv::Mat card;
-    cv::multiply(grey3, tint, card);
+    cv::multiply(grey, tint, card);
     const reader::QualityMetrics m = reader::MeasureQuality(card);
     EXPECT_GT(m.saturation, 10);
     EXPECT_TRUE(Judge(card).copy()) << m.saturation << " " << m.chroma_spread;
@@ -515,10 +511,7 @@ TEST(ImageQualityTest, AColourCardTooDarkForItsColourToShowAtAFixedLevelIsNoCopy
   EXPECT_TRUE(q.dark());
   EXPECT_FALSE(q.copy()) << m.chroma_spread;
   // A grey copy under the same light and noise still is one.
-  cv::Mat grey, grey3;
-  cv::cvtColor(ColourPhotoCard(), grey, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(grey, grey3, cv::COLOR_GRAY2BGR);
-  const cv::Mat copy = UnderExposed(grey3, 0.14);
+  const cv::Mat copy = UnderExposed(GreyCopy(ColourPhotoCard()), 0.14);
   const v1::ImageQualities c = Judge(copy);
   EXPECT_TRUE(c.dark());
   EXPECT_TRUE(c.copy()) << reader::MeasureQuality(copy).chroma_spread;
@@ -611,9 +604,7 @@ TEST(ImageQualityTest, WashedOutTowardsWhiteIsBright) {
 
 TEST(ImageQualityTest, GreyCopyWithClippedPaperIsACopyNotBright) {
   // A contrasty copy: the paper clips white, the ink stays black.
-  cv::Mat grey, card;
-  cv::cvtColor(ColourPhotoCard(), grey, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(grey, card, cv::COLOR_GRAY2BGR);
+  cv::Mat card = GreyCopy(ColourPhotoCard());
   card.convertTo(card, -1, 1.4, -30);
   const v1::ImageQualities q = Judge(card);
   EXPECT_TRUE(q.copy()) << reader::MeasureQuality(card).white_fraction;
