@@ -62,6 +62,7 @@ WIDE_FACES = [
     ("FreeSans", "freefont/FreeSans.ttf", "freefont/FreeSansBold.ttf", 1),
 ]
 MONO = ("DejaVuSansMono", "dejavu/DejaVuSansMono.ttf", "dejavu/DejaVuSansMono-Bold.ttf")
+VARIANTS = False  # --layout variants
 _font_cache = {}
 
 
@@ -306,6 +307,29 @@ def signature(rng, draw, x0, y0, w, h, ink):
     draw.line([(x0 + w * 0.1, y0 + h * 0.85), (x0 + w * 0.9, y0 + h * 0.7)], fill=ink, width=max(1, int(h * 0.04)))
 
 
+def layout_variants(fields):
+    """--layout variants: label case, colon placement, value case, pitch, columns and photo box
+    drawn from their own generator, so the default cards keep their bytes."""
+    v = random.Random("variants/" + fields["nik"])
+    upper_labels = v.random() < 0.3
+    title_values = v.random() < 0.3
+
+    def title(t):
+        if t is None or t in ("WNI", "WNA"):
+            return t
+        return " ".join(w if any(c.isdigit() for c in w) else w[:1] + w[1:].lower() for w in t.split(" "))
+
+    return {
+        "label": (lambda t: t.upper()) if upper_labels else (lambda t: t),
+        "value": title if title_values else (lambda t: t),
+        "colon": v.choice(["column", "column", "attached", "inline"]),
+        "pitch": v.uniform(0.039, 0.054), "size": v.uniform(0.70, 0.88),
+        "colon_x": v.uniform(0.20, 0.31), "value_gap": v.uniform(0.004, 0.04),
+        "photo_x": v.uniform(0.67, 0.78), "photo_y": v.uniform(0.17, 0.30), "photo_w": v.uniform(0.17, 0.235),
+        "upper_labels": upper_labels, "title_values": title_values,
+    }
+
+
 def render_ktp(rng, nrng, fields, issue_place, issue_date, is_city, card_w):
     """The card face as an RGB image of width card_w, and its layout parameters."""
     aspect = (85.6 / 54.0) * rng.uniform(0.94, 1.06)
@@ -336,6 +360,20 @@ def render_ktp(rng, nrng, fields, issue_place, issue_date, is_city, card_w):
     photo_w = W * rng.uniform(0.195, 0.23)
     photo_y = H * rng.uniform(0.22, 0.27)
     photo_h = photo_w * 1.3
+    var = layout_variants(fields) if VARIANTS else None
+    if var:
+        pitch = H * var["pitch"]
+        size = pitch * var["size"]
+        colon_x = W * var["colon_x"]
+        for _ in range(12):
+            widest = max(font(label_font, size).getlength(var["label"](t)) for t in
+                         ("Status Perkawinan", "Kewarganegaraan", "Tempat/Tgl Lahir", "Berlaku Hingga"))
+            if label_x + widest + size * 0.45 <= colon_x:
+                break
+            size *= 0.95
+        value_x = colon_x + W * var["value_gap"]
+        photo_x, photo_y, photo_w = W * var["photo_x"], H * var["photo_y"], W * var["photo_w"]
+        photo_h = photo_w * 1.3
     # header, centred on the card
     hsize = H * rng.uniform(0.040, 0.05)
     hfont = font(bold_f, hsize)
@@ -351,28 +389,55 @@ def render_ktp(rng, nrng, fields, issue_place, issue_date, is_city, card_w):
     nik_y = y1 + hsize * 1.3 + nik_size * rng.uniform(1.35, 1.65)
     nfont = font(bold_f, nik_size)
     d.text((label_x, nik_y), "NIK", font=nfont, fill=ink, anchor="ls")
-    d.text((colon_x, nik_y), ":", font=nfont, fill=ink, anchor="ls")
     nik_x = max(value_x, colon_x + nfont.getlength(":") + nik_size * 0.2)
+    if var and var["colon"] != "column":
+        # the colon after the label; the value at the column or right after it
+        cx = label_x + nfont.getlength("NIK") + (nik_size * 0.25 if var["colon"] == "inline" else 0)
+        d.text((cx, nik_y), ":", font=nfont, fill=ink, anchor="ls")
+        if var["colon"] == "inline":
+            nik_x = cx + nfont.getlength(": ")
+    else:
+        d.text((colon_x, nik_y), ":", font=nfont, fill=ink, anchor="ls")
     draw_text(d, nik_x, nik_y, fields["nik"], nfont, ink, tracking=rng.uniform(0, 0.08) * nik_size)
     lf, vf = font(bold_f if bold_all else reg_f, size), font(val_f, size)
     labels = {"jk": rng.choice(["Jenis Kelamin", "Jenis kelamin"]), "ttl": "Tempat/Tgl Lahir",
               "sp": rng.choice(["Status Perkawinan", "Status perkawinan"])}
     y = nik_y + pitch * rng.uniform(1.15, 1.45)
+    if var:
+        # a real card's photo never covers text: it starts below the NIK and right of the
+        # NIK and the birth line (the rows it sits beside), narrowing when it must
+        ttl = "%s, %s" % (fields["birth_place"], fields["birth_date"])
+        right = max(nik_x + text_width(fields["nik"], nfont, 0.08 * nik_size),
+                    value_x + text_width(var["value"](ttl), vf, tracking))
+        photo_x = min(max(photo_x, right + W * 0.02 + size * 0.5), W * 0.80)  # a very long birth line may run under it
+        photo_w = max(W * 0.14, min(photo_w, W * 0.97 - photo_x))
+        photo_h = photo_w * 1.3
+        photo_y = max(photo_y, nik_y + nik_size * 0.35)
     value_max = photo_x - W * 0.015 - value_x
 
     def row(label, value, indent=0.0):
         nonlocal y
+        vx = value_x
+        if var:
+            label, value = var["label"](label), var["value"](value)
         d.text((label_x + indent, y), label, font=lf, fill=ink, anchor="ls")
-        d.text((colon_x, y), ":", font=lf, fill=ink, anchor="ls")
+        if var and var["colon"] != "column":
+            cx = label_x + indent + lf.getlength(label) + (size * 0.25 if var["colon"] == "inline" else 0)
+            d.text((cx, y), ":", font=lf, fill=ink, anchor="ls")
+            if var["colon"] == "inline":
+                vx = cx + lf.getlength(": ")
+        else:
+            d.text((colon_x, y), ":", font=lf, fill=ink, anchor="ls")
         if value is not None:
-            draw_text(d, value_x, y, value, vf, ink, tracking)
+            draw_text(d, vx, y, value, vf, ink, tracking)
         y += pitch
 
     row("Nama", fields["name"])
     row(labels["ttl"], "%s, %s" % (fields["birth_place"], fields["birth_date"]))
     gd_x = max(W * rng.uniform(0.46, 0.52), value_x + text_width("PEREMPUAN", vf, tracking) + size * 1.2)
-    d.text((gd_x, y), "Gol. Darah", font=lf, fill=ink, anchor="ls")
-    gd_colon = gd_x + lf.getlength("Gol. Darah") + size * 0.35
+    gd_label = var["label"]("Gol. Darah") if var else "Gol. Darah"
+    d.text((gd_x, y), gd_label, font=lf, fill=ink, anchor="ls")
+    gd_colon = gd_x + lf.getlength(gd_label) + size * 0.35
     d.text((gd_colon, y), ":", font=lf, fill=ink, anchor="ls")
     d.text((gd_colon + size * 0.5, y), fields["blood_type"], font=vf, fill=ink, anchor="ls")
     row(labels["jk"], fields["sex"])
@@ -387,7 +452,7 @@ def render_ktp(rng, nrng, fields, issue_place, issue_date, is_city, card_w):
             k += 1
         row("Alamat", first)
         y -= pitch * rng.uniform(0.1, 0.25)
-        draw_text(d, value_x, y, " ".join(words[k:]), vf, ink, tracking)
+        draw_text(d, value_x, y, (var["value"] if var else str)(" ".join(words[k:])), vf, ink, tracking)
         y += pitch
         wrapped = True
     else:
@@ -422,6 +487,8 @@ def render_ktp(rng, nrng, fields, issue_place, issue_date, is_city, card_w):
               "tracking_px": round(tracking, 2), "photo_box": [round(photo_x / W, 4), round(photo_y / H, 4),
                                                               round(photo_w / W, 4), round(photo_h / H, 4)],
               "address_wrapped": wrapped, "header_size": round(hsize, 2), "last_row_y": round(y / H, 4)}
+    if var:
+        layout["variants"] = {k: var[k] for k in ("colon", "upper_labels", "title_values")}
     if y > H * 0.99:
         layout["overflow"] = True
     return img, layout
@@ -1151,7 +1218,8 @@ def generate(args, out, quiet=False):
                   file=sys.stderr)
     counts = {"clean": args.clean, "moderate": args.moderate, "hard": args.hard, "flags": args.flags * len(DEFECTS),
               "flags_per_defect": args.flags, "non_ktp": args.non_ktp}
-    manifest = {"generator": GENERATOR, "seed": args.seed, "faces": getattr(args, "faces", "default"), "counts": counts, "field_names": FIELD_NAMES,
+    manifest = {"generator": GENERATOR, "seed": args.seed, "faces": getattr(args, "faces", "default"),
+                "layout": getattr(args, "layout", "default"), "counts": counts, "field_names": FIELD_NAMES,
                 "items": items}
     with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1, sort_keys=False, ensure_ascii=True)
@@ -1275,6 +1343,9 @@ def main():
     p.add_argument("--flags", type=int, default=12, help="one-defect cards per quality flag")
     p.add_argument("--faces", choices=["default", "wide"], default="default",
                    help="the card faces: the default set, or the wide grotesques (see WIDE_FACES)")
+    p.add_argument("--layout", choices=["default", "variants"], default="default",
+                   help="variants: upper-case labels, the colon after the label, title-case values, "
+                        "wider pitch, column and photo ranges (see layout_variants)")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--self-check", action="store_true")
     args = p.parse_args()
@@ -1286,6 +1357,8 @@ def main():
         args.clean = args.moderate = args.hard = args.per_level
     if args.faces == "wide":
         FACES[:] = WIDE_FACES
+    global VARIANTS
+    VARIANTS = args.layout == "variants"
     generate(args, args.out, args.quiet)
     return 0
 
