@@ -1537,6 +1537,8 @@ void EmitBloodType(const CardLayout& layout, v1::KtpCard& card) {
 // Street abbreviations (Jalan, Gang, Kampung, Kompleks, Desa, Dusun, Blok,
 // Kavling, Lingkungan, Nomor) end in a full stop, which Tesseract reads as a comma on some
 // faces ("KP, BATU"); an address holds no colon either ("PERUM:BUMI ASRI").
+// A card printed in title case ("Jln. Mawar") has its lower-case l read as an
+// i: "JIN." is "JLN.".
 // Spacing is left as read: cards print "NO. 10" and "NO.10" alike, so a space
 // Tesseract dropped cannot be told from one never printed.
 //
@@ -1561,6 +1563,10 @@ std::string NormaliseAddressPunctuation(const std::string& address) {
   bool after_no = false;
   for (absl::string_view token : absl::StrSplit(spaced, ' ', absl::SkipEmpty())) {
     std::string t(token);
+    // A title-case "Jl." / "Jln." reads as "JI." / "JIN.": no address word
+    // is spelled so.
+    if (t == "JI." || t == "JI,") t = "JL.";
+    if (t == "JIN." || t == "JIN,") t = "JLN.";
     for (const char* abbreviation : kAbbreviations) {
       const absl::string_view a = abbreviation;
       if (t.size() > a.size() && absl::StartsWith(t, a) && (t[a.size()] == ',' || t[a.size()] == '.')) {
@@ -1588,7 +1594,8 @@ void EmitAddress(const CardLayout& layout, v1::KtpCard& card) {
 // "NNN/NNN" from what was read: two digit groups (confusable letters
 // repaired, counted in *repairs), each padded to three digits; six digits
 // without a separator split in the middle, seven whose middle one is a 1 or 7
-// too (the slash read as a digit: "0201004"). "" when it is not two groups of
+// too (the slash read as a digit: "0201004"), eight with the colon read as a
+// leading 1 as well ("10201004"). "" when it is not two groups of
 // at most three digits.
 std::string NormaliseRtRw(const std::string& raw, int* repairs) {
   std::vector<std::string> groups;
@@ -1615,6 +1622,13 @@ std::string NormaliseRtRw(const std::string& raw, int* repairs) {
     groups.erase(groups.begin());
   }
   if (groups.size() == 1 && groups[0].size() == 6) groups = {groups[0].substr(0, 3), groups[0].substr(3)};
+  // Both at once ("10111014"): eight digits cannot be two groups of three
+  // any other way.
+  if (groups.size() == 1 && groups[0].size() == 8 && groups[0][0] == '1' &&
+      (groups[0][4] == '1' || groups[0][4] == '7')) {
+    ++*repairs;
+    groups[0].erase(0, 1);
+  }
   if (groups.size() == 1 && groups[0].size() == 7 && (groups[0][3] == '1' || groups[0][3] == '7')) {
     ++*repairs;
     groups = {groups[0].substr(0, 3), groups[0].substr(4)};

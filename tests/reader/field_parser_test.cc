@@ -868,6 +868,10 @@ TEST(FieldParserTest, RtRwForms) {
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0077003")).card.rt_rw().value(), "007/003");
   // Seven digits with another digit in the middle: left as read.
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0205004")).card.rt_rw().value(), "0205004");
+  // The colon glued before and the slash read as a 1: eight digits.
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 10111014")).card.rt_rw().value(), "011/014");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW 10227015")).card.rt_rw().value(), "022/015");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 20111014")).card.rt_rw().value(), "20111014");
 }
 
 TEST(FieldParserTest, RtRwColonReadAsAOneBeforeIt) {
@@ -893,6 +897,16 @@ TEST(FieldParserTest, AddressAbbreviationStopReadAsACommaAndStrayColons) {
   // so are commas that follow no street abbreviation.
   EXPECT_EQ(Parse(CardWith(6, "Alamat : JL TERATAI NO.55")).card.address().value(), "JL TERATAI NO.55");
   EXPECT_EQ(Parse(CardWith(6, "Alamat : BLOK C, NO. 3")).card.address().value(), "BLOK C, NO. 3");
+}
+
+TEST(FieldParserTest, AddressInTitleCaseHasItsStreetAbbreviationBack) {
+  // "Jl." and "Jln." printed in title case: Tesseract reads the l as an i.
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : Jin. Mawar No. 5")).card.address().value(), "JLN. MAWAR NO. 5");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : Ji. Pelita No. 124")).card.address().value(), "JL. PELITA NO. 124");
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : Perum Asri Blok B2 No. 4 Jin. Melati")).card.address().value(),
+            "PERUM ASRI BLOK B2 NO. 4 JLN. MELATI");
+  // Without the stop it is a word, left as read.
+  EXPECT_EQ(Parse(CardWith(6, "Alamat : GG. JIN NO. 5")).card.address().value(), "GG. JIN NO. 5");
 }
 
 TEST(FieldParserTest, AddressStopReadTwiceAndHouseNumberDigitReadAsALetter) {
