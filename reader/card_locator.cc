@@ -698,6 +698,12 @@ constexpr double kColonSearch[2] = {0.15, 0.40};
 // width) is the colon; the value starts at least ~1.2 % of the width after
 // it, so the first letter of a value ("I WAYAN") stays a letter.
 constexpr double kColonTolerance = 0.007;
+// The most the colon column may lean (x per row, ~2°): more is no residual
+// tilt but colons that are not a column.
+constexpr double kMaxColonLean = 0.035;
+// A colon's dots glued to the next letter: the first glyph of the word no
+// wider than this (fraction of the width; an L or E is ~0.007).
+constexpr double kGluedColonWidth = 0.008;
 // Colons read as colons needed before the measured column is trusted.
 constexpr int kMinColonSamples = 3;
 // ... else colons and colon-like glyphs agreeing on one column.
@@ -725,15 +731,82 @@ constexpr double kPhotoMargin = 0.006;
 
 bool IsColon(const std::string& t) { return t == ":" || t == ";"; }
 
+// A colon read glued to a glyph (":I", ":5"): the colon was seen, and what
+// follows it is a real glyph.
+bool StartsWithColon(const std::string& t) { return t.size() > 1 && (t.front() == ':' || t.front() == ';'); }
+
+// A box this narrow (fraction of the width; a digit or capital is ~3x wider
+// at the card's scale) holds a colon's dots or a stroke, whatever Tesseract
+// named it ("5", "5.", ",").
+constexpr double kColonWidth = 0.004;
+
+bool ColonNarrow(const OcrWord& w) {
+  return w.box.w <= kColonWidth * layout::kCardWidth && !w.text.empty() && w.text.size() <= 2;
+}
+
 // This card's colon column (x in canonical card pixels): the median of the
 // colons Tesseract did read as colons — alone, or glued to the label before
 // them ("Nama:") or to the value after them (":YUDI") — one per line, in the
 // range a colon column can be in. Negative when too few were read.
-double MeasureColonColumn(const std::vector<OcrLine>& lines) {
+struct ColonColumn {
+  double x = -1;      // at row y0; negative: not measured
+  double y0 = 0;
+  double slope = 0;   // x per row: a card left a little tilted by the rectification
+  bool measured() const { return x >= 0; }
+  double At(double y) const { return x + slope * (y - y0); }
+};
+
+double Median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// The column through colons read at (x, y): their median, leaning with them
+// when the card is left tilted (a photo's residual perspective moves the
+// column ~1 % of the width from the NIK to the last row, more than the
+// tolerance). The lean is the median of the pairwise slopes (robust to a
+// stray colon), kept only within a couple of degrees and when it brings the
+// colons closer to the column than the upright median does.
+ColonColumn FitColonColumn(const std::vector<std::pair<double, double>>& at) {
+  ColonColumn c;
+  std::vector<double> xs, ys;
+  for (const auto& [x, y] : at) {
+    xs.push_back(x);
+    ys.push_back(y);
+  }
+  c.x = Median(xs);
+  c.y0 = Median(ys);
+  const double min_dy = 0.1 * layout::kCardHeight;
+  std::vector<double> slopes;
+  for (size_t i = 0; i < at.size(); ++i) {
+    for (size_t j = i + 1; j < at.size(); ++j) {
+      const double dy = at[j].second - at[i].second;
+      if (std::abs(dy) >= min_dy) slopes.push_back((at[j].first - at[i].first) / dy);
+    }
+  }
+  if (at.size() < 4 || slopes.empty()) return c;
+  const double slope = std::clamp(Median(slopes), -kMaxColonLean, kMaxColonLean);
+  std::vector<double> shifted;
+  for (const auto& [x, y] : at) shifted.push_back(x - slope * (y - c.y0));
+  const double x = Median(shifted);
+  std::vector<double> upright, leaning;
+  for (const auto& [px, py] : at) {
+    upright.push_back(std::abs(px - c.x));
+    leaning.push_back(std::abs(px - (x + slope * (py - c.y0))));
+  }
+  if (Median(leaning) < Median(upright)) {
+    c.x = x;
+    c.slope = slope;
+  }
+  return c;
+}
+
+ColonColumn MeasureColonColumn(const std::vector<OcrLine>& lines) {
   const double lo = kColonSearch[0] * layout::kCardWidth, hi = kColonSearch[1] * layout::kCardWidth;
   // Half a colon's width: where its centre sits in a glued word.
   const double half_colon = 0.003 * layout::kCardWidth;
   std::vector<double> xs;
+  std::vector<std::pair<double, double>> read_at;
   for (const OcrLine& line : lines) {
     for (const OcrWord& w : line.words) {
       const std::string& t = w.text;
@@ -750,13 +823,11 @@ double MeasureColonColumn(const std::vector<OcrLine>& lines) {
       }
       if (x < lo || x > hi) continue;
       xs.push_back(x);
+      read_at.emplace_back(x, w.box.y + w.box.h / 2.0);
       break;  // the first colon of a line is the label's
     }
   }
-  if (static_cast<int>(xs.size()) >= kMinColonSamples) {
-    std::nth_element(xs.begin(), xs.begin() + xs.size() / 2, xs.end());
-    return xs[xs.size() / 2];
-  }
+  if (static_cast<int>(xs.size()) >= kMinColonSamples) return FitColonColumn(read_at);
   // Too few colons read as colons (a blurred or JPEG-smeared card reads most
   // of them as "1"): the thin glyphs that sit where a colon does — after the
   // label, alone, a value's width of space before the next word — vote too,
@@ -772,7 +843,7 @@ double MeasureColonColumn(const std::vector<OcrLine>& lines) {
       const double x = w.box.x + w.box.w / 2.0;
       if (x < lo || x > hi) continue;
       if (IsColon(w.text) || w.text.empty() || w.text.size() > 2 || w.box.w > narrow ||
-          w.text.find_first_not_of(kColonLookalikes) != std::string::npos ||
+          (w.text.find_first_not_of(kColonLookalikes) != std::string::npos && !ColonNarrow(w)) ||
           line.words[i + 1].box.x - (w.box.x + w.box.w) < value_gap) {
         continue;
       }
@@ -790,9 +861,10 @@ double MeasureColonColumn(const std::vector<OcrLine>& lines) {
     }
     if (near.size() > best.size()) best = std::move(near);
   }
-  if (static_cast<int>(best.size()) < kMinColonVotes || 2 * best.size() < xs.size()) return -1;
-  std::nth_element(best.begin(), best.begin() + best.size() / 2, best.end());
-  return best[best.size() / 2];
+  ColonColumn votes;
+  if (static_cast<int>(best.size()) < kMinColonVotes || 2 * best.size() < xs.size()) return votes;
+  votes.x = Median(best);
+  return votes;
 }
 
 }  // namespace
@@ -865,29 +937,94 @@ PhotoEdge FindPhotoEdge(const cv::Mat& card_bgr) {
 // narrow glyph nearest to the column (this card's, measured from the colons
 // read elsewhere on it; a fixed window when too few were) is the colon,
 // whatever it was read as. Only that one: a value may start with "I".
-void FixColonColumn(std::vector<OcrLine>& lines) {
-  const double column = MeasureColonColumn(lines);
-  double lo = kColonColumn[0] * layout::kCardWidth, hi = kColonColumn[1] * layout::kCardWidth;
-  if (column >= 0) {
-    lo = column - kColonTolerance * layout::kCardWidth;
-    hi = column + kColonTolerance * layout::kCardWidth;
+// A colon read glued to the value's first glyph as one word ("LELIS" for
+// ": ELIS", "«|" for ": I"): the word's first glyph sits on the column, is
+// narrow and colon-like, and the next one already lies where values start.
+// Split off as its own ":" word. Needs the per-symbol extents; only on a line
+// with no colon read.
+void SplitGluedColon(OcrLine& line, double at, std::string_view misreads) {
+  const double tolerance = kColonTolerance * layout::kCardWidth;
+  if (std::any_of(line.words.begin(), line.words.end(), [](const OcrWord& w) {
+        return w.text.find_first_of(":;") != std::string::npos;
+      })) {
+    return;
   }
-  const double centre_of_window = (lo + hi) / 2;
+  for (size_t i = 1; i < line.words.size(); ++i) {
+    OcrWord& w = line.words[i];
+    if (w.text.size() < 2 || w.symbol_span.size() != w.text.size()) continue;
+    size_t k = 1;  // bytes of the first glyph
+    while (k < w.text.size() && w.symbol_span[k].x0 == w.symbol_span[0].x0 &&
+           w.symbol_span[k].x1 == w.symbol_span[0].x1) {
+      ++k;
+    }
+    if (k == w.text.size()) continue;
+    const SymbolSpan first = w.symbol_span[0], next = w.symbol_span[k];
+    const double first_centre = (first.x0 + first.x1) / 2.0, next_centre = (next.x0 + next.x1) / 2.0;
+    if (std::abs(first_centre - at) > tolerance / 2 || first.x1 - first.x0 > kGluedColonWidth * layout::kCardWidth ||
+        next_centre <= at + tolerance) {
+      continue;
+    }
+    const std::string glyph = w.text.substr(0, k);
+    if (glyph != "L" && glyph.find_first_not_of(misreads) != std::string::npos) continue;
+    OcrWord colon;
+    colon.text = ":";
+    colon.confidence = w.confidence;
+    colon.box = {first.x0, w.box.y, std::max(1, first.x1 - first.x0), w.box.h};
+    w.text.erase(0, k);
+    if (!w.symbol_confidence.empty()) w.symbol_confidence.erase(w.symbol_confidence.begin(), w.symbol_confidence.begin() + k);
+    w.symbol_span.erase(w.symbol_span.begin(), w.symbol_span.begin() + k);
+    w.box.w = w.box.x + w.box.w - next.x0;
+    w.box.x = next.x0;
+    line.words.insert(line.words.begin() + i, colon);
+    return;
+  }
+}
+
+void FixColonColumn(std::vector<OcrLine>& lines) {
+  const ColonColumn measured = MeasureColonColumn(lines);
+  const double column = measured.x;
   // What a colon is misread as. With the column measured (±0.7 % of the width,
   // well left of where any value starts) a wider set is safe: other faces'
   // colons come back as "2", "Z", "2." or "»—"; on the fallback window only
   // the thin strokes.
   const std::string_view misreads = column >= 0 ? kColonLookalikesMeasured : kColonLookalikes;
   for (OcrLine& line : lines) {
+    double lo = kColonColumn[0] * layout::kCardWidth, hi = kColonColumn[1] * layout::kCardWidth;
+    if (line.words.empty()) continue;
+    if (measured.measured()) {
+      const double at = measured.At(line.words[0].box.y + line.words[0].box.h / 2.0);
+      lo = at - kColonTolerance * layout::kCardWidth;
+      hi = at + kColonTolerance * layout::kCardWidth;
+    }
+    const double centre_of_window = (lo + hi) / 2;
+    bool changed = false;
+    if (measured.measured()) {
+      const size_t words = line.words.size();
+      SplitGluedColon(line, centre_of_window, misreads);
+      changed = line.words.size() != words;
+    }
     // The line's colon: one read as a colon in the column, else the misread
     // glyph nearest the column's centre.
     std::optional<size_t> colon, best;
-    for (size_t i = 0; i < line.words.size(); ++i) {
+    // A colon glued to its label ("NAMA:", a card that prints no colon
+    // column) is the line's colon: nothing in the column is.
+    for (size_t i = 0; i + 1 < line.words.size() && i < 4; ++i) {
+      const std::string& t = line.words[i].text;
+      if (t.size() > 1 && (t.back() == ':' || t.back() == ';')) {
+        colon = i;
+        break;
+      }
+    }
+    for (size_t i = 0; i < line.words.size() && !colon; ++i) {
       const OcrWord& w = line.words[i];
       const double centre = w.box.x + w.box.w / 2.0;
       if (centre < lo || centre > hi || w.box.w > 0.025 * layout::kCardWidth) continue;
       if (w.text.empty() || w.text.size() > (column >= 0 ? 5U : 2U)) continue;
-      if (w.text.find_first_not_of(misreads) != std::string::npos) continue;
+      if (StartsWithColon(w.text)) {
+        if (!colon) colon = i;  // read, and glued to the value's first glyph: nothing to mend
+        continue;
+      }
+      if (w.text.find_first_not_of(misreads) != std::string::npos && !(column >= 0 && ColonNarrow(w))) continue;
       if (IsColon(w.text) && !colon) colon = i;
       if (!best || std::abs(centre - centre_of_window) <
                        std::abs(line.words[*best].box.x + line.words[*best].box.w / 2.0 -
@@ -895,7 +1032,6 @@ void FixColonColumn(std::vector<OcrLine>& lines) {
         best = i;
       }
     }
-    bool changed = false;
     if (!colon && best) {
       colon = best;
       changed = line.words[*best].text != ":";

@@ -522,6 +522,106 @@ TEST(FixColonColumnTest, StrokeOpeningAValueIsTheLetterI) {
   EXPECT_EQ(lines[4].text, "Kewarganegaraan : |");
 }
 
+TEST(FixColonColumnTest, ColonsReadAsFivesOrCommasAreColonsByTheirNarrowBox) {
+  // Roboto Condensed's colons, far left of the nominal window (x ≈ 0.205),
+  // come back as "5", "5." or ",": their boxes are two pixels wide.
+  std::vector<OcrLine> lines = {Line(200, {{"NAMA", 49}, {"5", 208}, {"Deni", 242}, {"Santoso", 276}}),
+                                Line(230, {{"ALAMAT", 46}, {"5.", 206}, {"Kp.", 241}, {"Raya", 266}}),
+                                Line(260, {{"RT/RW", 46}, {"5", 206}, {"012/001", 240}}),
+                                Line(290, {{"KEL/DESA", 46}, {",", 207}, {"Derik", 240}}),
+                                Line(320, {{"AGAMA", 46}, {"5", 207}, {"Islam", 241}}),
+                                Line(350, {{"PEKERJAAN", 46}, {"5", 206}, {"Tukang", 240}})};
+  for (OcrLine& l : lines) l.words[1].box.w = 2;
+  FixColonColumn(lines);
+  EXPECT_EQ(lines[0].text, "NAMA : Deni Santoso");
+  EXPECT_EQ(lines[1].text, "ALAMAT : Kp. Raya");
+  EXPECT_EQ(lines[2].text, "RT/RW : 012/001");
+  EXPECT_EQ(lines[3].text, "KEL/DESA : Derik");
+  // A real 5 is a digit's width: at the column it is not taken for the colon.
+  std::vector<OcrLine> digits = {Line(200, {{"RT/RW", 46}, {":", 207}, {"5", 212}, {"012/001", 240}}),
+                                 Line(230, {{"Agama", 46}, {":", 207}, {"ISLAM", 241}}),
+                                 Line(260, {{"Alamat", 46}, {":", 206}, {"JL.", 241}})};
+  digits[0].words[2].box.w = 12;
+  FixColonColumn(digits);
+  EXPECT_EQ(digits[0].text, "RT/RW : 5 012/001");
+}
+
+TEST(FixColonColumnTest, AColonGluedToTheValuesFirstLetterKeepsTheLetter) {
+  // ":I WAYAN": the colon was read; the I glued to it is the name's.
+  std::vector<OcrLine> lines = {Line(200, {{"Nama", 43}, {":I", 224}, {"WAYAN", 246}, {"AHMAD", 329}}),
+                                Line(230, {{"Alamat", 40}, {":PERUM", 222}, {"BUMI", 314}}),
+                                Line(260, {{"RT/RW", 62}, {":013/014", 221}}),
+                                Line(290, {{"Berlaku", 36}, {":SEUMUR", 217}, {"HIDUP", 324}})};
+  lines[0].words[1].box.w = 12;
+  FixColonColumn(lines);
+  EXPECT_EQ(lines[0].text, "Nama :I WAYAN AHMAD");
+}
+
+TEST(FixColonColumnTest, StrokeAfterAColonGluedToTheLabelIsTheLetterI) {
+  // "NAMA: | MADE": the colon is the label's, so no column is needed to
+  // know the stroke opens the value.
+  std::vector<OcrLine> lines = {Line(200, {{"NAMA:", 24}, {"|", 271}, {"MADE", 281}, {"DENI", 340}}),
+                                Line(230, {{"ALAMAT:", 22}, {"JL.", 268}, {"SIDOMULYO", 299}}),
+                                Line(260, {{"AGAMA:", 22}, {"|", 268}})};
+  FixColonColumn(lines);
+  EXPECT_EQ(lines[0].text, "NAMA: I MADE DENI");
+  EXPECT_EQ(lines[1].text, "ALAMAT: JL. SIDOMULYO");
+  EXPECT_EQ(lines[2].text, "AGAMA: |");
+}
+
+TEST(FixColonColumnTest, AColumnLeaningWithATiltLeftByTheRectificationIsFollowed) {
+  // The colons drift one pixel right per row (~1.8°): read as colons on the
+  // top rows, as "1" below, where the last rows' are further from the top
+  // rows' column than the tolerance.
+  std::vector<OcrLine> lines;
+  for (int i = 0; i < 12; ++i) {
+    lines.push_back(Line(150 + 32 * i, {{"Label", 30}, {i < 5 ? ":" : "1", 220 + i}, {"17-08-2018", 262 + i}}));
+  }
+  FixColonColumn(lines);
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(lines[i].text, "Label : 17-08-2018") << "row " << i;
+  // Upright colons with one stray: no lean, and a "1" one tolerance right
+  // of the column (a value's first digit on a tight layout) stays a 1.
+  std::vector<OcrLine> upright;
+  for (int i = 0; i < 6; ++i) upright.push_back(Line(150 + 32 * i, {{"Label", 30}, {":", i == 2 ? 232 : 220}, {"X", 262}}));
+  upright.push_back(Line(350, {{"RT/RW", 30}, {"1", 229}, {"17/002", 262}}));
+  FixColonColumn(upright);
+  EXPECT_EQ(upright[6].text, "RT/RW 1 17/002");
+}
+
+// Per-byte symbol extents for `word`: one (x0, x1) per glyph, repeated over
+// each glyph's bytes (`bytes`, 1 when omitted).
+void SetSpans(OcrWord& word, const std::vector<std::pair<int, int>>& glyphs, std::vector<int> bytes = {}) {
+  word.symbol_span.clear();
+  for (size_t g = 0; g < glyphs.size(); ++g) {
+    const int n = g < bytes.size() ? bytes[g] : 1;
+    for (int b = 0; b < n; ++b) word.symbol_span.push_back({glyphs[g].first, glyphs[g].second});
+  }
+  word.box.x = glyphs.front().first;
+  word.box.w = glyphs.back().second - glyphs.front().first;
+}
+
+TEST(FixColonColumnTest, AColonReadGluedToTheValuesFirstLetterIsSplitOff) {
+  std::vector<OcrLine> lines = {Line(145, {{"Nama", 20}, {"LELIS", 271}}),
+                                Line(174, {{"Tempat", 18}, {":", 270}, {"KEPULAUAN", 281}}),
+                                Line(200, {{"Alamat", 18}, {":", 270}, {"JL.", 284}}),
+                                Line(230, {{"Agama", 18}, {":", 271}, {"ISLAM", 284}}),
+                                Line(260, {{"Nama", 12}, {"\xC2\xAB|", 270}, {"MADE", 290}, {"ZULKIFLI", 343}}),
+                                Line(290, {{"Pekerjaan", 18}, {"IWAYAN", 284}})};
+  // ": ELIS" read as one word: the colon's dots became an L.
+  SetSpans(lines[0].words[1], {{271, 276}, {280, 287}, {288, 293}, {294, 296}, {298, 304}});
+  // ": I MADE": the colon read as a guillemet glued to the name's I.
+  SetSpans(lines[4].words[1], {{270, 276}, {281, 283}}, {2, 1});
+  // A name prefix glued to the name, where values start: no colon in it.
+  SetSpans(lines[5].words[1], {{284, 287}, {290, 300}, {301, 309}, {310, 318}, {319, 327}, {328, 337}});
+  FixColonColumn(lines);
+  EXPECT_EQ(lines[0].text, "Nama : ELIS");
+  EXPECT_EQ(lines[4].text, "Nama : I MADE ZULKIFLI");
+  EXPECT_EQ(lines[5].text, "Pekerjaan IWAYAN");
+  ASSERT_EQ(lines[0].words.size(), 3U);
+  EXPECT_EQ(lines[0].words[2].box.x, 280);
+  EXPECT_EQ(lines[0].words[2].symbol_span.size(), 4U);
+}
+
 TEST(FixColonColumnTest, ColonsMostlyReadAsOnesRightOfTheNominalColumnAreColons) {
   // A soft photo: two colons read as colons, the rest as "1" / "1." at
   // x ≈ 0.285–0.29, right of the nominal window; the column drifts a little
