@@ -13,6 +13,7 @@
 #include "reader/card_locator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -704,6 +705,15 @@ constexpr double kMaxColonLean = 0.035;
 // A colon's dots glued to the next letter: the first glyph of the word no
 // wider than this (fraction of the width; an L or E is ~0.007).
 constexpr double kGluedColonWidth = 0.008;
+// The issue place under the photo, centred on it, reaches this far left of
+// the photo's edge (fraction of the width) when the name is long ...
+constexpr double kIssuePlaceReach = 0.15;
+// ... and is this far (fraction of the width, ~2 em) from the value it would
+// be read onto; a value's own words are a word space apart.
+constexpr double kIssuePlaceGap = 0.04;
+// With no photo found: words right of the middle after a gap of ~6 em.
+constexpr double kIssuePlaceNoPhotoFrom = 0.45;
+constexpr double kIssuePlaceNoPhotoGap = 0.12;
 // Colons read as colons needed before the measured column is trusted.
 constexpr int kMinColonSamples = 3;
 // ... else colons and colon-like glyphs agreeing on one column.
@@ -1052,6 +1062,38 @@ void FixColonColumn(std::vector<OcrLine>& lines) {
     for (const OcrWord& w : line.words) {
       if (!line.text.empty()) line.text += ' ';
       line.text += w.text;
+    }
+  }
+}
+
+void DropIssuePlaceBesideValues(std::vector<OcrLine>& lines, const PhotoEdge& photo) {
+  // Without the photo (none found, or the card not found in the frame) only
+  // a wide gap in the card's right half says where the values end.
+  const double reach =
+      (photo.photo_left ? *photo.photo_left - kIssuePlaceReach : kIssuePlaceNoPhotoFrom) * layout::kCardWidth;
+  const double gap = (photo.photo_left ? kIssuePlaceGap : kIssuePlaceNoPhotoGap) * layout::kCardWidth;
+  const auto holds_label = [](const std::vector<OcrWord>& words, size_t from) {
+    for (size_t i = from; i < words.size(); ++i) {
+      const std::string& t = words[i].text;
+      if (t.find_first_of(":;") != std::string::npos) return true;
+      std::string head = t.substr(0, 3);
+      for (char& c : head) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (head == "GOL" || head == "DAR") return true;  // Gol. Darah, its own column
+    }
+    return false;
+  };
+  for (OcrLine& line : lines) {
+    for (size_t i = 1; i < line.words.size(); ++i) {
+      const PixelBox& before = line.words[i - 1].box;
+      const PixelBox& here = line.words[i].box;
+      if (here.x < reach || here.x - (before.x + before.w) < gap || holds_label(line.words, i)) continue;
+      line.words.erase(line.words.begin() + static_cast<std::ptrdiff_t>(i), line.words.end());
+      line.text.clear();
+      for (const OcrWord& w : line.words) {
+        if (!line.text.empty()) line.text += ' ';
+        line.text += w.text;
+      }
+      break;
     }
   }
 }

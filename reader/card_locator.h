@@ -83,6 +83,14 @@ PhotoEdge FindPhotoEdge(const cv::Mat& card_bgr);
 // "|" or "!" opening a value of several words becomes the letter I.
 void FixColonColumn(std::vector<OcrLine>& lines);
 
+// The issue place and date are printed under the photo, centred on it; a long
+// place name reaches left of the photo's edge, beside the last rows, and
+// Tesseract reads it onto their values ("SEUMUR HIDUP PEMATANGSIANTAR"). On a
+// card whose photo was found, a line's words from a gap of ~2 em on, starting
+// near the photo, are dropped unless they hold a colon or the Gol. Darah label;
+// with no photo found, from a gap of ~6 em on in the card's right half.
+void DropIssuePlaceBesideValues(std::vector<OcrLine>& lines, const PhotoEdge& photo);
+
 }  // namespace ktp::reader
 
 #endif  // KTP_READER_CARD_LOCATOR_H_

@@ -420,6 +420,7 @@ class ReadJob final : public PoolJob {
         ReadTextLines(engine, rectified->ocr_grey, kOcrScale, cv::Point(0, 0), should_stop);
     if (!lines.ok()) return StopReason(lines.status());
     FixColonColumn(*lines);
+    DropIssuePlaceBesideValues(*lines, rectified->photo);
     Attempt a;
     a.loc = loc;
     a.card = std::move(rectified->card);

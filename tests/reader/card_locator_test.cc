@@ -622,6 +622,32 @@ TEST(FixColonColumnTest, AColonReadGluedToTheValuesFirstLetterIsSplitOff) {
   EXPECT_EQ(lines[0].words[2].symbol_span.size(), 4U);
 }
 
+TEST(DropIssuePlaceBesideValuesTest, ALongIssuePlaceUnderThePhotoIsNoPartOfTheValuesBesideIt) {
+  PhotoEdge photo;
+  photo.photo_left = 0.745;  // x ≈ 754; the issue place reaches left to ≈ 640
+  std::vector<OcrLine> lines = {
+      Line(400, {{"Berlaku", 30}, {"Hingga", 110}, {":", 270}, {"SEUMUR", 284}, {"HIDUP", 390}, {"PEATANGS", 640}}),
+      Line(370, {{"RT/RW", 30}, {":", 270}, {"023/010", 284}, {"5", 700}}),
+      // Gol. Darah is a column of its own, wherever it is printed.
+      Line(200, {{"Jenis", 30}, {":", 270}, {"PEREMPUAN", 284}, {"Gol.", 610}, {"Darah", 660}, {":", 740}, {"-", 750}}),
+      // A long value runs on, word space after word space.
+      Line(300, {{"Alamat", 30}, {":", 270}, {"PERUMAHAN", 284}, {"BUKIT", 420}, {"HIJAU", 500}, {"PERMAI", 575},
+                 {"BLOK", 665}})};
+  std::vector<OcrLine> no_photo = lines;
+  DropIssuePlaceBesideValues(lines, photo);
+  EXPECT_EQ(lines[0].text, "Berlaku Hingga : SEUMUR HIDUP");
+  EXPECT_EQ(lines[1].text, "RT/RW : 023/010");
+  EXPECT_EQ(lines[2].text, "Jenis : PEREMPUAN Gol. Darah : -");
+  EXPECT_EQ(lines[3].text, "Alamat : PERUMAHAN BUKIT HIJAU PERMAI BLOK");
+  // No photo found: only a wide gap in the right half ends a value.
+  no_photo.push_back(Line(430, {{"Agama", 30}, {":", 270}, {"ISLAM", 284}, {"KOTA", 440}}));
+  DropIssuePlaceBesideValues(no_photo, PhotoEdge{});
+  EXPECT_EQ(no_photo[0].text, "Berlaku Hingga : SEUMUR HIDUP");
+  EXPECT_EQ(no_photo[2].text, "Jenis : PEREMPUAN Gol. Darah : -");
+  EXPECT_EQ(no_photo[3].text, "Alamat : PERUMAHAN BUKIT HIJAU PERMAI BLOK");
+  EXPECT_EQ(no_photo[4].text, "Agama : ISLAM KOTA");
+}
+
 TEST(FixColonColumnTest, ColonsMostlyReadAsOnesRightOfTheNominalColumnAreColons) {
   // A soft photo: two colons read as colons, the rest as "1" / "1." at
   // x ≈ 0.285–0.29, right of the nominal window; the column drifts a little
