@@ -13,7 +13,6 @@
 #include "reader/card_locator.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -22,6 +21,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "absl/strings/match.h"
 #include "reader/card_layout.h"
 
 namespace ktp::reader {
@@ -462,6 +462,13 @@ void OtsuBoth(const cv::Mat& channel, Search* found, double weight = 1.0) {
   ConsiderMask(mask, found, weight);
 }
 
+// The median of `v` (not empty; the upper one of an even count).
+template <typename T>
+double Median(std::vector<T> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return static_cast<double>(v[v.size() / 2]);
+}
+
 // The per-channel median of `samples` (not empty).
 cv::Vec3b MedianColour(const std::vector<cv::Vec3b>& samples) {
   cv::Vec3b med;
@@ -745,6 +752,18 @@ bool IsColon(const std::string& t) { return t == ":" || t == ";"; }
 // follows it is a real glyph.
 bool StartsWithColon(const std::string& t) { return t.size() > 1 && (t.front() == ':' || t.front() == ';'); }
 
+// A colon read glued to the label before it ("Nama:").
+bool EndsWithColon(const std::string& t) { return t.size() > 1 && (t.back() == ':' || t.back() == ';'); }
+
+// The line's text again from its words, after they were mended.
+void RejoinWords(OcrLine& line) {
+  line.text.clear();
+  for (const OcrWord& w : line.words) {
+    if (!line.text.empty()) line.text += ' ';
+    line.text += w.text;
+  }
+}
+
 // A box this narrow (fraction of the width; a digit or capital is ~3x wider
 // at the card's scale) holds a colon's dots or a stroke, whatever Tesseract
 // named it ("5", "5.", ",").
@@ -765,11 +784,6 @@ struct ColonColumn {
   bool measured() const { return x >= 0; }
   double At(double y) const { return x + slope * (y - y0); }
 };
-
-double Median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-  return v[v.size() / 2];
-}
 
 // The column through colons read at (x, y): their median, leaning with them
 // when the card is left tilted (a photo's residual perspective moves the
@@ -824,9 +838,9 @@ ColonColumn MeasureColonColumn(const std::vector<OcrLine>& lines) {
       double x;
       if (IsColon(t)) {
         x = w.box.x + w.box.w / 2.0;
-      } else if (t.back() == ':' || t.back() == ';') {
+      } else if (EndsWithColon(t)) {
         x = w.box.x + w.box.w - half_colon;
-      } else if (t.front() == ':' || t.front() == ';') {
+      } else if (StartsWithColon(t)) {
         x = w.box.x + half_colon;
       } else {
         continue;
@@ -905,12 +919,8 @@ PhotoEdge FindPhotoEdge(const cv::Mat& card_bgr) {
       v_left.push_back(row[x][2]);
     }
   }
-  auto median = [](std::vector<uchar>& v) {
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return static_cast<double>(v[v.size() / 2]);
-  };
-  const double dark_v = 0.70 * median(v_left);
-  const double vivid_s = std::max(115.0, median(s_left) + 60.0);
+  const double dark_v = 0.70 * Median(std::move(v_left));
+  const double vivid_s = std::max(115.0, Median(std::move(s_left)) + 60.0);
   // Darker than paper (any backdrop, a copy's grey) or more colourful.
   auto is_photo = [&](int y, int x) {
     const cv::Vec3b& p = hsv.at<cv::Vec3b>(y, x);
@@ -992,15 +1002,14 @@ void SplitGluedColon(OcrLine& line, double at, std::string_view misreads) {
 
 void FixColonColumn(std::vector<OcrLine>& lines) {
   const ColonColumn measured = MeasureColonColumn(lines);
-  const double column = measured.x;
   // What a colon is misread as. With the column measured (±0.7 % of the width,
   // well left of where any value starts) a wider set is safe: other faces'
   // colons come back as "2", "Z", "2." or "»—"; on the fallback window only
   // the thin strokes.
-  const std::string_view misreads = column >= 0 ? kColonLookalikesMeasured : kColonLookalikes;
+  const std::string_view misreads = measured.measured() ? kColonLookalikesMeasured : kColonLookalikes;
   for (OcrLine& line : lines) {
-    double lo = kColonColumn[0] * layout::kCardWidth, hi = kColonColumn[1] * layout::kCardWidth;
     if (line.words.empty()) continue;
+    double lo = kColonColumn[0] * layout::kCardWidth, hi = kColonColumn[1] * layout::kCardWidth;
     if (measured.measured()) {
       const double at = measured.At(line.words[0].box.y + line.words[0].box.h / 2.0);
       lo = at - kColonTolerance * layout::kCardWidth;
@@ -1019,8 +1028,7 @@ void FixColonColumn(std::vector<OcrLine>& lines) {
     // A colon glued to its label ("NAMA:", a card that prints no colon
     // column) is the line's colon: nothing in the column is.
     for (size_t i = 0; i + 1 < line.words.size() && i < 4; ++i) {
-      const std::string& t = line.words[i].text;
-      if (t.size() > 1 && (t.back() == ':' || t.back() == ';')) {
+      if (EndsWithColon(line.words[i].text)) {
         colon = i;
         break;
       }
@@ -1029,13 +1037,15 @@ void FixColonColumn(std::vector<OcrLine>& lines) {
       const OcrWord& w = line.words[i];
       const double centre = w.box.x + w.box.w / 2.0;
       if (centre < lo || centre > hi || w.box.w > 0.025 * layout::kCardWidth) continue;
-      if (w.text.empty() || w.text.size() > (column >= 0 ? 5U : 2U)) continue;
+      if (w.text.empty() || w.text.size() > (measured.measured() ? 5U : 2U)) continue;
       if (StartsWithColon(w.text)) {
-        if (!colon) colon = i;  // read, and glued to the value's first glyph: nothing to mend
+        colon = i;  // read, and glued to the value's first glyph: nothing to mend
         continue;
       }
-      if (w.text.find_first_not_of(misreads) != std::string::npos && !(column >= 0 && ColonNarrow(w))) continue;
-      if (IsColon(w.text) && !colon) colon = i;
+      if (w.text.find_first_not_of(misreads) != std::string::npos && !(measured.measured() && ColonNarrow(w))) {
+        continue;
+      }
+      if (IsColon(w.text)) colon = i;
       if (!best || std::abs(centre - centre_of_window) <
                        std::abs(line.words[*best].box.x + line.words[*best].box.w / 2.0 -
                                 centre_of_window)) {
@@ -1057,12 +1067,7 @@ void FixColonColumn(std::vector<OcrLine>& lines) {
         changed = true;
       }
     }
-    if (!changed) continue;
-    line.text.clear();
-    for (const OcrWord& w : line.words) {
-      if (!line.text.empty()) line.text += ' ';
-      line.text += w.text;
-    }
+    if (changed) RejoinWords(line);
   }
 }
 
@@ -1076,9 +1081,8 @@ void DropIssuePlaceBesideValues(std::vector<OcrLine>& lines, const PhotoEdge& ph
     for (size_t i = from; i < words.size(); ++i) {
       const std::string& t = words[i].text;
       if (t.find_first_of(":;") != std::string::npos) return true;
-      std::string head = t.substr(0, 3);
-      for (char& c : head) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (head == "GOL" || head == "DAR") return true;  // Gol. Darah, its own column
+      // Gol. Darah, its own column
+      if (absl::StartsWithIgnoreCase(t, "GOL") || absl::StartsWithIgnoreCase(t, "DAR")) return true;
     }
     return false;
   };
@@ -1088,11 +1092,7 @@ void DropIssuePlaceBesideValues(std::vector<OcrLine>& lines, const PhotoEdge& ph
       const PixelBox& here = line.words[i].box;
       if (here.x < reach || here.x - (before.x + before.w) < gap || holds_label(line.words, i)) continue;
       line.words.erase(line.words.begin() + static_cast<std::ptrdiff_t>(i), line.words.end());
-      line.text.clear();
-      for (const OcrWord& w : line.words) {
-        if (!line.text.empty()) line.text += ' ';
-        line.text += w.text;
-      }
+      RejoinWords(line);
       break;
     }
   }
