@@ -388,16 +388,19 @@ def render_ktp(rng, nrng, fields, issue_place, issue_date, is_city, card_w):
     nik_size = size * rng.uniform(1.25, 1.5)
     nik_y = y1 + hsize * 1.3 + nik_size * rng.uniform(1.35, 1.65)
     nfont = font(bold_f, nik_size)
+    def colon(label_right, y, fnt, em, vx):
+        """The label's colon, in the column or (--layout variants) after the label; returns
+        where the value starts: its column, or right after an inline colon."""
+        if not var or var["colon"] == "column":
+            d.text((colon_x, y), ":", font=fnt, fill=ink, anchor="ls")
+            return vx
+        cx = label_right + (em * 0.25 if var["colon"] == "inline" else 0)
+        d.text((cx, y), ":", font=fnt, fill=ink, anchor="ls")
+        return cx + fnt.getlength(": ") if var["colon"] == "inline" else vx
+
     d.text((label_x, nik_y), "NIK", font=nfont, fill=ink, anchor="ls")
-    nik_x = max(value_x, colon_x + nfont.getlength(":") + nik_size * 0.2)
-    if var and var["colon"] != "column":
-        # the colon after the label; the value at the column or right after it
-        cx = label_x + nfont.getlength("NIK") + (nik_size * 0.25 if var["colon"] == "inline" else 0)
-        d.text((cx, nik_y), ":", font=nfont, fill=ink, anchor="ls")
-        if var["colon"] == "inline":
-            nik_x = cx + nfont.getlength(": ")
-    else:
-        d.text((colon_x, nik_y), ":", font=nfont, fill=ink, anchor="ls")
+    nik_x = colon(label_x + nfont.getlength("NIK"), nik_y, nfont, nik_size,
+                  max(value_x, colon_x + nfont.getlength(":") + nik_size * 0.2))
     draw_text(d, nik_x, nik_y, fields["nik"], nfont, ink, tracking=rng.uniform(0, 0.08) * nik_size)
     lf, vf = font(bold_f if bold_all else reg_f, size), font(val_f, size)
     labels = {"jk": rng.choice(["Jenis Kelamin", "Jenis kelamin"]), "ttl": "Tempat/Tgl Lahir",
@@ -417,17 +420,10 @@ def render_ktp(rng, nrng, fields, issue_place, issue_date, is_city, card_w):
 
     def row(label, value, indent=0.0):
         nonlocal y
-        vx = value_x
         if var:
             label, value = var["label"](label), var["value"](value)
         d.text((label_x + indent, y), label, font=lf, fill=ink, anchor="ls")
-        if var and var["colon"] != "column":
-            cx = label_x + indent + lf.getlength(label) + (size * 0.25 if var["colon"] == "inline" else 0)
-            d.text((cx, y), ":", font=lf, fill=ink, anchor="ls")
-            if var["colon"] == "inline":
-                vx = cx + lf.getlength(": ")
-        else:
-            d.text((colon_x, y), ":", font=lf, fill=ink, anchor="ls")
+        vx = colon(label_x + indent + lf.getlength(label), y, lf, size, value_x)
         if value is not None:
             draw_text(d, vx, y, value, vf, ink, tracking)
         y += pitch
