@@ -1201,7 +1201,12 @@ float MedianOf(std::vector<float> v) {
 // width. One glyph read as two symbols (a bold "8" read as "38", the extra
 // "3" sitting across the 8's left half) leaves such a digit; on a printed NIK
 // the digits never overlap. All false when the extents are not known.
-std::vector<bool> CrowdedDigits(const std::vector<SymbolSpan>& spans, size_t digits) {
+//
+// A "3" is an 8's right half: a narrow "8" squeezed in before or after a "3"
+// is the same glyph read twice ("83" for an 8, its left loop first), and the
+// glyph is the 8, so the "3" is the stray one.
+std::vector<bool> CrowdedDigits(const std::vector<SymbolSpan>& spans, const std::string& read) {
+  const size_t digits = read.size();
   std::vector<bool> crowded(digits, false);
   if (spans.size() != digits || digits < 3) return crowded;
   std::vector<float> widths;
@@ -1215,6 +1220,18 @@ std::vector<bool> CrowdedDigits(const std::vector<SymbolSpan>& spans, size_t dig
     const int left = i > 0 ? spans[i - 1].x1 - spans[i].x0 : 0;
     const int right = i + 1 < digits ? spans[i].x1 - spans[i + 1].x0 : 0;
     crowded[i] = width < 0.7F * median && std::max(left, right) >= 0.25 * width;
+  }
+  for (size_t i = 0; i < digits; ++i) {
+    if (!crowded[i] || read[i] != '8') continue;
+    // The "3" it touches (overlapping, or within a tenth of a digit).
+    const int touch = static_cast<int>(0.1F * median);
+    const bool three_after = i + 1 < digits && read[i + 1] == '3' && !crowded[i + 1] &&
+                             spans[i + 1].x0 - spans[i].x1 <= touch;
+    const bool three_before = i > 0 && read[i - 1] == '3' && !crowded[i - 1] &&
+                              spans[i].x0 - spans[i - 1].x1 <= touch;
+    if (!three_after && !three_before) continue;
+    crowded[i] = false;
+    crowded[three_after ? i + 1 : i - 1] = true;
   }
   return crowded;
 }
@@ -1235,7 +1252,7 @@ std::vector<NikCandidate> NikCandidates(const std::string& read, const std::vect
   const float median = std::max(MedianOf(conf), 1.0F);
   // Relative strength per digit, 0–1 (1 = as sure as the NIK's median digit).
   for (float& c : conf) c = std::min(c / median, 1.0F);
-  const std::vector<bool> crowded = CrowdedDigits(spans, read.size());
+  const std::vector<bool> crowded = CrowdedDigits(spans, read);
   const bool any_crowded = std::find(crowded.begin(), crowded.end(), true) != crowded.end();
   const auto drop = [any_crowded](const NikCandidate& from, size_t i) {
     NikCandidate c = from;
@@ -1345,12 +1362,14 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
   double runner_up = -1e9;
   NikScore best_score;
   std::optional<NikScore> as_read_score;  // the digits as read, when 16
-  for (const NikCandidate& c : candidates) {
+  std::vector<double> values(candidates.size(), -1e9);
+  for (size_t k = 0; k < candidates.size(); ++k) {
+    const NikCandidate& c = candidates[k];
     const std::optional<NikParts> parts = SplitNik(c.digits);
     if (!parts) continue;
     const NikScore score = ScoreNik(*parts, evidence, regions);
     if (c.digits == nik.value) as_read_score = score;
-    const double value = NikSupport(score) - c.cost;
+    const double value = values[k] = NikSupport(score) - c.cost;
     if (best == nullptr || value > best_value) {
       if (best != nullptr && best->digits != c.digits) runner_up = best_value;
       best = &c;
@@ -1378,6 +1397,23 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
                 best_score.regions_disagreeing == 0;
   }
   const bool clear = best_value - runner_up >= 1.0;
+  // Only the region digits corrected, every printed region name contradicting
+  // them as read and naming the corrected region: the other ten digits are as
+  // read, so the birth date (agreeing or not) cannot choose between the two,
+  // and the region names do. The region must be clear of every other region
+  // reached.
+  bool region_fix = false;
+  if (best != nullptr && !as_read && !best->vote_only && nik.value.size() == 16 && as_read_score &&
+      nik.value.compare(6, std::string::npos, best->digits, 6, std::string::npos) == 0 &&
+      as_read_score->regions_agreeing == 0 && as_read_score->regions_disagreeing >= 2 &&
+      best_score.district_exists && best_score.date_valid && best_score.regions_agreeing >= 2 &&
+      best_score.regions_disagreeing == 0 && !best_score.sex_disagrees) {
+    double other_region = -1e9;
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      if (candidates[k].digits.compare(0, 6, best->digits, 0, 6) != 0) other_region = std::max(other_region, values[k]);
+    }
+    region_fix = best_value - other_region >= 1.0;
+  }
   // 16 digits kept as read (nothing reads better, or no correction is clear)
   // are still checked for what no NIK can be: a DDMMYY that is no date (month
   // 00, day 35) is never a real card's, so the value goes; a district missing
@@ -1391,7 +1427,7 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
   if (as_read) {
     // 16 digits as read, and nothing reads better.
     if (keep_as_read(best_score)) return best_score.district_exists && best_score.date_agrees;
-  } else if (best != nullptr && supported && clear) {
+  } else if (best != nullptr && ((supported && clear) || region_fix)) {
     // Only the colon after "NIK" dropped (read as a leading digit), and the
     // card vouches for the rest: the first pass's digits as they stand, as
     // settled as 16 read that way (a vote differing in the serial, which

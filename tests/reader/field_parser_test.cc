@@ -39,7 +39,10 @@ constexpr char kRegionsTsv[] =
     "35.16\tKabupaten Mojokerto\n"
     "35.16.07\tPuri\n"
     "63\tKalimantan Selatan\n"
-    "63.02\tKabupaten Kotabaru\n";
+    "63.02\tKabupaten Kotabaru\n"
+    "52\tNusa Tenggara Barat\n"
+    "52.04\tKabupaten Sumbawa\n"
+    "52.04.12\tLape\n";
 constexpr char kVillagesTsv[] =
     "32.04.12.2001\tSukamaju\n"
     "32.04.12.2002\tCibiru Wetan\n"
@@ -563,6 +566,40 @@ TEST(FieldParserTest, NikDigitSqueezedBetweenItsNeighboursIsTheStrayOne) {
   // A narrow digit ("1" in a proportional face) that overlaps nothing is no stray.
   nik_word.symbol_span[15].x1 = nik_word.symbol_span[15].x0 + 12;
   EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850003");
+}
+
+TEST(FieldParserTest, NikEightReadAsANarrowEightAndAThreeIsTheEight) {
+  // Tesseract reads the final bold "8" of 3204124708850008 as "83": a narrow
+  // "8" over the glyph's left loop, then a full-width "3", the 8's right half.
+  std::vector<reader::OcrLine> lines = MakeLines(CardWith(2, "NIK : 32041247088500083"));
+  reader::OcrWord& nik_word = lines[2].words.back();
+  ASSERT_EQ(nik_word.text, "32041247088500083");
+  PlaceSymbolsSideBySide(nik_word, 31);
+  const int edge = nik_word.symbol_span[14].x1;
+  nik_word.symbol_span[15] = {edge + 2, edge + 14};
+  nik_word.symbol_span[16] = {edge + 6, edge + 37};
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850008");
+  // A narrow 8 squeezed against any other digit is still the stray one.
+  nik_word.text = "32041247088500086";
+  lines[2].text = "NIK : " + nik_word.text;
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850006");
+}
+
+TEST(FieldParserTest, NikRegionDigitsEveryPrintedRegionContradictsAreCorrected) {
+  // "5204…" read for 3204…: 52.04.12 exists (Lape, in Sumbawa), but the
+  // printed province, regency and district all name 32.04.12; the printed
+  // birth date was misread a digit off, so it vouches for neither reading
+  // (their date digits are the same) and the region names decide.
+  std::vector<std::string> card = CardWith(2, "NIK : 5204124708850003");
+  card[4] = "Tempat/Tgl Lahir : BANDUNG, 07-09-1985";
+  reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");
+  EXPECT_LT(p.card.nik().confidence(), 90);
+  // With the header unread only the district contradicts: not enough to
+  // rewrite a NIK whose district exists.
+  card[0] = "~";
+  card[1] = "~";
+  EXPECT_EQ(Parse(card).card.nik().value(), "5204124708850003");
 }
 
 TEST(FieldParserTest, NikIsNeverAValueThatIsNotSixteenDigits) {
