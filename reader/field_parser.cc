@@ -1182,6 +1182,7 @@ struct NikCandidate {
   std::vector<bool> crowded;  // see CrowdedDigits
   bool vote_only = false;     // reached from a vote's digits only (see ResolveNik)
   bool confirmed = false;     // reached from the first pass and from a vote
+  bool inserted = false;      // a digit the reading lost, put back (see NikCandidates)
 };
 
 // A digit is weak when Tesseract was clearly less sure of it than of the NIK's
@@ -1240,11 +1241,14 @@ std::vector<bool> CrowdedDigits(const std::vector<SymbolSpan>& spans, const std:
 // dropped digit for 17 (a crowded digit is free to drop, and then every other
 // drop costs one more; else one at either end, e.g. the colon after "NIK" read
 // as 1, is the cheapest), two for 18, each with at most one confusable-digit
-// substitution, cheaper where Tesseract was less sure of the symbol.
+// substitution, cheaper where Tesseract was less sure of the symbol; for 15,
+// one digit put back in the region or the date, and nothing else.
 // Substitutions go where the structure can check them: the region digits
 // (0–5) always; the date digits (6–11) when they are no date as read, or when
 // the symbol is weak (a confident date that disagrees with the printed one
 // could be the printed one misread); the serial never.
+constexpr double kInsertCost = 1.5;
+
 std::vector<NikCandidate> NikCandidates(const std::string& read, const std::vector<float>& confidence,
                                         const std::vector<SymbolSpan>& spans) {
   std::vector<float> conf = confidence;
@@ -1276,11 +1280,30 @@ std::vector<NikCandidate> NikCandidates(const std::string& read, const std::vect
       const NikCandidate one = drop(as_read, i);
       for (size_t j = i; j < one.digits.size(); ++j) bases.push_back(drop(one, j));
     }
+  } else if (read.size() == 15) {
+    // One digit lost (run into its neighbour, or taken into the label): put
+    // back any digit where the structure can check it, in the region or the
+    // date; a lost serial digit cannot be told and stays lost. A digit put
+    // before its own double goes after it instead (the same reading), so one
+    // put at the date's end before its last digit is a serial digit: left.
+    for (size_t i = 0; i < 12; ++i) {
+      for (char d = '0'; d <= '9'; ++d) {
+        if (d == read[i]) continue;
+        NikCandidate c = as_read;
+        c.digits.insert(c.digits.begin() + static_cast<std::ptrdiff_t>(i), d);
+        c.confidence.insert(c.confidence.begin() + static_cast<std::ptrdiff_t>(i), 1.0F);
+        c.crowded.insert(c.crowded.begin() + static_cast<std::ptrdiff_t>(i), false);
+        c.cost = kInsertCost;
+        c.inserted = true;
+        bases.push_back(std::move(c));
+      }
+    }
   }
   std::vector<NikCandidate> out;
   out.reserve(bases.size() * 40);
   for (const NikCandidate& base : bases) {
     out.push_back(base);
+    if (base.inserted) continue;  // one edit: the insertion
     const std::optional<NikParts> parts = SplitNik(base.digits);
     const bool date_ok = parts && NikDateIsValid(*parts);
     for (size_t i = 0; i < 12 && i < base.digits.size(); ++i) {
@@ -1391,8 +1414,9 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
                     printed_date_misread);
   // A reading the first pass never reached stands on the vote alone: the
   // printed region names must name its region too (a second pass misreads
-  // the district digits as readily as the first).
-  if (best != nullptr && best->vote_only) {
+  // the district digits as readily as the first). So does a digit put back:
+  // ten guesses at it, one of which may well make some district.
+  if (best != nullptr && (best->vote_only || best->inserted)) {
     supported = supported && best_score.date_agrees && best_score.regions_agreeing >= 2 &&
                 best_score.regions_disagreeing == 0;
   }

@@ -602,6 +602,25 @@ TEST(FieldParserTest, NikRegionDigitsEveryPrintedRegionContradictsAreCorrected) 
   EXPECT_EQ(Parse(card).card.nik().value(), "5204124708850003");
 }
 
+TEST(FieldParserTest, NikDigitLostInTheRegionIsPutBackWhenThePrintedRegionsNameIt) {
+  // The leading 3 run into the colon: 15 digits read. The printed province,
+  // regency and district name 32.04.12 and the printed birth date agrees.
+  std::vector<std::string> card = CardWith(2, "NIK : 204124708850003");
+  reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.nik().value(), "3204124708850003");
+  EXPECT_LT(p.card.nik().confidence(), 90);
+  EXPECT_FALSE(p.nik_settled);
+  // Lost in the date: put back too.
+  EXPECT_EQ(Parse(CardWith(2, "NIK : 320412408850003")).card.nik().value(), "3204124708850003");
+  // With the header unread only the district names it: one of ten guesses
+  // may well make some district, so nothing is put back.
+  card[0] = "~";
+  card[1] = "~";
+  p = Parse(card);
+  EXPECT_EQ(p.card.nik().value(), "");
+  EXPECT_EQ(p.card.nik().raw_text(), "204124708850003");
+}
+
 TEST(FieldParserTest, NikIsNeverAValueThatIsNotSixteenDigits) {
   // 15 digits: nothing to choose from; the digits stay in raw_text only.
   reader::ParsedCard p = Parse(CardWith(2, "NIK : 320412470885000"));
