@@ -1434,7 +1434,9 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
       best_score.regions_disagreeing == 0 && !best_score.sex_disagrees) {
     double other_region = -1e9;
     for (size_t k = 0; k < candidates.size(); ++k) {
-      if (candidates[k].digits.compare(0, 6, best->digits, 0, 6) != 0) other_region = std::max(other_region, values[k]);
+      if (candidates[k].digits.compare(0, 6, best->digits, 0, 6) != 0) {
+        other_region = std::max(other_region, values[k]);
+      }
     }
     region_fix = best_value - other_region >= 1.0;
   }

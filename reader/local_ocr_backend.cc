@@ -25,6 +25,7 @@
 #include "reader/card_locator.h"
 #include "reader/engine_guard.h"
 #include "reader/field_parser.h"
+#include "reader/glyph_check.h"
 #include "reader/image_decoder.h"
 #include "reader/image_quality.h"
 #include "identity/region_directory.h"
@@ -421,6 +422,12 @@ class ReadJob final : public PoolJob {
     if (!lines.ok()) return StopReason(lines.status());
     FixColonColumn(*lines);
     DropIssuePlaceBesideValues(*lines, rectified->photo);
+    // A second look at a few glyphs' pixels; should OpenCV fail on them, the
+    // words stay as read.
+    GuardEngine("glyphs", [&]() -> absl::Status {
+      SettleHouseNumberSuffix(*lines, rectified->ocr_grey, kOcrScale);
+      return absl::OkStatus();
+    }).IgnoreError();
     Attempt a;
     a.loc = loc;
     a.card = std::move(rectified->card);
