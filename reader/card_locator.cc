@@ -755,15 +755,6 @@ bool StartsWithColon(const std::string& t) { return t.size() > 1 && (t.front() =
 // A colon read glued to the label before it ("Nama:").
 bool EndsWithColon(const std::string& t) { return t.size() > 1 && (t.back() == ':' || t.back() == ';'); }
 
-// The line's text again from its words, after they were mended.
-void RejoinWords(OcrLine& line) {
-  line.text.clear();
-  for (const OcrWord& w : line.words) {
-    if (!line.text.empty()) line.text += ' ';
-    line.text += w.text;
-  }
-}
-
 // A box this narrow (fraction of the width; a digit or capital is ~3x wider
 // at the card's scale) holds a colon's dots or a stroke, whatever Tesseract
 // named it ("5", "5.", ",").

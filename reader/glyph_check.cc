@@ -25,14 +25,6 @@ bool IsDigits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-void RejoinLine(OcrLine& line) {
-  line.text.clear();
-  for (const OcrWord& w : line.words) {
-    if (!line.text.empty()) line.text += ' ';
-    line.text += w.text;
-  }
-}
-
 }  // namespace
 
 EightOrB JudgeEightOrB(const cv::Mat& grey, cv::Rect glyph) {
@@ -136,7 +128,7 @@ void SettleHouseNumberSuffix(std::vector<OcrLine>& lines, const cv::Mat& grey, d
       word.text.back() = 'B';
       changed = true;
     }
-    if (changed) RejoinLine(line);
+    if (changed) RejoinWords(line);
   }
 }
 

@@ -46,6 +46,15 @@ struct OcrLine {
   std::vector<OcrWord> words;
 };
 
+// The line's text again from its words, after they were mended.
+inline void RejoinWords(OcrLine& line) {
+  line.text.clear();
+  for (const OcrWord& w : line.words) {
+    if (!line.text.empty()) line.text += ' ';
+    line.text += w.text;
+  }
+}
+
 }  // namespace ktp::reader
 
 #endif  // KTP_READER_OCR_TEXT_H_
