@@ -7,6 +7,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "reader/card_colour.h"
 #include "reader/card_layout.h"
 
 namespace ktp::reader {
@@ -108,23 +109,9 @@ constexpr Thresholds kQualityThresholds;
 // fixed scale keeps the measure comparable (downscaling hides only mild blur).
 constexpr int kMeasureWidth = 640;
 
-// The e-KTP background (ktp-synth draws RGB ≈ (0.72–0.80, 0.86–0.90,
-// 0.95–0.97): OpenCV hue ≈ 102, saturation 45–65) with room for white balance,
-// lighting and JPEG: hue 90–115 (cyan-blue to blue), saturation 12–120; and
-// up to hue 125 (lavender) when pale, saturation ≤ 45: a pale card's hue
-// swings with a few % of cast (red lifted 5 % on the gradient's pale end,
-// R ≈ G, is hue 120), a saturated colour's barely (a violet-blue bank card).
-constexpr int kLightBlueHue[2] = {90, 115};
-constexpr int kLightBlueSaturation[2] = {12, 120};
-constexpr int kPaleLavenderMaxHue = 125;
-constexpr int kPaleLavenderMaxSaturation = 45;
-
-// An HSV pixel (OpenCV hue 0–180, saturation 0–255) in the e-KTP's light blue.
-bool IsLightBlue(int hue, int saturation) {
-  if (hue < kLightBlueHue[0] || saturation < kLightBlueSaturation[0]) return false;
-  if (hue <= kLightBlueHue[1]) return saturation <= kLightBlueSaturation[1];
-  return hue <= kPaleLavenderMaxHue && saturation <= kPaleLavenderMaxSaturation;
-}
+// The background's colour is measured away from clipped pixels when at least
+// this share of the card is not clipped.
+constexpr double kMinUnclippedForColour = 0.15;
 
 // The edge-blur measure (QualityMetrics::edge_blur_px): the card is smoothed
 // by kPreBlurSigma (noise and JPEG ringing would otherwise read as sharp
@@ -262,13 +249,19 @@ double LargestBlobSolidity(const cv::Mat& mask) {
   return hull_area > 0 ? std::min(1.0, stats.at<int>(largest, cv::CC_STAT_AREA) / hull_area) : 0;
 }
 
-double Percentile(const cv::Mat& grey, double q) {
+double Percentile(const cv::Mat& grey, double q, const cv::Mat& mask = cv::Mat()) {
   int hist[256] = {0};
+  size_t n = 0;
   for (int y = 0; y < grey.rows; ++y) {
     const uint8_t* p = grey.ptr<uint8_t>(y);
-    for (int x = 0; x < grey.cols; ++x) ++hist[p[x]];
+    const uint8_t* k = mask.empty() ? nullptr : mask.ptr<uint8_t>(y);
+    for (int x = 0; x < grey.cols; ++x) {
+      if (k && !k[x]) continue;
+      ++hist[p[x]];
+      ++n;
+    }
   }
-  const double target = q * grey.total();
+  const double target = q * n;
   double acc = 0;
   for (int i = 0; i < 256; ++i) {
     acc += hist[i];
@@ -345,6 +338,9 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
         }
         cv::dilate(glare, glare, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kGlareEdgeMargin, kGlareEdgeMargin)));
         m.print_blur_px = EdgeBlur(canon_grey, glare);
+        // Halos over most of a soft card leave too few edges to measure
+        // (0): that is no sign of sharpness; the rims-only measure stands.
+        if (m.print_blur_px == 0) m.print_blur_px = m.edge_blur_px;
       }
     } else {
       m.edge_blur_px = m.print_blur_px = EdgeBlur(canon_grey, cv::Mat());
@@ -417,9 +413,20 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   cv::cvtColor(small, hsv, cv::COLOR_BGR2HSV);
   std::vector<cv::Mat> ch;
   cv::split(hsv, ch);
+  // Clipped, colourless pixels: white whatever the card's colour.
+  const cv::Mat clipped = (ch[2] >= 250) & (ch[1] <= 12);
   // The card's background: the brighter half of the pixels (text, photo and
   // watermark are darker), its median saturation and its light-blue share.
-  cv::Mat bg = grey >= m.median_luma;
+  // Its colour is judged where light did not clip it: a flash spot or a
+  // bright card's clipped patches are no colour, and would otherwise make a
+  // blue card look colourless. A card clipped nearly all over keeps them.
+  cv::Mat bg;
+  const cv::Mat unclipped = ~clipped;
+  if (cv::countNonZero(unclipped) >= kMinUnclippedForColour * grey.total()) {
+    bg = unclipped & (grey >= Percentile(grey, 0.5, unclipped));
+  } else {
+    bg = grey >= m.median_luma;
+  }
   std::vector<uint8_t> sat;
   sat.reserve(grey.total() / 2 + 1);
   int light_blue = 0;
@@ -440,8 +447,8 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   }
 
   // Glare: clipped, colourless pixels in blobs (single specks are print).
-  cv::Mat glare = (ch[2] >= 250) & (ch[1] <= 12);
-  cv::morphologyEx(glare, glare, cv::MORPH_OPEN,
+  cv::Mat glare;
+  cv::morphologyEx(clipped, glare, cv::MORPH_OPEN,
                    cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7)));
   m.glare_fraction = static_cast<double>(cv::countNonZero(glare)) / glare.total();
   m.glare_solidity = LargestBlobSolidity(glare);

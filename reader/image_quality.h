@@ -39,7 +39,8 @@ struct QualityMetrics {
   // the print's own blur, which the blurred flag is judged on (on a dark card
   // a flash's soft halo outshines the print). On a card near clipping all
   // over (median ≥ 244, never flashed) nothing is left out: its clipped
-  // patches are background. Equal to edge_blur_px on a card without glare.
+  // patches are background. Equal to edge_blur_px on a card without glare,
+  // and where the halos leave too few edges to measure.
   // edge_blur_px still drives the reader's deblurring re-read.
   double print_blur_px = 0;
   // Mean, median and 95th percentile luminance of the card, 0–255.
@@ -60,7 +61,10 @@ struct QualityMetrics {
   // card's photo backdrop, seal and ink lie far from its background (≈ 0.5–
   // 1.9); a greyscale copy, tinted or not, stays near noise (< 0.15).
   double chroma_spread = 0;
-  // Median HSV saturation of the card's background, 0–255.
+  // Median HSV saturation of the card's background, 0–255. The background is
+  // the brighter half of the pixels light did not clip (clipped white is no
+  // colour: a flash would make a blue card look colourless), or of all of
+  // them on a card clipped nearly all over (< 15 % unclipped).
   double saturation = 0;
   // Fraction of the background that is the e-KTP's light blue (hue and
   // saturation in the card's band).

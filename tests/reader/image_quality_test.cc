@@ -799,5 +799,44 @@ TEST(ImageQualityTest, ClippedPatchesOnACardNearClippingAreNotBlur) {
   EXPECT_FALSE(q.blurred()) << m.print_blur_px << " " << m.edge_blur_px << " " << m.glare_fraction;
 }
 
+// `card` under one clipped white disc of `radius` px at `centre`: a flash's core.
+cv::Mat WithClippedDisc(cv::Mat card, cv::Point centre, int radius) {
+  cv::circle(card, centre, radius, cv::Scalar(255, 255, 255), cv::FILLED, cv::LINE_AA);
+  return card;
+}
+
+TEST(ImageQualityTest, TheBackgroundsColourIsMeasuredWhereLightDidNotClipIt) {
+  // A flash clipping a fifth of a blurred light-blue card: what is left of
+  // the background is still the e-KTP's blue, so the card is a KTP even with
+  // no text read (its clipped white is no colour at all).
+  const cv::Mat card = WithClippedDisc(Blur(testing::DrawTestCard()), {330, 340}, 240);
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  ASSERT_GT(m.glare_fraction, 0.2);
+  EXPECT_GE(m.light_blue_fraction, 0.9);
+  const v1::ImageQualities q = JudgeText(card, Found(), 0, false, false);
+  EXPECT_TRUE(q.ktp());
+  EXPECT_TRUE(q.blurred());
+  EXPECT_TRUE(q.flash());
+  EXPECT_FALSE(q.copy());
+  // A grey copy under the same flash stays colourless.
+  EXPECT_EQ(reader::MeasureQuality(GreyCopy(card)).light_blue_fraction, 0);
+  // A card clipped nearly all over keeps the old measure: its clipped
+  // paper is all the background there is.
+  cv::Mat white = testing::DrawTestCard();
+  white.setTo(cv::Scalar(255, 255, 255));
+  EXPECT_EQ(reader::MeasureQuality(white).light_blue_fraction, 0);
+}
+
+TEST(ImageQualityTest, ASoftCardWhoseFlashHalosHideItsPrintIsStillBlurred) {
+  // Spots this size leave no print outside their halos to judge the blur
+  // on; the rims-only measure is what there is, not "sharp".
+  cv::Mat card = Blur(testing::DrawTestCard());
+  card = WithClippedDisc(card, {300, 320}, 150);
+  card = WithClippedDisc(card, {720, 320}, 150);
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  EXPECT_GT(m.print_blur_px, 1.35) << m.edge_blur_px;
+  EXPECT_TRUE(Judge(card).blurred());
+}
+
 }  // namespace
 }  // namespace ktp::reader
