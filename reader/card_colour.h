@@ -4,9 +4,6 @@
 #ifndef KTP_READER_CARD_COLOUR_H_
 #define KTP_READER_CARD_COLOUR_H_
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
-
 namespace ktp::reader {
 
 // The e-KTP background (ktp-synth draws RGB ≈ (0.72–0.80, 0.86–0.90,
@@ -25,14 +22,6 @@ inline bool IsLightBlue(int hue, int saturation) {
   if (hue < kLightBlueHue[0] || saturation < kLightBlueSaturation[0]) return false;
   if (hue <= kLightBlueHue[1]) return saturation <= kLightBlueSaturation[1];
   return hue <= kPaleLavenderMaxHue && saturation <= kPaleLavenderMaxSaturation;
-}
-
-// The same for one BGR colour.
-inline bool IsLightBlue(const cv::Vec3b& bgr) {
-  cv::Mat hsv;
-  cv::cvtColor(cv::Mat(1, 1, CV_8UC3, cv::Scalar(bgr[0], bgr[1], bgr[2])), hsv, cv::COLOR_BGR2HSV);
-  const cv::Vec3b p = hsv.at<cv::Vec3b>(0, 0);
-  return IsLightBlue(p[0], p[1]);
 }
 
 }  // namespace ktp::reader

@@ -22,6 +22,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/match.h"
+#include "reader/card_colour.h"
 #include "reader/card_layout.h"
 
 namespace ktp::reader {
@@ -61,6 +62,8 @@ constexpr double kMaxSheetAspect = 1.45;
 constexpr double kMinCardOnSheet = 0.04;
 constexpr double kMaxCardOnSheet = 0.7;
 constexpr double kCardOnSheetAspectTolerance = 0.15;
+// A sheet this saturated in the e-KTP's light blue is no paper (see LocateOnSheet).
+constexpr int kMinCardColourSaturation = 30;
 // The score of an outline from the colour (Lab b*) mask, against the others'
 // (see LocateCard).
 constexpr double kChromaMaskWeight = 0.9;
@@ -646,6 +649,14 @@ CardLocation LocateOnSheet(const cv::Mat& bgr, const std::array<cv::Point2f, 4>&
   }
   if (on_sheet.empty()) return none;
   const cv::Vec3b paper = MedianColour(on_sheet);
+  // Paper is white or grey, or faintly tinted (a cast copy's ≤ 26). An
+  // outline the e-KTP's light blue inside, and in colour, is the card itself
+  // measured a little short of its proportions (perspective): what lies on
+  // it is its photo, not a card.
+  cv::Mat paper_hsv;
+  cv::cvtColor(cv::Mat(1, 1, CV_8UC3, cv::Scalar(paper[0], paper[1], paper[2])), paper_hsv, cv::COLOR_BGR2HSV);
+  const cv::Vec3b hsv = paper_hsv.at<cv::Vec3b>(0, 0);
+  if (hsv[1] >= kMinCardColourSaturation && IsLightBlue(hsv[0], hsv[1])) return none;
   crop.setTo(cv::Scalar(paper[0], paper[1], paper[2]), ~inside);
   CardLocation card = Locate(crop, /*sheet=*/true);
   if (!card.found || card.cropped || card.area_fraction > kMaxCardOnSheet ||

@@ -203,6 +203,47 @@ TEST(CardLocatorTest, ACardSquatUnderPerspectiveIsFoundWholeNotItsPhoto) {
   EXPECT_LT(MaxCornerError(loc.quad, truth), 5.0);
 }
 
+TEST(CardLocatorTest, ASquatCardsTallBluePhotoIsNotACardOnASheet) {
+  // The squat card is looked inside as a sheet would be; its photo, a
+  // saturated blue box as tall as a turned card is long, is the only outline
+  // there. The card's own light blue says it is no sheet of paper.
+  cv::Mat card = DrawTestCard();
+  const auto& p = layout::kPhoto;
+  const cv::Vec3b paper = card.at<cv::Vec3b>(card.rows - 10, card.cols / 2);
+  cv::rectangle(card,
+                cv::Rect(cv::Point(int(p.x0 * card.cols), int(p.y0 * card.rows)),
+                         cv::Point(int(p.x1 * card.cols), int(p.y1 * card.rows))),
+                cv::Scalar(paper[0], paper[1], paper[2]), cv::FILLED);
+  cv::rectangle(card, cv::Rect(770, 100, 170, 272), cv::Scalar(200, 90, 20), cv::FILLED);
+  cv::Mat canvas(900, 1200, CV_8UC3, cv::Scalar(110, 110, 110));
+  const std::array<cv::Point2f, 4> truth = {cv::Point2f(250, 200), cv::Point2f(950, 212),
+                                            cv::Point2f(952, 700), cv::Point2f(248, 690)};
+  PlaceCard(card, truth, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_EQ(loc.quarter_turns, 0);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 5.0) << loc.quad[0] << " " << loc.quad[2];
+}
+
+TEST(CardLocatorTest, ACopyOnPaperTintedBlueIsStillFoundOnItsSheet) {
+  // A copy's paper under a cool cast is faintly light blue (saturation ≈ 19,
+  // a card's ≥ 30): still paper, so the card is looked for on it.
+  cv::Mat canvas(1200, 1300, CV_8UC3, cv::Scalar(60, 55, 50));
+  const cv::Point2f centre(650, 600);
+  const std::vector<cv::Point> sheet = {cv::Point(170, 260), cv::Point(1130, 260), cv::Point(1130, 940),
+                                        cv::Point(170, 940)};
+  cv::fillConvexPoly(canvas, sheet, cv::Scalar(240, 232, 222), cv::LINE_AA);
+  const auto truth = CardQuad(centre, 440, 0);
+  cv::Mat copy = PhotocopiedCard();
+  cv::Mat tinted;
+  cv::multiply(copy, cv::Scalar(1.0, 0.967, 0.925), tinted);
+  PlaceCard(tinted, truth, canvas);
+  cv::GaussianBlur(canvas, canvas, cv::Size(0, 0), 1.0);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 6.0) << loc.quad[0] << " " << loc.quad[2];
+}
+
 TEST(CardLocatorTest, ACardMergedWithALitStripRunningToTheFrameIsTheWholeCard) {
   // A card seen a little from above (1.70) near the bottom of the frame, a
   // strip of desk between it and the frame lit as brightly as the card and
