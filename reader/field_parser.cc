@@ -1348,6 +1348,9 @@ double NikSupport(const NikScore& s) {
 // (or with only the colon's stray 1 dropped) that the card vouches for (see
 // ParsedCard::nik_settled).
 constexpr double kVoteCost = 0.5;
+// See ResolveNik: how much cheaper the best reading must be than one that
+// differs from it only in the serial.
+constexpr double kSerialMargin = 1.5;
 constexpr double kAgreementBonus = 1.0;
 
 bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirectory& regions,
@@ -1421,6 +1424,19 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
                 best_score.regions_disagreeing == 0;
   }
   const bool clear = best_value - runner_up >= 1.0;
+  // A reading the card cannot tell from the best one: the same region, date
+  // and sex digits, another serial (which nothing on the card checks; a
+  // stray digit dropped at the end rather than inside it, say). Only the
+  // edit costs part them, and a prior is no evidence: the best must be
+  // cheaper by more than the end-versus-inside drop (1.0), i.e. a crowded
+  // glyph, a doubted digit or a second reading that agrees.
+  double serial_rival = -1e9;
+  for (size_t k = 0; best != nullptr && k < candidates.size(); ++k) {
+    if (candidates[k].digits != best->digits && candidates[k].digits.compare(0, 12, best->digits, 0, 12) == 0) {
+      serial_rival = std::max(serial_rival, values[k]);
+    }
+  }
+  const bool serial_clear = best_value - serial_rival >= kSerialMargin;
   // Only the region digits corrected, every printed region name contradicting
   // them as read and naming the corrected region: the other ten digits are as
   // read, so the birth date (agreeing or not) cannot choose between the two,
@@ -1453,7 +1469,7 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
   if (as_read) {
     // 16 digits as read, and nothing reads better.
     if (keep_as_read(best_score)) return best_score.district_exists && best_score.date_agrees;
-  } else if (best != nullptr && ((supported && clear) || region_fix)) {
+  } else if (best != nullptr && ((supported && clear && serial_clear) || region_fix)) {
     // Only the colon after "NIK" dropped (read as a leading digit), and the
     // card vouches for the rest: the first pass's digits as they stand, as
     // settled as 16 read that way (a vote differing in the serial, which
@@ -1463,7 +1479,7 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
     nik.value = best->digits;
     nik.factor = 0.85;
     return colon_dropped && best_score.district_exists && best_score.date_agrees;
-  } else if (nik.value.size() == 16 && (best == nullptr || !clear)) {
+  } else if (nik.value.size() == 16 && (best == nullptr || !clear || !serial_clear)) {
     // Ambiguous: keep what was read, as read, if a card could carry it.
     if (as_read_score && keep_as_read(*as_read_score)) return false;
   }

@@ -553,8 +553,10 @@ TEST(FieldParserTest, NikDigitSqueezedBetweenItsNeighboursIsTheStrayOne) {
   std::vector<reader::OcrLine> lines = MakeLines(CardWith(2, "NIK : 32041247088500038"));
   reader::OcrWord& nik_word = lines[2].words.back();
   ASSERT_EQ(nik_word.text, "32041247088500038");
-  // Without extents, dropping the last digit is the cheapest reading.
-  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850003");
+  // Without extents the card cannot tell the stray: dropping the final "8"
+  // or the "3" before it leaves the same region and date. No value.
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "");
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().raw_text(), "32041247088500038");
   PlaceSymbolsSideBySide(nik_word, 31);
   nik_word.symbol_span[15] = {nik_word.symbol_span[14].x1 - 8, nik_word.symbol_span[14].x1 + 10};
   nik_word.symbol_span[16].x0 = nik_word.symbol_span[15].x1 - 6;
@@ -562,10 +564,10 @@ TEST(FieldParserTest, NikDigitSqueezedBetweenItsNeighboursIsTheStrayOne) {
   EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850008");
   // Digits side by side, none squeezed: the extents change nothing.
   PlaceSymbolsSideBySide(nik_word, 31);
-  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850003");
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "");
   // A narrow digit ("1" in a proportional face) that overlaps nothing is no stray.
   nik_word.symbol_span[15].x1 = nik_word.symbol_span[15].x0 + 12;
-  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "3204124708850003");
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions()).card.nik().value(), "");
 }
 
 TEST(FieldParserTest, NikEightReadAsANarrowEightAndAThreeIsTheEight) {
@@ -629,14 +631,14 @@ TEST(FieldParserTest, NikIsNeverAValueThatIsNotSixteenDigits) {
   EXPECT_EQ(p.card.nik().raw_text(), "320412470885000");
   EXPECT_EQ(p.card.nik().confidence(), 0);
   // 17 and 18 digits: the stray ones dropped where the card's structure agrees.
-  p = Parse(CardWith(2, "NIK : 32041247088500031"));
+  p = Parse(CardWith(2, "NIK : 32041247098850003"));  // a 9 inside the date
   EXPECT_EQ(p.card.nik().value(), "3204124708850003");
   EXPECT_LT(p.card.nik().confidence(), 90);
   p = Parse(CardWith(2, "NIK :13204124708850003"));  // the colon read as a 1
   EXPECT_EQ(p.card.nik().value(), "3204124708850003");
   p = Parse(CardWith(2, "NIK 1320412470885000371"));
   EXPECT_EQ(p.card.nik().value(), "");  // 19 digits: not a reading we can trust
-  p = Parse(CardWith(2, "NIK : 132041247088500031"));
+  p = Parse(CardWith(2, "NIK : 132041247098850003"));
   EXPECT_EQ(p.card.nik().value(), "3204124708850003");
   // Nothing numeric read: unset.
   p = Parse(CardWith(2, "NIK : ~ ~"));
@@ -646,6 +648,24 @@ TEST(FieldParserTest, NikIsNeverAValueThatIsNotSixteenDigits) {
 
 reader::NikVote Vote(const std::string& digits, float confidence = 90) {
   return reader::NikVote{digits, std::vector<float>(digits.size(), confidence)};
+}
+
+TEST(FieldParserTest, NikStrayDigitTheCardCannotPlaceIsNotGuessed) {
+  // A stray "5" read inside the serial or at its end: either drop leaves
+  // the region, date and sex the card checks, and the serials differ. Only
+  // the edit costs would choose (a drop at the end is cheaper): no value,
+  // the digits in raw_text.
+  for (const char* line : {"NIK : 32041247088500053", "NIK : 32041247088505003"}) {
+    const reader::ParsedCard p = Parse(CardWith(2, line));
+    EXPECT_EQ(p.card.nik().value(), "") << line;
+    EXPECT_EQ(p.card.nik().raw_text(), std::string(line).substr(6)) << line;
+  }
+  // A second reading of all 16 that agrees with the cheaper drop settles it
+  // (one that agrees with the dearer one only evens them: still none).
+  const std::vector<reader::OcrLine> lines = MakeLines(CardWith(2, "NIK : 32041247088500053"));
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions(), {Vote("3204124708850005")}).card.nik().value(),
+            "3204124708850005");
+  EXPECT_EQ(reader::ParseKtpText(lines, TestRegions(), {Vote("3204124708850003")}).card.nik().value(), "");
 }
 
 TEST(FieldParserTest, NikVotesJoinTheConstrainedSearch) {
