@@ -110,8 +110,10 @@ constexpr Thresholds kQualityThresholds;
 constexpr int kMeasureWidth = 640;
 
 // The background's colour is measured away from clipped pixels when at least
-// this share of the card is not clipped.
-constexpr double kMinUnclippedForColour = 0.15;
+// this share of the card is not clipped: a flash spot is a minority of it;
+// where most of the card is clipped white, that white is its background (a
+// copy's paper, an over-exposed card).
+constexpr double kMinUnclippedForColour = 0.5;
 
 // The edge-blur measure (QualityMetrics::edge_blur_px): the card is smoothed
 // by kPreBlurSigma (noise and JPEG ringing would otherwise read as sharp
@@ -419,7 +421,7 @@ QualityMetrics MeasureQuality(const cv::Mat& card) {
   // watermark are darker), its median saturation and its light-blue share.
   // Its colour is judged where light did not clip it: a flash spot or a
   // bright card's clipped patches are no colour, and would otherwise make a
-  // blue card look colourless. A card clipped nearly all over keeps them.
+  // blue card look colourless. A card clipped over most of it keeps them.
   cv::Mat bg;
   const cv::Mat unclipped = ~clipped;
   if (cv::countNonZero(unclipped) >= kMinUnclippedForColour * grey.total()) {

@@ -64,7 +64,7 @@ struct QualityMetrics {
   // Median HSV saturation of the card's background, 0–255. The background is
   // the brighter half of the pixels light did not clip (clipped white is no
   // colour: a flash would make a blue card look colourless), or of all of
-  // them on a card clipped nearly all over (< 15 % unclipped).
+  // them on a card clipped over half or more (a copy's paper).
   double saturation = 0;
   // Fraction of the background that is the e-KTP's light blue (hue and
   // saturation in the card's band).

@@ -612,6 +612,25 @@ TEST(ImageQualityTest, GreyCopyWithClippedPaperIsACopyNotBright) {
   EXPECT_FALSE(q.flash());
 }
 
+TEST(ImageQualityTest, ACopyWhosePaperClipsOverMostOfItIsACopy) {
+  // A copy's paper clipped white over most of the card, its print on a
+  // faintly tinted patch: the white is the background (no colour), not a
+  // flash to look past.
+  cv::Mat card(layout::kCardHeight, layout::kCardWidth, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::rectangle(card, cv::Rect(40, 150, 480, 330), cv::Scalar(205, 195, 180), cv::FILLED);
+  // The photo, a trace of its colour kept.
+  cv::rectangle(card, cv::Rect(700, 150, 180, 230), cv::Scalar(150, 150, 195), cv::FILLED);
+  for (int y = 190; y < 470; y += 40) {
+    cv::putText(card, "CONTOH NILAI 1234", {60, y}, cv::FONT_HERSHEY_SIMPLEX, 1.1, cv::Scalar(20, 20, 20), 5,
+                cv::LINE_AA);
+  }
+  const reader::QualityMetrics m = reader::MeasureQuality(card);
+  ASSERT_GT(m.white_fraction, 0.6);
+  const v1::ImageQualities q = Judge(card);
+  EXPECT_TRUE(q.copy()) << m.saturation << " " << m.chroma_spread << " " << m.luma_stddev << " " << m.dark_level;
+  EXPECT_FALSE(q.bright());
+}
+
 TEST(ImageQualityTest, CardCutOnTwoSidesIsCroppedAndAKtp) {
   // No outline (a corner cut off: two sides hidden) but a card cut by the
   // border was seen: cropped, and a KTP on its labels although the part in
@@ -820,8 +839,8 @@ TEST(ImageQualityTest, TheBackgroundsColourIsMeasuredWhereLightDidNotClipIt) {
   EXPECT_FALSE(q.copy());
   // A grey copy under the same flash stays colourless.
   EXPECT_EQ(reader::MeasureQuality(GreyCopy(card)).light_blue_fraction, 0);
-  // A card clipped nearly all over keeps the old measure: its clipped
-  // paper is all the background there is.
+  // A card clipped over most of it keeps them: its clipped paper is its
+  // background.
   cv::Mat white = testing::DrawTestCard();
   white.setTo(cv::Scalar(255, 255, 255));
   EXPECT_EQ(reader::MeasureQuality(white).light_blue_fraction, 0);
