@@ -62,6 +62,9 @@ constexpr double kMaxSheetAspect = 1.45;
 constexpr double kMinCardOnSheet = 0.04;
 constexpr double kMaxCardOnSheet = 0.7;
 constexpr double kCardOnSheetAspectTolerance = 0.15;
+// A whole outline at most this share of a cut one around it is the card on it
+// (see Locate).
+constexpr double kMaxCardInCutOutline = 0.6;
 // A sheet this saturated in the e-KTP's light blue is no paper (see LocateOnSheet).
 constexpr int kMinCardColourSaturation = 30;
 // The score of an outline from the colour (Lab b*) mask, against the others'
@@ -352,10 +355,18 @@ bool SameRegion(const std::array<cv::Point2f, 4>& a, const std::array<cv::Point2
   return shared >= 0.9 * PolyArea(va) && shared >= 0.9 * PolyArea(vb);
 }
 
+// `inner` lies within `outer` (at least 95 % of its area).
+bool Encloses(const std::array<cv::Point2f, 4>& outer, const std::array<cv::Point2f, 4>& inner) {
+  const std::vector<cv::Point2f> vo(outer.begin(), outer.end()), vi(inner.begin(), inner.end());
+  std::vector<cv::Point2f> common;
+  return cv::intersectConvexConvex(vo, vi, common, true) >= 0.95 * PolyArea(vi);
+}
+
 // What the masks found so far.
 struct Search {
   double min_area = kMinAreaFraction;  // of the image
   Candidate best;
+  Candidate best_whole;  // the best outline the frame does not cut
   Partial partial;
   Sheet sheet;
 };
@@ -420,6 +431,7 @@ void Consider(const std::vector<cv::Point>& contour, cv::Size size, Search* foun
     c.score = std::min(c.area_fraction, 1.0) * std::min(c.fill, 1.0) * (1.0 - 2.0 * aspect_err) *
               (c.cropped ? 0.8 : 1.0) * weight;
     if (c.score > best->score) *best = c;
+    if (!c.cropped && c.score > found->best_whole.score) found->best_whole = c;
     return;
   }
 }
@@ -604,13 +616,20 @@ CardLocation Locate(const cv::Mat& bgr, bool sheet) {
     if (on_sheet.found) return on_sheet;
   }
 
-  if (best.score > 0) {
+  // A cut outline around a whole card-shaped one is the sheet or the desk
+  // the card lies on, running off the frame (a scanned copy's page): the
+  // whole outline inside it is the card.
+  const Candidate& card = best.cropped && found.best_whole.score > 0 && Encloses(best.quad, found.best_whole.quad) &&
+                                  found.best_whole.area_fraction <= kMaxCardInCutOutline * best.area_fraction
+                              ? found.best_whole
+                              : best;
+  if (card.score > 0) {
     loc.found = true;
     const float inv = static_cast<float>(1.0 / scale);
-    for (int i = 0; i < 4; ++i) loc.quad[i] = best.quad[i] * inv;
-    loc.aspect = best.aspect;
-    loc.area_fraction = best.area_fraction;
-    loc.cropped = best.cropped;
+    for (int i = 0; i < 4; ++i) loc.quad[i] = card.quad[i] * inv;
+    loc.aspect = card.aspect;
+    loc.area_fraction = card.area_fraction;
+    loc.cropped = card.cropped;
   } else if (partial.area > 0) {
     // No outline, but a card cut on two sides: it is read from the part in
     // the picture (its bounding box) rather than with the desk around it.

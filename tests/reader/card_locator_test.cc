@@ -244,6 +244,23 @@ TEST(CardLocatorTest, ACopyOnPaperTintedBlueIsStillFoundOnItsSheet) {
   EXPECT_LT(MaxCornerError(loc.quad, truth), 6.0) << loc.quad[0] << " " << loc.quad[2];
 }
 
+TEST(CardLocatorTest, ACopyScannedOnAPageThatRunsOffTheFrameIsTheCardNotThePage) {
+  // The scanner's lid grey around a warm page that fills the frame and runs
+  // off two of its sides, card-shaped itself: the page is cut by the frame,
+  // the card inside it is whole, and it is the card.
+  cv::Mat canvas(1066, 1600, CV_8UC3, cv::Scalar(236, 236, 236));
+  const std::vector<cv::Point> page = {cv::Point(8, 40), cv::Point(1556, -4), cv::Point(1578, 1030),
+                                       cv::Point(32, 1064)};
+  cv::fillConvexPoly(canvas, page, cv::Scalar(214, 230, 242), cv::LINE_AA);
+  const auto truth = CardQuad({800, 533}, 900, 0);
+  PlaceCard(PhotocopiedCard(), truth, canvas);
+  cv::GaussianBlur(canvas, canvas, cv::Size(0, 0), 1.0);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 6.0) << loc.quad[0] << " " << loc.quad[2];
+}
+
 TEST(CardLocatorTest, ACardMergedWithALitStripRunningToTheFrameIsTheWholeCard) {
   // A card seen a little from above (1.70) near the bottom of the frame, a
   // strip of desk between it and the frame lit as brightly as the card and
