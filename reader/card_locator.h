@@ -2,9 +2,11 @@
 // background on a downscaled copy, takes the most card-like quadrilateral
 // (rectangularity, ID-1 aspect ratio, size), orders its corners and maps it to
 // the canonical layout::kCardWidth × kCardHeight frame. Cards cut by the image
-// border get their hidden corners extrapolated from the visible sides. A card
-// photocopied on a sheet of paper is found on the sheet (whose outline is the
-// one that stands out from the desk). When nothing card-like is found the
+// border get their hidden corners extrapolated from the visible sides, unless
+// a whole card-shaped outline lies inside the cut one (then the cut one is the
+// sheet or desk it lies on). A card photocopied on a sheet of paper is found
+// on the sheet (whose outline is the one that stands out from the desk; an
+// outline light blue inside is the card, not a sheet). When nothing card-like is found the
 // whole image is taken as the card (scans and photos filled by the card). A
 // card turned by 90° or 270° (its long sides upright) is found and ordered as
 // if turned 90° clockwise; which of 90° / 270° (and 0° / 180° for a landscape
