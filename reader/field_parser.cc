@@ -1424,19 +1424,24 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
                 best_score.regions_disagreeing == 0;
   }
   const bool clear = best_value - runner_up >= 1.0;
+  // The best value among the readings `rival` picks out.
+  const auto best_rival = [&](auto rival) {
+    double v = -1e9;
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      if (rival(candidates[k].digits)) v = std::max(v, values[k]);
+    }
+    return v;
+  };
   // A reading the card cannot tell from the best one: the same region, date
   // and sex digits, another serial (which nothing on the card checks; a
   // stray digit dropped at the end rather than inside it, say). Only the
   // edit costs part them, and a prior is no evidence: the best must be
   // cheaper by more than the end-versus-inside drop (1.0), i.e. a crowded
   // glyph, a doubted digit or a second reading that agrees.
-  double serial_rival = -1e9;
-  for (size_t k = 0; best != nullptr && k < candidates.size(); ++k) {
-    if (candidates[k].digits != best->digits && candidates[k].digits.compare(0, 12, best->digits, 0, 12) == 0) {
-      serial_rival = std::max(serial_rival, values[k]);
-    }
-  }
-  const bool serial_clear = best_value - serial_rival >= kSerialMargin;
+  const bool serial_clear =
+      best == nullptr || best_value - best_rival([&](const std::string& d) {
+                           return d != best->digits && d.compare(0, 12, best->digits, 0, 12) == 0;
+                         }) >= kSerialMargin;
   // Only the region digits corrected, every printed region name contradicting
   // them as read and naming the corrected region: the other ten digits are as
   // read, so the birth date (agreeing or not) cannot choose between the two,
@@ -1448,13 +1453,9 @@ bool ResolveNik(FieldOut& nik, const NikEvidence& evidence, const RegionDirector
       as_read_score->regions_agreeing == 0 && as_read_score->regions_disagreeing >= 2 &&
       best_score.district_exists && best_score.date_valid && best_score.regions_agreeing >= 2 &&
       best_score.regions_disagreeing == 0 && !best_score.sex_disagrees) {
-    double other_region = -1e9;
-    for (size_t k = 0; k < candidates.size(); ++k) {
-      if (candidates[k].digits.compare(0, 6, best->digits, 0, 6) != 0) {
-        other_region = std::max(other_region, values[k]);
-      }
-    }
-    region_fix = best_value - other_region >= 1.0;
+    region_fix = best_value - best_rival([&](const std::string& d) {
+                   return d.compare(0, 6, best->digits, 0, 6) != 0;
+                 }) >= 1.0;
   }
   // 16 digits kept as read (nothing reads better, or no correction is clear)
   // are still checked for what no NIK can be: a DDMMYY that is no date (month
