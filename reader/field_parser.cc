@@ -544,11 +544,48 @@ std::optional<absl::CivilDay> ParseDate(std::string_view text, int* repairs) {
   return day;
 }
 
+// A printed date read in part, its year's last digit or two lost
+// ("16-12-197:", "19-12-19"), completed from a NIK's DDMMYY: only when the day
+// and month as read are the NIK's and the year's first digits read are those
+// of the one year (19YY or 20YY) ending in the NIK's YY. Of two digits only
+// "19" will do: "20" with YY 85 would make a birth in 2085, and telling that
+// from 2005 needs today's date, which a card's text does not carry.
+std::optional<absl::CivilDay> CompleteDateFromNik(std::string_view text, const identity::NikParts& nik) {
+  std::vector<std::string> groups;
+  std::string current;
+  for (char c : text) {
+    const char d = DigitForConfusable(c);
+    if (d != '\0') {
+      current.push_back(d);
+    } else {
+      if (!current.empty()) groups.push_back(std::move(current));
+      current.clear();
+    }
+  }
+  if (!current.empty()) groups.push_back(std::move(current));
+  if (groups.size() != 3 || groups[0].size() > 2 || groups[1].size() > 2 ||
+      !(groups[2].size() == 3 || groups[2] == "19")) {
+    return std::nullopt;
+  }
+  if (ToInt(groups[0]) != nik.birth_day() || ToInt(groups[1]) != nik.month) return std::nullopt;
+  for (const int century : {1900, 2000}) {
+    const int year = century + nik.two_digit_year;
+    if (std::to_string(year).compare(0, groups[2].size(), groups[2]) == 0) {
+      return CalendarDay(nik.birth_day(), nik.month, year);
+    }
+  }
+  return std::nullopt;
+}
+
 std::string FormatDate(const absl::CivilDay& d) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%02d-%02d-%04d", d.day(), d.month(), static_cast<int>(d.year()));
   return buf;
 }
+
+// Marks Tesseract leaves for a faint or half-lost glyph ("16-12-197:" for
+// "16-12-1972"): they end a date read in part rather than make it text.
+bool IsFaintGlyphMark(char c) { return c == ':' || c == ';' || c == '\'' || c == '"' || c == '`' || c == '_'; }
 
 // Start of the date inside "PLACE, DD-MM-YYYY": the first digit from which
 // only date characters follow (and at least four digits), or npos.
@@ -561,7 +598,8 @@ size_t DateStart(const std::string& s) {
       const char c = s[j];
       if (IsDigit(c)) {
         ++digits;
-      } else if (!(c == ' ' || c == '-' || c == '/' || c == '.' || c == ',' || DigitForConfusable(c) != '\0')) {
+      } else if (!(c == ' ' || c == '-' || c == '/' || c == '.' || c == ',' || DigitForConfusable(c) != '\0' ||
+                   IsFaintGlyphMark(c))) {
         ok = false;
       }
     }
@@ -1844,6 +1882,20 @@ void EmitNikBirthDateAndSex(FieldOut nik, BirthDate birth, FieldOut sex, const R
       regions.Find(RegionDirectory::DistrictCodeOfNik(nik.value)) != nullptr) {
     card.mutable_nik()->set_confidence(
         std::max(card.nik().confidence(), static_cast<float>(90.0 * nik.factor)));
+  }
+  // A birth date read in part, whose digits read all agree with a NIK the
+  // card vouches for (taken, its district existing): the NIK completes it,
+  // trusted less than one read whole. Done after the cross-check above, so
+  // the completed date does not corroborate the NIK it came from.
+  if (!birth.day && !birth.out.raw.empty() && !nik.value.empty() && nik.factor >= 0.8 &&
+      regions.Find(RegionDirectory::DistrictCodeOfNik(nik.value)) != nullptr) {
+    if (const std::optional<NikParts> parts = SplitNik(nik.value)) {
+      if (const std::optional<absl::CivilDay> day = CompleteDateFromNik(birth.out.raw, *parts)) {
+        birth.out.value = FormatDate(*day);
+        birth.out.date = day;
+        birth.out.factor = 0.8;
+      }
+    }
   }
   if (!birth.out.value.empty()) Emit(birth.out, card.mutable_birth_date());
   if (!sex.value.empty()) Emit(sex, card.mutable_sex());

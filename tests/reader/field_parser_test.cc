@@ -910,6 +910,38 @@ TEST(FieldParserTest, InvalidBirthDateKeptWithoutDateValue) {
   EXPECT_FALSE(p.card.has_birth_date());
 }
 
+TEST(FieldParserTest, BirthDateReadInPartIsCompletedFromTheNik) {
+  // The NIK (3204124708850003: a woman born 07-08-85) vouches for the year's
+  // lost digits when everything read of the date agrees with it.
+  const reader::ParsedCard clean = Parse(CleanCard());
+  for (const char* line : {"Tempat/Tgl Lahir : BANDUNG, 07-08-198:", "Tempat/Tgl Lahir : BANDUNG, 7-8-198",
+                           "Tempat/Tgl Lahir : BANDUNG, O7-08-198'", "Tempat/Tgl Lahir : BANDUNG, 07-08-19"}) {
+    const reader::ParsedCard p = Parse(CardWith(4, line));
+    EXPECT_EQ(p.card.birth_place().value(), "BANDUNG") << line;
+    EXPECT_EQ(p.card.birth_date().value(), "07-08-1985") << line;
+    EXPECT_EQ(p.card.birth_date().date_value().year(), 1985) << line;
+    EXPECT_LT(p.card.birth_date().confidence(), clean.card.birth_date().confidence()) << line;
+  }
+  // Not when what was read disagrees with the NIK (month, decade), or says
+  // too little of the year ("20" would make 2085 of the NIK's 85; no year
+  // at all): kept as read, no date value.
+  for (const char* line : {"Tempat/Tgl Lahir : BANDUNG, 07-09-198:", "Tempat/Tgl Lahir : BANDUNG, 07-08-197:",
+                           "Tempat/Tgl Lahir : BANDUNG, 07-08-20", "Tempat/Tgl Lahir : BANDUNG, 07-08-1",
+                           "Tempat/Tgl Lahir : BANDUNG, 07-08"}) {
+    const reader::ParsedCard p = Parse(CardWith(4, line));
+    EXPECT_EQ(p.card.birth_place().value(), "BANDUNG") << line;
+    EXPECT_NE(p.card.birth_date().value(), "07-08-1985") << line;
+    EXPECT_FALSE(p.card.birth_date().has_date_value()) << line;
+  }
+  // Nor without a NIK to complete it from.
+  std::vector<std::string> card = CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-08-198:");
+  card[2] = "NIK : 32041247";
+  const reader::ParsedCard p = Parse(card);
+  EXPECT_EQ(p.card.nik().value(), "");
+  EXPECT_EQ(p.card.birth_date().value(), "07-08-198");
+  EXPECT_FALSE(p.card.birth_date().has_date_value());
+}
+
 TEST(FieldParserTest, ValidUntilDate) {
   const reader::ParsedCard p = Parse(CardWith(14, "Berlaku Hingga : 17-08-2027"));
   EXPECT_EQ(p.card.valid_until().value(), "17-08-2027");
