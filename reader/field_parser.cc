@@ -1731,9 +1731,14 @@ std::string NormaliseRtRw(const std::string& raw, int* repairs) {
   // The label's colon read as a 1, glued to the RT ("1018/007") or on its
   // own ("1. 014/011"), or the slash read as "/1" before the RW
   // ("002/1013"): an RT or RW has at most three digits, so a leading 1
-  // beyond them is the colon or the slash.
+  // beyond them is the colon or the slash. So is a trailing 1 on the RT, the
+  // slash read as "1/" ("0081/013").
   if (groups.size() == 2) {
     for (std::string& g : groups) *repairs += DropGluedOne(g, 3) ? 1 : 0;
+    if (groups[0].size() == 4 && groups[0].back() == '1') {
+      groups[0].pop_back();
+      ++*repairs;
+    }
   } else if (groups.size() == 3 && groups[0] == "1") {
     ++*repairs;
     groups.erase(groups.begin());

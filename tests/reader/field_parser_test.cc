@@ -990,6 +990,9 @@ TEST(FieldParserTest, RtRwColonReadAsAOneBeforeIt) {
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 002/1013")).card.rt_rw().value(), "002/013");
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1002/1013")).card.rt_rw().value(), "002/013");
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 002/2013")).card.rt_rw().value(), "002/2013");
+  // ... or as "1/" after the RT.
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0081/013")).card.rt_rw().value(), "008/013");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0082/013")).card.rt_rw().value(), "0082/013");
   // Not a 1, or not beyond three digits: as before.
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 2018/007")).card.rt_rw().value(), "2018/007");
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 101/007")).card.rt_rw().value(), "101/007");
