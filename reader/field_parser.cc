@@ -1671,20 +1671,84 @@ void RepairHouseNumber(std::string& t, size_t from) {
   t[from] = DigitForConfusable(t[from]);
 }
 
+constexpr const char* kAddressAbbreviations[] = {"JL", "JLN", "GG", "NO", "KP", "KOMP",
+                                                 "DS", "DSN", "BLK", "KAV", "LINGK"};
+
+// An abbreviation's letters as Tesseract confuses them in the card's bold
+// capitals: the thin strokes L, I, 1 and U ("JUN." for "JLN.", "LI" run
+// together as "UNGK."), G and 6 ("6G.").
+std::string FoldAbbreviation(std::string_view stem) {
+  std::string out;
+  for (size_t i = 0; i < stem.size(); ++i) {
+    char c = stem[i];
+    if (c == 'L' && i + 1 < stem.size() && stem[i + 1] == 'I') ++i;  // "LI" read as one "U"
+    if (c == 'L' || c == 'I' || c == '1' || c == '|' || c == '!') c = 'U';
+    if (c == '6') c = 'G';
+    out.push_back(c);
+  }
+  return out;
+}
+
+// A street abbreviation with its stop ("JUN.", "6G,", "UNGK.") misread in
+// its letters: the abbreviation it folds to, or "" when none (or when it
+// already is one). The stop is what says it is an abbreviation: "JUN" alone
+// may be a word.
+std::string MisreadAbbreviation(std::string_view stem) {
+  if (stem.size() < 2 || stem.size() > 5) return "";
+  const std::string folded = FoldAbbreviation(stem);
+  for (const char* abbreviation : kAddressAbbreviations) {
+    if (stem == abbreviation) return "";
+    if (FoldAbbreviation(abbreviation) == folded) return abbreviation;
+  }
+  return "";
+}
+
 std::string NormaliseAddressPunctuation(const std::string& address) {
-  static const char* const kAbbreviations[] = {"JL", "JLN", "GG", "NO", "KP", "KOMP",
-                                               "DS", "DSN", "BLK", "KAV", "LINGK"};
   std::string spaced = address;
   for (char& c : spaced) c = (c == ':' || c == ';') ? ' ' : c;
+  std::vector<std::string> tokens = absl::StrSplit(spaced, ' ', absl::SkipEmpty());
+  // The label's colon read as a 1 before the first word: on its own
+  // ("1 LINGK.") or glued to it ("1JL.").
+  const auto is_abbreviation = [](const std::string& t) {
+    const size_t stop = t.find_first_of(".,");
+    if (stop == std::string::npos || stop + 1 != t.size()) return false;
+    const std::string_view stem = std::string_view(t).substr(0, stop);
+    if (!MisreadAbbreviation(stem).empty()) return true;
+    for (const char* a : kAddressAbbreviations) {
+      if (stem == a) return true;
+    }
+    return false;
+  };
+  if (tokens.size() >= 2 && (tokens[0] == "1" || tokens[0] == "I" || tokens[0] == "|") && is_abbreviation(tokens[1])) {
+    tokens.erase(tokens.begin());
+  } else if (!tokens.empty() && tokens[0].size() >= 3 && tokens[0][0] == '1' && is_abbreviation(tokens[0].substr(1))) {
+    tokens[0].erase(0, 1);
+  }
   std::string out;
   bool after_no = false;
-  for (absl::string_view token : absl::StrSplit(spaced, ' ', absl::SkipEmpty())) {
-    std::string t(token);
+  bool after_blok = false;
+  for (std::string& t : tokens) {
     // A title-case "Jl." / "Jln." reads as "JI." / "JIN.": no address word
-    // is spelled so.
-    if (t == "JI." || t == "JI,") t = "JL.";
-    if (t == "JIN." || t == "JIN,") t = "JLN.";
-    for (const char* abbreviation : kAbbreviations) {
+    // is spelled so. Other misread letters of an abbreviation with its stop
+    // likewise.
+    if (t.size() >= 3 && (t.back() == '.' || t.back() == ',')) {
+      const std::string fixed = MisreadAbbreviation(std::string_view(t).substr(0, t.size() - 1));
+      if (!fixed.empty()) t = fixed + t.back();
+    }
+    // A block is a letter and a number ("BLOK A5"): letters after the first
+    // read where its digits are printed ("AS") are those digits.
+    if (after_blok && t.size() >= 2 && t.size() <= 3 && t[0] >= 'A' && t[0] <= 'Z') {
+      // Not 'A' (blocks "AA" exist) nor 'T' (a 7 or a 1: "AT" is not telling).
+      bool digits_misread = true;
+      for (size_t i = 1; i < t.size(); ++i) {
+        digits_misread = digits_misread && t[i] != 'A' && t[i] != 'T' && DigitForConfusable(t[i]) != '\0';
+      }
+      if (digits_misread) {
+        for (size_t i = 1; i < t.size(); ++i) t[i] = DigitForConfusable(t[i]);
+      }
+    }
+    after_blok = t == "BLOK";
+    for (const char* abbreviation : kAddressAbbreviations) {
       const absl::string_view a = abbreviation;
       if (t.size() > a.size() && absl::StartsWith(t, a) && (t[a.size()] == ',' || t[a.size()] == '.')) {
         t[a.size()] = '.';

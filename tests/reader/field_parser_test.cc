@@ -1020,6 +1020,27 @@ TEST(FieldParserTest, AddressInTitleCaseHasItsStreetAbbreviationBack) {
   EXPECT_EQ(Parse(CardWith(6, "Alamat : GG. JIN NO. 5")).card.address().value(), "GG. JIN NO. 5");
 }
 
+TEST(FieldParserTest, AddressAbbreviationWithItsStopHasItsMisreadLettersBack) {
+  for (const auto& [line, address] : std::vector<std::pair<std::string, std::string>>{
+           {"Alamat : JUN. SIDOMULYO", "JLN. SIDOMULYO"},
+           {"Alamat : 1 UNGK. KEBON KOPI", "LINGK. KEBON KOPI"},
+           {"Alamat : 1JL. RAYA TIMUR NO. 74", "JL. RAYA TIMUR NO. 74"},
+           {"Alamat : 6G. MAWAR NO. 43", "GG. MAWAR NO. 43"},
+           {"Alamat : G6, MAWAR NO. 142", "GG. MAWAR NO. 142"},
+           {"Alamat : PERUM ASRI BLOK AS NO. 38 JUN. CIPTA KARYA", "PERUM ASRI BLOK A5 NO. 38 JLN. CIPTA KARYA"},
+           {"Alamat : PERUM ASRI BLOK HIS NO. 3", "PERUM ASRI BLOK H15 NO. 3"},
+           // Without the stop a word; a block of two letters; a 1 before a
+           // word that is no abbreviation: as read.
+           {"Alamat : DUSUN JUN", "DUSUN JUN"},
+           {"Alamat : PERUM ASRI BLOK AA NO. 3", "PERUM ASRI BLOK AA NO. 3"},
+           {"Alamat : PERUM ASRI BLOK AT NO. 3", "PERUM ASRI BLOK AT NO. 3"},
+           {"Alamat : PERUM ASRI BLOK C NO. 3", "PERUM ASRI BLOK C NO. 3"},
+           {"Alamat : 1 MAWAR NO. 5", "1 MAWAR NO. 5"},
+       }) {
+    EXPECT_EQ(Parse(CardWith(6, line)).card.address().value(), address) << line;
+  }
+}
+
 TEST(FieldParserTest, AddressStopReadTwiceAndHouseNumberDigitReadAsALetter) {
   EXPECT_EQ(Parse(CardWith(6, "Alamat : KOMP., PERMATA HIJAU NO. 14")).card.address().value(),
             "KOMP. PERMATA HIJAU NO. 14");
