@@ -590,11 +590,16 @@ bool IsFaintGlyphMark(char c) { return c == ':' || c == ';' || c == '\'' || c ==
 // Start of the date inside "PLACE, DD-MM-YYYY": the first digit from which
 // only date characters follow (and at least four digits), or npos.
 size_t DateStart(const std::string& s) {
-  for (size_t i = 0; i < s.size(); ++i) {
+  // The date's last glyph misread as a letter no digit is confused with
+  // ("01-09-19t"): one such letter at the very end, after six digits or more.
+  size_t end = s.size();
+  if (end > 0 && IsAlnum(s[end - 1]) && !IsDigit(s[end - 1]) && DigitForConfusable(s[end - 1]) == '\0') --end;
+  const int min_digits = end < s.size() ? 6 : 4;
+  for (size_t i = 0; i < end; ++i) {
     if (!IsDigit(s[i])) continue;
     int digits = 0;
     bool ok = true;
-    for (size_t j = i; j < s.size() && ok; ++j) {
+    for (size_t j = i; j < end && ok; ++j) {
       const char c = s[j];
       if (IsDigit(c)) {
         ++digits;
@@ -603,7 +608,7 @@ size_t DateStart(const std::string& s) {
         ok = false;
       }
     }
-    if (!ok || digits < 4) continue;
+    if (!ok || digits < min_digits) continue;
     // "O7-08-1985": a confusable letter glued to the day's single digit.
     if (i > 0 && DigitForConfusable(s[i - 1]) != '\0' && (i + 1 >= s.size() || !IsDigit(s[i + 1])) &&
         (i < 2 || !IsAlnum(s[i - 2]))) {

@@ -915,7 +915,8 @@ TEST(FieldParserTest, BirthDateReadInPartIsCompletedFromTheNik) {
   // lost digits when everything read of the date agrees with it.
   const reader::ParsedCard clean = Parse(CleanCard());
   for (const char* line : {"Tempat/Tgl Lahir : BANDUNG, 07-08-198:", "Tempat/Tgl Lahir : BANDUNG, 7-8-198",
-                           "Tempat/Tgl Lahir : BANDUNG, O7-08-198'", "Tempat/Tgl Lahir : BANDUNG, 07-08-19"}) {
+                           "Tempat/Tgl Lahir : BANDUNG, O7-08-198'", "Tempat/Tgl Lahir : BANDUNG, 07-08-19",
+                           "Tempat/Tgl Lahir : BANDUNG, 07-08-19t"}) {
     const reader::ParsedCard p = Parse(CardWith(4, line));
     EXPECT_EQ(p.card.birth_place().value(), "BANDUNG") << line;
     EXPECT_EQ(p.card.birth_date().value(), "07-08-1985") << line;
