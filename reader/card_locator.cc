@@ -65,6 +65,9 @@ constexpr double kCardOnSheetAspectTolerance = 0.15;
 // A whole outline at most this share of a cut one around it is the card on it
 // (see Locate).
 constexpr double kMaxCardInCutOutline = 0.6;
+// ... and at least this share of it inside the cut one (not all: a patch of
+// light running off the frame may end across the card).
+constexpr double kCardInCutOutlineShare = 0.85;
 // A sheet this saturated in the e-KTP's light blue is no paper (see LocateOnSheet).
 constexpr int kMinCardColourSaturation = 30;
 // The score of an outline from the colour (Lab b*) mask, against the others'
@@ -355,11 +358,11 @@ bool SameRegion(const std::array<cv::Point2f, 4>& a, const std::array<cv::Point2
   return shared >= 0.9 * PolyArea(va) && shared >= 0.9 * PolyArea(vb);
 }
 
-// `inner` lies within `outer` (at least 95 % of its area).
-bool Encloses(const std::array<cv::Point2f, 4>& outer, const std::array<cv::Point2f, 4>& inner) {
+// `inner` lies within `outer` (at least `share` of its area).
+bool Encloses(const std::array<cv::Point2f, 4>& outer, const std::array<cv::Point2f, 4>& inner, double share) {
   const std::vector<cv::Point2f> vo(outer.begin(), outer.end()), vi(inner.begin(), inner.end());
   std::vector<cv::Point2f> common;
-  return cv::intersectConvexConvex(vo, vi, common, true) >= 0.95 * PolyArea(vi);
+  return cv::intersectConvexConvex(vo, vi, common, true) >= share * PolyArea(vi);
 }
 
 // What the masks found so far.
@@ -617,9 +620,11 @@ CardLocation Locate(const cv::Mat& bgr, bool sheet) {
   }
 
   // A cut outline around a whole card-shaped one is the sheet or the desk
-  // the card lies on, running off the frame (a scanned copy's page): the
-  // whole outline inside it is the card.
-  const Candidate& card = best.cropped && found.best_whole.score > 0 && Encloses(best.quad, found.best_whole.quad) &&
+  // the card lies on, running off the frame (a scanned copy's page), or a
+  // patch of light merged with the part of the card it falls on (so the card
+  // may reach past it): the whole outline inside it is the card.
+  const Candidate& card = best.cropped && found.best_whole.score > 0 &&
+                                  Encloses(best.quad, found.best_whole.quad, kCardInCutOutlineShare) &&
                                   found.best_whole.area_fraction <= kMaxCardInCutOutline * best.area_fraction
                               ? found.best_whole
                               : best;

@@ -261,6 +261,34 @@ TEST(CardLocatorTest, ACopyScannedOnAPageThatRunsOffTheFrameIsTheCardNotThePage)
   EXPECT_LT(MaxCornerError(loc.quad, truth), 6.0) << loc.quad[0] << " " << loc.quad[2];
 }
 
+TEST(CardLocatorTest, ACardHalfInTheShadeOfALightRunningOffTheFrameIsTheWholeCard) {
+  // A pale card on a pale desk, lit from the left: the light's edge crosses
+  // the card, and in brightness the lit desk and the card's lit part are one
+  // region that runs off three sides of the frame, card-shaped and larger
+  // than the card. The card's own outline (its colour) is whole, mostly
+  // inside that region but not all of it: it is the card.
+  cv::Mat canvas(600, 800, CV_8UC3, cv::Scalar(226, 228, 230));
+  const std::array<cv::Point2f, 4> truth = {cv::Point2f(107, 145), cv::Point2f(750, 148), cv::Point2f(736, 564),
+                                            cv::Point2f(105, 558)};
+  PlaceCard(DrawTestCard(), truth, canvas);
+  // The light: a patch whose left side lies beyond the frame, its right edge
+  // across the card; outside it desk and card are 15 % darker.
+  cv::Mat lit = cv::Mat::zeros(canvas.size(), CV_8U);
+  const std::vector<cv::Point> light = {cv::Point(-178, -9), cv::Point(672, 33), cv::Point(729, 560),
+                                        cv::Point(-111, 605)};
+  cv::fillConvexPoly(lit, light, cv::Scalar(255));
+  for (int y = 0; y < canvas.rows; ++y) {
+    for (int x = 0; x < canvas.cols; ++x) {
+      if (lit.at<uint8_t>(y, x) == 0) canvas.at<cv::Vec3b>(y, x) *= 0.85;
+    }
+  }
+  cv::GaussianBlur(canvas, canvas, cv::Size(0, 0), 1.0);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 6.0) << loc.quad[0] << " " << loc.quad[2];
+}
+
 TEST(CardLocatorTest, ACardMergedWithALitStripRunningToTheFrameIsTheWholeCard) {
   // A card seen a little from above (1.70) near the bottom of the frame, a
   // strip of desk between it and the frame lit as brightly as the card and
