@@ -1901,6 +1901,47 @@ void EmitValidUntil(const CardLayout& layout, v1::KtpCard& card) {
   Emit(f, card.mutable_valid_until());
 }
 
+// A card valid until a date (not for life) is valid until its holder's
+// birthday: the validity's day and month are the birth date's. A validity
+// read one digit off them ("28-03-2019" on a card born 23-03) is mended from
+// the birth date, once the NIK has vouched for that (its DDMMYY equal to it);
+// the year stays as read. More than one digit off is left as read: that is
+// no misread of one glyph.
+void MendValidUntilFromBirthday(v1::KtpCard& card) {
+  if (!card.has_valid_until() || !card.birth_date().has_date_value()) return;
+  const auto& b = card.birth_date().date_value();
+  const absl::CivilDay birth(b.year(), b.month(), b.day());
+  const std::optional<NikParts> nik = SplitNik(card.nik().value());
+  if (!nik || !NikDateAgrees(*nik, birth)) return;
+  std::vector<std::string> groups;
+  std::string current;
+  for (char c : card.valid_until().value()) {
+    const char d = DigitForConfusable(c);
+    if (d != '\0') {
+      current.push_back(d);
+    } else if (!current.empty()) {
+      groups.push_back(std::move(current));
+      current.clear();
+    }
+  }
+  if (!current.empty()) groups.push_back(std::move(current));
+  if (groups.size() != 3 || groups[0].size() != 2 || groups[1].size() != 2 || groups[2].size() != 4) return;
+  char birthday[16];
+  std::snprintf(birthday, sizeof birthday, "%02d%02d", birth.day(), birth.month());
+  const std::string read = groups[0] + groups[1];
+  int differing = 0;
+  for (size_t i = 0; i < 4; ++i) differing += read[i] != birthday[i];
+  if (differing != 1) return;
+  const std::optional<absl::CivilDay> day = CalendarDay(birth.day(), birth.month(), ToInt(groups[2]));
+  if (!day) return;
+  v1::KtpField* f = card.mutable_valid_until();
+  f->set_value(FormatDate(*day));
+  f->mutable_date_value()->set_year(static_cast<int32_t>(day->year()));
+  f->mutable_date_value()->set_month(day->month());
+  f->mutable_date_value()->set_day(day->day());
+  f->set_confidence(static_cast<float>(f->confidence() * 0.85));
+}
+
 // Whether a 16-digit NIK agrees with the birth date (DD, +40 for women; MM;
 // YY) and the sex read elsewhere on the card. Unknown (not read) counts as
 // agreeing: there is nothing to contradict.
@@ -2085,6 +2126,7 @@ ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory
   out.nik_settled = ResolveNik(nik, NikEvidenceOf(layout, birth, sex), regions, nik_votes);
   const std::string nik_digits = nik.value;
   EmitNikBirthDateAndSex(std::move(nik), std::move(birth), std::move(sex), regions, card);
+  MendValidUntilFromBirthday(card);
   EmitRegions(layout, nik_digits, regions, card);
   return out;
 }

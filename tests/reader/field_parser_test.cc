@@ -943,15 +943,36 @@ TEST(FieldParserTest, BirthDateReadInPartIsCompletedFromTheNik) {
   EXPECT_FALSE(p.card.birth_date().has_date_value());
 }
 
+TEST(FieldParserTest, ValidUntilOneDigitOffTheBirthdayIsTheBirthday) {
+  // A card valid until a date is valid until its holder's birthday (the
+  // clean card: born 07-08-1985, which its NIK vouches for).
+  for (const char* line : {"Berlaku Hingga : 01-08-2017", "Berlaku Hingga : 07-09-2017", "Berlaku Hingga : 07-98-2017"}) {
+    const reader::ParsedCard p = Parse(CardWith(14, line));
+    EXPECT_EQ(p.card.valid_until().value(), "07-08-2017") << line;
+    EXPECT_EQ(p.card.valid_until().date_value().day(), 7) << line;
+    EXPECT_LT(p.card.valid_until().confidence(), Parse(CardWith(14, "Berlaku Hingga : 07-08-2017")).card.valid_until().confidence()) << line;
+  }
+  // Two digits off, the year alone, for life: as read.
+  EXPECT_EQ(Parse(CardWith(14, "Berlaku Hingga : 12-09-2017")).card.valid_until().value(), "12-09-2017");
+  EXPECT_EQ(Parse(CardWith(14, "Berlaku Hingga : 07-08-2017")).card.valid_until().value(), "07-08-2017");
+  EXPECT_EQ(Parse(CardWith(14, "Berlaku Hingga : SEUMUR HIDUP")).card.valid_until().value(), "SEUMUR HIDUP");
+  // Not when the NIK does not vouch for the birth date (NIK day 47 = the 7th
+  // for a woman; a printed 17th disagrees).
+  std::vector<std::string> card = CardWith(14, "Berlaku Hingga : 01-08-2017");
+  card[4] = "Tempat/Tgl Lahir : BANDUNG, 17-08-1985";
+  EXPECT_EQ(Parse(card).card.valid_until().value(), "01-08-2017");
+}
+
 TEST(FieldParserTest, ValidUntilDate) {
-  const reader::ParsedCard p = Parse(CardWith(14, "Berlaku Hingga : 17-08-2027"));
-  EXPECT_EQ(p.card.valid_until().value(), "17-08-2027");
+  // (Not the holder's birthday, 07-08: see ValidUntilOneDigitOffTheBirthdayIsTheBirthday.)
+  const reader::ParsedCard p = Parse(CardWith(14, "Berlaku Hingga : 27-10-2027"));
+  EXPECT_EQ(p.card.valid_until().value(), "27-10-2027");
   ASSERT_TRUE(p.card.valid_until().has_date_value());
   EXPECT_EQ(p.card.valid_until().date_value().year(), 2027);
-  EXPECT_EQ(p.card.valid_until().date_value().month(), 8);
-  EXPECT_EQ(p.card.valid_until().date_value().day(), 17);
-  const reader::ParsedCard q = Parse(CardWith(14, "Berlaku Hingga : 17 - O8 - 2027"));
-  EXPECT_EQ(q.card.valid_until().value(), "17-08-2027");
+  EXPECT_EQ(p.card.valid_until().date_value().month(), 10);
+  EXPECT_EQ(p.card.valid_until().date_value().day(), 27);
+  const reader::ParsedCard q = Parse(CardWith(14, "Berlaku Hingga : 27 - 1O - 2027"));
+  EXPECT_EQ(q.card.valid_until().value(), "27-10-2027");
   EXPECT_TRUE(q.card.valid_until().has_date_value());
 }
 
