@@ -1808,6 +1808,11 @@ std::string NormaliseRtRw(const std::string& raw, int* repairs) {
       groups[0].pop_back();
       ++*repairs;
     }
+    // The slash's foot read as a 9 before the RW ("003/9003").
+    if (groups[1].size() == 4 && groups[1][0] == '9') {
+      groups[1].erase(0, 1);
+      ++*repairs;
+    }
   } else if (groups.size() == 3 && groups[0] == "1") {
     ++*repairs;
     groups.erase(groups.begin());
@@ -1823,6 +1828,12 @@ std::string NormaliseRtRw(const std::string& raw, int* repairs) {
   if (groups.size() == 1 && groups[0].size() == 7 && (groups[0][3] == '1' || groups[0][3] == '7')) {
     ++*repairs;
     groups = {groups[0].substr(0, 3), groups[0].substr(4)};
+  }
+  // The colon's 1 and six digits, the slash lost ("1016011"; the middle
+  // digit no 1 or 7 that could be the slash).
+  if (groups.size() == 1 && groups[0].size() == 7 && groups[0][0] == '1') {
+    ++*repairs;
+    groups = {groups[0].substr(1, 3), groups[0].substr(4)};
   }
   if (groups.size() != 2 || groups[0].size() > 3 || groups[1].size() > 3) return "";
   const auto pad = [](const std::string& g) { return std::string(3 - g.size(), '0') + g; };

@@ -1012,9 +1012,15 @@ TEST(FieldParserTest, RtRwColonReadAsAOneBeforeIt) {
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 002/1013")).card.rt_rw().value(), "002/013");
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1002/1013")).card.rt_rw().value(), "002/013");
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 002/2013")).card.rt_rw().value(), "002/2013");
-  // ... or as "1/" after the RT.
+  // ... or as "1/" after the RT, or its foot as a 9 before the RW.
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0081/013")).card.rt_rw().value(), "008/013");
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 0082/013")).card.rt_rw().value(), "0082/013");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 003/9003")).card.rt_rw().value(), "003/003");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1011/9006")).card.rt_rw().value(), "011/006");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 003/8003")).card.rt_rw().value(), "003/8003");
+  // The colon's 1 and the two groups with the slash lost.
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 1016011")).card.rt_rw().value(), "016/011");
+  EXPECT_EQ(Parse(CardWith(7, "RT/RW : 2016011")).card.rt_rw().value(), "2016011");
   // Not a 1, or not beyond three digits: as before.
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 2018/007")).card.rt_rw().value(), "2018/007");
   EXPECT_EQ(Parse(CardWith(7, "RT/RW : 101/007")).card.rt_rw().value(), "101/007");
