@@ -514,21 +514,28 @@ bool DropGluedOne(std::string& group, size_t max_digits) {
 
 // "07-08-1985", "07 - 08 - 1985", "7-8-1985", "07081985", with letter
 // confusions (counted in `repairs`); nullopt unless it is a real calendar day.
-std::optional<absl::CivilDay> ParseDate(std::string_view text, int* repairs) {
+// The runs of digits in a date as read, letters Tesseract confuses with
+// digits taken as those digits (counted in *fixes when given).
+std::vector<std::string> DateDigitGroups(std::string_view text, int* fixes = nullptr) {
   std::vector<std::string> groups;
   std::string current;
-  int fixes = 0;
   for (char c : text) {
     const char d = DigitForConfusable(c);
     if (d != '\0') {
-      if (!IsDigit(c)) ++fixes;
+      if (fixes != nullptr && !IsDigit(c)) ++*fixes;
       current.push_back(d);
-    } else {
-      if (!current.empty()) groups.push_back(std::move(current));
+    } else if (!current.empty()) {
+      groups.push_back(std::move(current));
       current.clear();
     }
   }
   if (!current.empty()) groups.push_back(std::move(current));
+  return groups;
+}
+
+std::optional<absl::CivilDay> ParseDate(std::string_view text, int* repairs) {
+  int fixes = 0;
+  std::vector<std::string> groups = DateDigitGroups(text, &fixes);
   // The label's colon read as a 1 glued to the day ("Berlaku Hingga :
   // 18-09-2017" read "118-09-2017"): a day has at most two digits.
   if (groups.size() == 3 && DropGluedOne(groups[0], 2)) ++fixes;
@@ -551,18 +558,7 @@ std::optional<absl::CivilDay> ParseDate(std::string_view text, int* repairs) {
 // "19" will do: "20" with YY 85 would make a birth in 2085, and telling that
 // from 2005 needs today's date, which a card's text does not carry.
 std::optional<absl::CivilDay> CompleteDateFromNik(std::string_view text, const identity::NikParts& nik) {
-  std::vector<std::string> groups;
-  std::string current;
-  for (char c : text) {
-    const char d = DigitForConfusable(c);
-    if (d != '\0') {
-      current.push_back(d);
-    } else {
-      if (!current.empty()) groups.push_back(std::move(current));
-      current.clear();
-    }
-  }
-  if (!current.empty()) groups.push_back(std::move(current));
+  const std::vector<std::string> groups = DateDigitGroups(text);
   if (groups.size() != 3 || groups[0].size() > 2 || groups[1].size() > 2 ||
       !(groups[2].size() == 3 || groups[2] == "19")) {
     return std::nullopt;
@@ -1924,18 +1920,7 @@ void MendValidUntilFromBirthday(v1::KtpCard& card) {
   const absl::CivilDay birth(b.year(), b.month(), b.day());
   const std::optional<NikParts> nik = SplitNik(card.nik().value());
   if (!nik || !NikDateAgrees(*nik, birth)) return;
-  std::vector<std::string> groups;
-  std::string current;
-  for (char c : card.valid_until().value()) {
-    const char d = DigitForConfusable(c);
-    if (d != '\0') {
-      current.push_back(d);
-    } else if (!current.empty()) {
-      groups.push_back(std::move(current));
-      current.clear();
-    }
-  }
-  if (!current.empty()) groups.push_back(std::move(current));
+  const std::vector<std::string> groups = DateDigitGroups(card.valid_until().value());
   if (groups.size() != 3 || groups[0].size() != 2 || groups[1].size() != 2 || groups[2].size() != 4) return;
   char birthday[16];
   std::snprintf(birthday, sizeof birthday, "%02d%02d", birth.day(), birth.month());
