@@ -512,8 +512,6 @@ bool DropGluedOne(std::string& group, size_t max_digits) {
   return true;
 }
 
-// "07-08-1985", "07 - 08 - 1985", "7-8-1985", "07081985", with letter
-// confusions (counted in `repairs`); nullopt unless it is a real calendar day.
 // The runs of digits in a date as read, letters Tesseract confuses with
 // digits taken as those digits (counted in *fixes when given).
 std::vector<std::string> DateDigitGroups(std::string_view text, int* fixes = nullptr) {
@@ -533,6 +531,8 @@ std::vector<std::string> DateDigitGroups(std::string_view text, int* fixes = nul
   return groups;
 }
 
+// "07-08-1985", "07 - 08 - 1985", "7-8-1985", "07081985", with letter
+// confusions (counted in `repairs`); nullopt unless it is a real calendar day.
 std::optional<absl::CivilDay> ParseDate(std::string_view text, int* repairs) {
   int fixes = 0;
   std::vector<std::string> groups = DateDigitGroups(text, &fixes);
@@ -589,7 +589,7 @@ size_t DateStart(const std::string& s) {
   // The date's last glyph misread as a letter no digit is confused with
   // ("01-09-19t"): one such letter at the very end, after six digits or more.
   size_t end = s.size();
-  if (end > 0 && IsAlnum(s[end - 1]) && !IsDigit(s[end - 1]) && DigitForConfusable(s[end - 1]) == '\0') --end;
+  if (end > 0 && IsAlpha(s[end - 1]) && DigitForConfusable(s[end - 1]) == '\0') --end;
   const int min_digits = end < s.size() ? 6 : 4;
   for (size_t i = 0; i < end; ++i) {
     if (!IsDigit(s[i])) continue;
@@ -1690,15 +1690,16 @@ std::string FoldAbbreviation(std::string_view stem) {
   return out;
 }
 
-// A street abbreviation with its stop ("JUN.", "6G,", "UNGK.") misread in
-// its letters: the abbreviation it folds to, or "" when none (or when it
-// already is one). The stop is what says it is an abbreviation: "JUN" alone
-// may be a word.
-std::string MisreadAbbreviation(std::string_view stem) {
+// The street abbreviation a stem read before a stop is ("JUN" in "JUN.",
+// "6G", "UNGK": its letters misread), or "" when none. The stop is what says
+// it is an abbreviation: "JUN" alone may be a word.
+std::string AbbreviationFor(std::string_view stem) {
   if (stem.size() < 2 || stem.size() > 5) return "";
+  for (const char* abbreviation : kAddressAbbreviations) {
+    if (stem == abbreviation) return abbreviation;
+  }
   const std::string folded = FoldAbbreviation(stem);
   for (const char* abbreviation : kAddressAbbreviations) {
-    if (stem == abbreviation) return "";
     if (FoldAbbreviation(abbreviation) == folded) return abbreviation;
   }
   return "";
@@ -1712,13 +1713,8 @@ std::string NormaliseAddressPunctuation(const std::string& address) {
   // ("1 LINGK.") or glued to it ("1JL.").
   const auto is_abbreviation = [](const std::string& t) {
     const size_t stop = t.find_first_of(".,");
-    if (stop == std::string::npos || stop + 1 != t.size()) return false;
-    const std::string_view stem = std::string_view(t).substr(0, stop);
-    if (!MisreadAbbreviation(stem).empty()) return true;
-    for (const char* a : kAddressAbbreviations) {
-      if (stem == a) return true;
-    }
-    return false;
+    return stop != std::string::npos && stop + 1 == t.size() &&
+           !AbbreviationFor(std::string_view(t).substr(0, stop)).empty();
   };
   if (tokens.size() >= 2 && (tokens[0] == "1" || tokens[0] == "I" || tokens[0] == "|") && is_abbreviation(tokens[1])) {
     tokens.erase(tokens.begin());
@@ -1733,7 +1729,7 @@ std::string NormaliseAddressPunctuation(const std::string& address) {
     // is spelled so. Other misread letters of an abbreviation with its stop
     // likewise.
     if (t.size() >= 3 && (t.back() == '.' || t.back() == ',')) {
-      const std::string fixed = MisreadAbbreviation(std::string_view(t).substr(0, t.size() - 1));
+      const std::string fixed = AbbreviationFor(std::string_view(t).substr(0, t.size() - 1));
       if (!fixed.empty()) t = fixed + t.back();
     }
     // A block is a letter and a number ("BLOK A5"): letters after the first
@@ -1989,8 +1985,8 @@ void EmitNikBirthDateAndSex(FieldOut nik, BirthDate birth, FieldOut sex, const R
   // even when they are right. A NIK whose district exists and whose date and
   // sex agree with what was read independently elsewhere on the card is very
   // unlikely to be misread: say so in its confidence.
-  if (agreement.Corroborated() && nik.factor >= 0.8 &&
-      regions.Find(RegionDirectory::DistrictCodeOfNik(nik.value)) != nullptr) {
+  const bool district_exists = regions.Find(RegionDirectory::DistrictCodeOfNik(nik.value)) != nullptr;
+  if (agreement.Corroborated() && nik.factor >= 0.8 && district_exists) {
     card.mutable_nik()->set_confidence(
         std::max(card.nik().confidence(), static_cast<float>(90.0 * nik.factor)));
   }
@@ -1998,8 +1994,7 @@ void EmitNikBirthDateAndSex(FieldOut nik, BirthDate birth, FieldOut sex, const R
   // card vouches for (taken, its district existing): the NIK completes it,
   // trusted less than one read whole. Done after the cross-check above, so
   // the completed date does not corroborate the NIK it came from.
-  if (!birth.day && !birth.out.raw.empty() && !nik.value.empty() && nik.factor >= 0.8 &&
-      regions.Find(RegionDirectory::DistrictCodeOfNik(nik.value)) != nullptr) {
+  if (!birth.day && !birth.out.raw.empty() && !nik.value.empty() && nik.factor >= 0.8 && district_exists) {
     if (const std::optional<NikParts> parts = SplitNik(nik.value)) {
       if (const std::optional<absl::CivilDay> day = CompleteDateFromNik(birth.out.raw, *parts)) {
         birth.out.value = FormatDate(*day);
