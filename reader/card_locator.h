@@ -48,6 +48,10 @@ struct CardLocation {
   // side along it. Also set without an outline (found == false) when a card
   // cut on two sides (a corner, or two opposite sides) was seen.
   bool cropped = false;
+  // No outline, read from a band across the frame (a part of the desk lit or
+  // shaded apart, running along three borders) that the card lies in; not
+  // claimed cropped. found and cropped are false.
+  bool in_band = false;
   // Card area / image area (1 for the full-image fallback).
   double area_fraction = 1;
   // Long side / short side of the quad (mean of opposite sides).

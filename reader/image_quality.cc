@@ -519,8 +519,9 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   const bool card_shaped =
       std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_aspect_tolerance;
   // A card cut on two sides by the border is read from the part in the
-  // picture, which has no card shape to show.
-  const bool cut_card = !loc.found && loc.cropped;
+  // picture, which has no card shape to show; nor has a band of the frame
+  // the card was read from.
+  const bool cut_card = !loc.found && (loc.cropped || loc.in_band);
   // KTP evidence short of a readable card (see image_quality.h). The weaker
   // kinds need a card outline: the full-image fallback is only card-shaped by
   // the photo's own aspect.

@@ -335,6 +335,30 @@ TEST(CardLocatorTest, CardCutAtACornerIsCroppedAndReadFromThePartInThePicture) {
   EXPECT_NEAR(loc.quad[2].y, canvas.rows, 12);
 }
 
+TEST(CardLocatorTest, ABandOfLitDeskAcrossTheFrameIsReadFromButNotACardCut) {
+  // No card outline: only the lower part of the frame lit apart, running
+  // along the left, bottom and right borders (its top edge slanted, two
+  // sides of its own). A card the frame cuts runs along two borders; this is
+  // where the card lies, read from without claiming a cut (pale cards on
+  // pale desks showed as `cropped`).
+  cv::Mat canvas(800, 1100, CV_8UC3, cv::Scalar(70, 70, 70));
+  const std::vector<cv::Point> band = {{0, 300}, {700, 400}, {1099, 560}, {1099, 799}, {0, 799}};
+  cv::fillConvexPoly(canvas, band, cv::Scalar(205, 200, 195), cv::LINE_AA);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  EXPECT_FALSE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+  EXPECT_TRUE(loc.in_band);
+  EXPECT_NEAR(loc.quad[0].y, 300, 12);
+  EXPECT_NEAR(loc.quad[2].y, 800, 12);
+  // A corner of the same lit desk (along two borders) is a card cut there.
+  cv::Mat corner(800, 1100, CV_8UC3, cv::Scalar(70, 70, 70));
+  const std::vector<cv::Point> cut = {{500, 300}, {1099, 300}, {1099, 799}, {520, 799}};
+  cv::fillConvexPoly(corner, cut, cv::Scalar(205, 200, 195), cv::LINE_AA);
+  const reader::CardLocation cut_loc = reader::LocateCard(corner);
+  EXPECT_FALSE(cut_loc.in_band);
+  EXPECT_TRUE(cut_loc.cropped);
+}
+
 TEST(CardLocatorTest, CardCutOnTwoOppositeSidesIsCropped) {
   // Zoomed in: the card runs off the left and right borders.
   cv::Mat canvas(700, 900, CV_8UC3, cv::Scalar(60, 60, 60));

@@ -647,6 +647,19 @@ TEST(ImageQualityTest, CardCutOnTwoSidesIsCroppedAndAKtp) {
   EXPECT_FALSE(Judge(ColourPhotoCard(), loc, 12).ktp());
 }
 
+TEST(ImageQualityTest, CardReadFromABandOfTheFrameIsAKtpOnItsLabelsAndNotCropped) {
+  // No outline, read from a band of lit desk across the frame (its box no
+  // card shape): a KTP on its labels as a cut card is, but nothing says the
+  // frame cut it.
+  reader::CardLocation loc;
+  loc.found = false;
+  loc.in_band = true;
+  loc.aspect = 2.5;
+  const v1::ImageQualities q = Judge(ColourPhotoCard(), loc, 12);
+  EXPECT_TRUE(q.ktp());
+  EXPECT_FALSE(q.cropped());
+}
+
 // A location whose quad is the card seen `width` px across (ID-1 shape).
 reader::CardLocation FoundAcross(double width) {
   reader::CardLocation loc = Found();
