@@ -573,6 +573,42 @@ std::optional<absl::CivilDay> CompleteDateFromNik(std::string_view text, const i
   return std::nullopt;
 }
 
+// A printed date read whole but a digit or two off a NIK's DDMMYY ("18-09-1953"
+// for YY 55, "90-01-1960" for day 30, "12-12-1837" for 1957): the NIK's date,
+// its century the one (19 or 20) the digits read are nearer; nullopt when
+// they agree, differ in more than two digits, or the century is a tie. A
+// year read in the 2000s is not moved: which 20YY is not in the future
+// needs today's date.
+std::optional<absl::CivilDay> MendDateFromNik(std::string_view text, const identity::NikParts& nik) {
+  const std::vector<std::string> groups = DateDigitGroups(text);
+  std::string all;
+  for (const std::string& g : groups) all += g;
+  std::string day, month, year;
+  if (groups.size() == 3 && !groups[0].empty() && groups[0].size() <= 2 && !groups[1].empty() &&
+      groups[1].size() <= 2 && groups[2].size() == 4) {
+    day = std::string(2 - groups[0].size(), '0') + groups[0];
+    month = std::string(2 - groups[1].size(), '0') + groups[1];
+    year = groups[2];
+  } else if (all.size() == 8) {  // "18091953": as ParseDate takes it
+    day = all.substr(0, 2), month = all.substr(2, 2), year = all.substr(4);
+  } else {
+    return std::nullopt;
+  }
+  auto differing = [](const std::string& a, const std::string& b) {
+    int n = 0;
+    for (size_t i = 0; i < a.size(); ++i) n += a[i] != b[i];
+    return n;
+  };
+  auto two = [](int v) { return absl::StrCat(v < 10 ? "0" : "", v); };
+  const int off19 = differing(year.substr(0, 2), "19"), off20 = differing(year.substr(0, 2), "20");
+  if (off19 == off20) return std::nullopt;
+  const int yy_off = differing(year.substr(2), two(nik.two_digit_year));
+  const int off = differing(day, two(nik.birth_day())) + differing(month, two(nik.month)) + yy_off +
+                  std::min(off19, off20);
+  if (off == 0 || off > 2 || (off20 < off19 && yy_off > 0)) return std::nullopt;
+  return CalendarDay(nik.birth_day(), nik.month, (off19 < off20 ? 1900 : 2000) + nik.two_digit_year);
+}
+
 std::string FormatDate(const absl::CivilDay& d) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%02d-%02d-%04d", d.day(), d.month(), static_cast<int>(d.year()));
@@ -1994,9 +2030,18 @@ void EmitNikBirthDateAndSex(FieldOut nik, BirthDate birth, FieldOut sex, const R
   // card vouches for (taken, its district existing): the NIK completes it,
   // trusted less than one read whole. Done after the cross-check above, so
   // the completed date does not corroborate the NIK it came from.
-  if (!birth.day && !birth.out.raw.empty() && !nik.value.empty() && nik.factor >= 0.8 && district_exists) {
+  // A date read whole that the NIK contradicts in a digit or two is the
+  // NIK's: the NIK's digits were voted over reads and searched under its
+  // constraints (district, date, sex), the date read once; on the tuning sets
+  // every such contradiction was the date misread. Only for a NIK the card
+  // otherwise vouches for (sex agreeing), and again after the cross-check.
+  const bool vouched = !nik.value.empty() && nik.factor >= 0.8 && district_exists && agreement.sex;
+  if ((!birth.day || !agreement.date) && !birth.out.raw.empty() && vouched) {
     if (const std::optional<NikParts> parts = SplitNik(nik.value)) {
-      if (const std::optional<absl::CivilDay> day = CompleteDateFromNik(birth.out.raw, *parts)) {
+      std::optional<absl::CivilDay> day;
+      if (!birth.day) day = CompleteDateFromNik(birth.out.raw, *parts);
+      if (!day) day = MendDateFromNik(birth.out.raw, *parts);
+      if (day) {
         birth.out.value = FormatDate(*day);
         birth.out.date = day;
         birth.out.factor = 0.8;

@@ -729,15 +729,51 @@ TEST(FieldParserTest, NikTwoReadingsAgreeOnOutweighAPrintedDateOneDigitOff) {
 
 TEST(FieldParserTest, NikDisagreeingWithBirthDateLowersConfidence) {
   const reader::ParsedCard clean = Parse(CleanCard());
-  const reader::ParsedCard p = Parse(CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-09-1985"));
+  // Three digits off the NIK's 07-08-85: beyond mending (see
+  // BirthDateADigitOrTwoOffTheNikIsTheNiks), both kept as read.
+  const reader::ParsedCard p = Parse(CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-09-1976"));
   EXPECT_EQ(p.card.nik().value(), "3204124708850003");  // not rewritten
-  EXPECT_EQ(p.card.birth_date().value(), "07-09-1985");
+  EXPECT_EQ(p.card.birth_date().value(), "07-09-1976");
   EXPECT_LT(p.card.nik().confidence(), clean.card.nik().confidence());
   EXPECT_LT(p.card.birth_date().confidence(), clean.card.birth_date().confidence());
   // NIK day 47 = a woman born on the 7th; a man reading disagrees.
   const reader::ParsedCard q = Parse(CardWith(5, "Jenis Kelamin : LAKI-LAKI Gol. Darah : O"));
   EXPECT_EQ(q.card.sex().value(), "LAKI-LAKI");
   EXPECT_LT(q.card.sex().confidence(), clean.card.sex().confidence());
+}
+
+TEST(FieldParserTest, BirthDateADigitOrTwoOffTheNikIsTheNiks) {
+  // The clean card's NIK (3204124708850003: a woman born 07-08-85, in a
+  // district that exists, sex printed PEREMPUAN) against a date read a digit
+  // or two off it: the NIK's date, trusted less, the print kept as raw text.
+  const reader::ParsedCard clean = Parse(CleanCard());
+  for (const char* printed : {"07-08-1983", "07-03-1985", "01-08-1985", "07-08-1835", "87-08-1985",
+                              "07-08-1585", "97-03-1985", "07081983"}) {
+    const reader::ParsedCard p = Parse(CardWith(4, std::string("Tempat/Tgl Lahir : BANDUNG, ") + printed));
+    EXPECT_EQ(p.card.birth_date().value(), "07-08-1985") << printed;
+    ASSERT_TRUE(p.card.birth_date().has_date_value()) << printed;
+    EXPECT_EQ(p.card.birth_date().date_value().year(), 1985) << printed;
+    EXPECT_NE(p.card.birth_date().raw_text().find(printed), std::string::npos) << printed;
+    EXPECT_LT(p.card.birth_date().confidence(), clean.card.birth_date().confidence()) << printed;
+    // The NIK itself as read; trusted less where the print was a real day
+    // that disagreed with it.
+    EXPECT_EQ(p.card.nik().value(), "3204124708850003") << printed;
+    EXPECT_LE(p.card.nik().confidence(), clean.card.nik().confidence()) << printed;
+  }
+  // Three digits off, a century that is as near 20 as 19, a year read in
+  // the 2000s: as read.
+  for (const char* printed : {"07-09-1976", "17-03-1984", "07-08-1085", "07-08-2083"}) {
+    const reader::ParsedCard p = Parse(CardWith(4, std::string("Tempat/Tgl Lahir : BANDUNG, ") + printed));
+    EXPECT_EQ(p.card.birth_date().value(), printed);
+  }
+  // Not from a NIK the card does not vouch for: the sex printed disagrees.
+  std::vector<std::string> man = CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-08-1983");
+  man[5] = "Jenis Kelamin : LAKI-LAKI Gol. Darah : O";
+  EXPECT_EQ(Parse(man).card.birth_date().value(), "07-08-1983");
+  // Nor from a NIK whose district does not exist.
+  std::vector<std::string> nowhere = CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-08-1983");
+  nowhere[2] = "NIK : 9999994708850003";
+  EXPECT_EQ(Parse(nowhere).card.birth_date().value(), "07-08-1983");
 }
 
 TEST(FieldParserTest, NikWithoutReadableLabelFoundByPosition) {
@@ -957,9 +993,9 @@ TEST(FieldParserTest, ValidUntilOneDigitOffTheBirthdayIsTheBirthday) {
   EXPECT_EQ(Parse(CardWith(14, "Berlaku Hingga : 07-08-2017")).card.valid_until().value(), "07-08-2017");
   EXPECT_EQ(Parse(CardWith(14, "Berlaku Hingga : SEUMUR HIDUP")).card.valid_until().value(), "SEUMUR HIDUP");
   // Not when the NIK does not vouch for the birth date (NIK day 47 = the 7th
-  // for a woman; a printed 17th disagrees).
+  // for a woman; a printed 17-09-1986 disagrees beyond mending).
   std::vector<std::string> card = CardWith(14, "Berlaku Hingga : 01-08-2017");
-  card[4] = "Tempat/Tgl Lahir : BANDUNG, 17-08-1985";
+  card[4] = "Tempat/Tgl Lahir : BANDUNG, 17-09-1986";
   EXPECT_EQ(Parse(card).card.valid_until().value(), "01-08-2017");
 }
 
@@ -1414,7 +1450,10 @@ struct DateCase {
 };
 
 void ExpectBirthDate(const DateCase& c) {
-  const reader::ParsedCard p = Parse(CardWith(4, std::string("Tempat/Tgl Lahir : BANDUNG, ") + c.printed));
+  // No NIK: the date as printed, not as a NIK would mend it.
+  std::vector<std::string> card = CardWith(4, std::string("Tempat/Tgl Lahir : BANDUNG, ") + c.printed);
+  card[2] = "NIK :";
+  const reader::ParsedCard p = Parse(card);
   EXPECT_EQ(p.card.birth_date().value(), c.printed);
   if (c.day == 0) {
     EXPECT_FALSE(p.card.birth_date().has_date_value()) << c.printed;
