@@ -146,6 +146,7 @@ absl::Status Gateway::BuildEngines(GatewaySeams& seams) {
     options.max_queued = static_cast<int>(config_.local_max_queued);
     options.tessdata_dir = config_.tessdata_dir;
     options.max_pixels = static_cast<long>(config_.local_max_pixels);
+    options.clock = seams.clock;
     auto created = reader::LocalOcrBackend::Create(options);
     if (!created.ok()) return Prefixed("local reader", created.status());
     local_reader_ = *std::move(created);

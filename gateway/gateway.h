@@ -64,8 +64,9 @@ struct GatewaySeams {
   // Replaces the credentials from --credentials-dir / KTP_UPSTREAM_* (e.g. a
   // fixed set matching a fake upstream, or a vault the test rotates).
   std::shared_ptr<const upstream::CredentialSource> credentials;
-  // The clock that dates reads for the identity checks (age, expiry); must
-  // outlive the gateway. Null = the real clock.
+  // The clock that dates reads for the identity checks (age, expiry) and
+  // for the local reader (a birth year completed from the NIK); must outlive
+  // the gateway. Null = the real clock.
   const Clock* clock = nullptr;
 };
 

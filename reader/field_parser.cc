@@ -551,26 +551,29 @@ std::optional<absl::CivilDay> ParseDate(std::string_view text, int* repairs) {
   return day;
 }
 
-// A printed date read in part, its year's last digit or two lost
-// ("16-12-197:", "19-12-19"), completed from a NIK's DDMMYY: only when the day
-// and month as read are the NIK's and the year's first digits read are those
-// of the one year (19YY or 20YY) ending in the NIK's YY. Of two digits only
-// "19" will do: "20" with YY 85 would make a birth in 2085, and telling that
-// from 2005 needs today's date, which a card's text does not carry.
-std::optional<absl::CivilDay> CompleteDateFromNik(std::string_view text, const identity::NikParts& nik) {
+// A printed date read in part, its year's last digit or more lost
+// ("16-12-197:", "19-12-19", "23-02-1", "18-08"), completed from a NIK's
+// DDMMYY: only when the day and month as read are the NIK's and the year's
+// digits read begin the one year (19YY or 20YY) ending in the NIK's YY. A
+// year lost whole, or read as "2" or "20", needs `today` to tell 2085 from
+// 1985 and 2005 from 1905: then the century is the one ktp.v1.DecodedNik
+// chooses (the latest such year not after today).
+std::optional<absl::CivilDay> CompleteDateFromNik(std::string_view text, const identity::NikParts& nik,
+                                                  std::optional<absl::CivilDay> today) {
   const std::vector<std::string> groups = DateDigitGroups(text);
-  if (groups.size() != 3 || groups[0].size() > 2 || groups[1].size() > 2 ||
-      !(groups[2].size() == 3 || groups[2] == "19")) {
-    return std::nullopt;
-  }
+  if (groups.size() < 2 || groups.size() > 3 || groups[0].size() > 2 || groups[1].size() > 2) return std::nullopt;
+  const std::string begun = groups.size() == 3 ? groups[2] : "";
+  if (begun.size() > 3) return std::nullopt;
   if (ToInt(groups[0]) != nik.birth_day() || ToInt(groups[1]) != nik.month) return std::nullopt;
-  for (const int century : {1900, 2000}) {
-    const int year = century + nik.two_digit_year;
-    if (std::to_string(year).compare(0, groups[2].size(), groups[2]) == 0) {
-      return CalendarDay(nik.birth_day(), nik.month, year);
-    }
+  const std::string nineteen = std::to_string(1900 + nik.two_digit_year);
+  if (!begun.empty() && begun[0] == '1') {
+    if (nineteen.compare(0, begun.size(), begun) != 0) return std::nullopt;
+    return CalendarDay(nik.birth_day(), nik.month, 1900 + nik.two_digit_year);
   }
-  return std::nullopt;
+  if (!today) return std::nullopt;
+  const std::optional<absl::CivilDay> day = identity::NikBirthDay(nik, std::nullopt, *today);
+  if (!day || std::to_string(day->year()).compare(0, begun.size(), begun) != 0) return std::nullopt;
+  return day;
 }
 
 // A printed date read whole but a digit or two off a NIK's DDMMYY ("18-09-1953"
@@ -2004,7 +2007,7 @@ NikAgreement CheckNik(const std::string& nik, const absl::CivilDay* birth, const
 // means one of them was misread; we cannot tell which, so both are trusted
 // less. Agreement, with a district that exists, lifts the NIK's confidence.
 void EmitNikBirthDateAndSex(FieldOut nik, BirthDate birth, FieldOut sex, const RegionDirectory& regions,
-                            v1::KtpCard& card) {
+                            std::optional<absl::CivilDay> today, v1::KtpCard& card) {
   const NikAgreement agreement = CheckNik(nik.value, birth.day ? &*birth.day : nullptr, sex.value);
   if (!agreement.date) {
     nik.factor *= 0.8;
@@ -2039,7 +2042,7 @@ void EmitNikBirthDateAndSex(FieldOut nik, BirthDate birth, FieldOut sex, const R
   if ((!birth.day || !agreement.date) && !birth.out.raw.empty() && vouched) {
     if (const std::optional<NikParts> parts = SplitNik(nik.value)) {
       std::optional<absl::CivilDay> day;
-      if (!birth.day) day = CompleteDateFromNik(birth.out.raw, *parts);
+      if (!birth.day) day = CompleteDateFromNik(birth.out.raw, *parts, today);
       if (!day) day = MendDateFromNik(birth.out.raw, *parts);
       if (day) {
         birth.out.value = FormatDate(*day);
@@ -2140,7 +2143,7 @@ NikEvidence NikEvidenceOf(const CardLayout& layout, const BirthDate& birth, cons
 }  // namespace
 
 ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory& regions,
-                        const std::vector<NikVote>& nik_votes) {
+                        const std::vector<NikVote>& nik_votes, std::optional<absl::CivilDay> today) {
   const CardLayout layout = LayOutCard(input);
   ParsedCard out;
   out.labels_found = CountLabelsFound(layout);
@@ -2161,7 +2164,7 @@ ParsedCard ParseKtpText(const std::vector<OcrLine>& input, const RegionDirectory
   if (nik.evidence.any) out.nik_box = nik.evidence.box;
   out.nik_settled = ResolveNik(nik, NikEvidenceOf(layout, birth, sex), regions, nik_votes);
   const std::string nik_digits = nik.value;
-  EmitNikBirthDateAndSex(std::move(nik), std::move(birth), std::move(sex), regions, card);
+  EmitNikBirthDateAndSex(std::move(nik), std::move(birth), std::move(sex), regions, today, card);
   MendValidUntilFromBirthday(card);
   EmitRegions(layout, nik_digits, regions, card);
   return out;

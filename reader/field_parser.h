@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ktp/v1/ktp_ocr.pb.h"
+#include "absl/time/civil_time.h"
 #include "reader/ocr_text.h"
 #include "identity/region_directory.h"
 
@@ -53,9 +54,13 @@ struct ParsedCard {
 // `lines` top to bottom, as OCR'd from the card (header included).
 // `nik_votes`: further readings of the NIK, which join its constrained search
 // (a reading two passes agree on costs less; the first pass's digits as read
-// still win every tie).
+// still win every tie). `today` (in Indonesia): with it, a birth date whose
+// year was not read, or read only as "20", is completed from the NIK (the
+// century as ktp.v1.DecodedNik chooses it); without it, only a year read
+// as "1", "19" or three digits is.
 ParsedCard ParseKtpText(const std::vector<OcrLine>& lines, const RegionDirectory& regions,
-                        const std::vector<NikVote>& nik_votes = {});
+                        const std::vector<NikVote>& nik_votes = {},
+                        std::optional<absl::CivilDay> today = std::nullopt);
 
 }  // namespace ktp::reader
 

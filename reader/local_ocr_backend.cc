@@ -20,6 +20,7 @@
 #include "common/error_details.h"
 #include "common/error_reasons.h"
 #include "google/protobuf/descriptor.h"
+#include "identity/identity_validation.h"
 #include "google/protobuf/reflection.h"
 #include "reader/card_layout.h"
 #include "reader/card_locator.h"
@@ -324,14 +325,16 @@ OrientationVotes CountProbeLabels(const std::vector<OcrLine>& lines, int split_y
 
 class ReadJob final : public PoolJob {
  public:
-  ReadJob(std::shared_ptr<LocalCall> call, OcrRequest request, std::string bytes, long max_pixels)
+  ReadJob(std::shared_ptr<LocalCall> call, OcrRequest request, std::string bytes, long max_pixels,
+          absl::CivilDay today)
       : call_(std::move(call)),
         endpoint_(request.endpoint),
         options_(std::move(request.options)),
         deadline_(request.deadline),
         mime_type_(std::move(request.mime_type)),
         bytes_(std::move(bytes)),
-        max_pixels_(max_pixels) {}
+        max_pixels_(max_pixels),
+        today_(today) {}
 
   void Run(tesseract::TessBaseAPI& engine, const std::atomic<bool>& shutting_down) override {
     shutting_down_ = &shutting_down;
@@ -432,7 +435,7 @@ class ReadJob final : public PoolJob {
     a.loc = loc;
     a.card = std::move(rectified->card);
     a.photo = rectified->photo;
-    a.parsed = ParseKtpText(*lines, RegionDirectory::Embedded());
+    a.parsed = ParseKtpText(*lines, RegionDirectory::Embedded(), {}, today_);
     // A NIK the card does not vouch for gets a second, digits-only reading of
     // its line, which joins the NIK's constrained search as a vote.
     if (!a.parsed.nik_settled && a.parsed.nik_box) {
@@ -448,7 +451,7 @@ class ReadJob final : public PoolJob {
       if (!digits.ok() && absl::IsCancelled(digits.status())) return StopReason(digits.status());
       if (digits.ok() && !digits->digits.empty()) {
         a.parsed = ParseKtpText(*lines, RegionDirectory::Embedded(),
-                                {NikVote{std::move(digits->digits), std::move(digits->confidence)}});
+                                {NikVote{std::move(digits->digits), std::move(digits->confidence)}}, today_);
       }
     }
     return a;
@@ -556,6 +559,7 @@ class ReadJob final : public PoolJob {
   std::string mime_type_;  // as sniffed by the gateway: picks the decoder
   std::string bytes_;
   long max_pixels_;
+  absl::CivilDay today_;  // for the parser (see LocalEngineOptions::clock)
   const std::atomic<bool>* shutting_down_ = nullptr;  // the pool's, set by Run
 };
 
@@ -571,10 +575,12 @@ absl::StatusOr<std::unique_ptr<LocalOcrBackend>> LocalOcrBackend::Create(
   pool_options.max_pixels = options.max_pixels;
   absl::StatusOr<std::unique_ptr<TesseractPool>> pool = TesseractPool::Create(pool_options);
   if (!pool.ok()) return pool.status();
-  return std::unique_ptr<LocalOcrBackend>(new LocalOcrBackend(std::move(*pool)));
+  return std::unique_ptr<LocalOcrBackend>(new LocalOcrBackend(
+      std::move(*pool), options.clock != nullptr ? options.clock : RealClock::Default()));
 }
 
-LocalOcrBackend::LocalOcrBackend(std::unique_ptr<TesseractPool> pool) : pool_(std::move(pool)) {}
+LocalOcrBackend::LocalOcrBackend(std::unique_ptr<TesseractPool> pool, const Clock* clock)
+    : pool_(std::move(pool)), clock_(clock) {}
 
 LocalOcrBackend::~LocalOcrBackend() = default;
 
@@ -590,7 +596,7 @@ std::shared_ptr<backend::OcrCall> LocalOcrBackend::Start(OcrRequest request, Ocr
   std::string bytes(request.image);
   request.image.Clear();
   switch (pool_->TrySubmit(std::make_unique<ReadJob>(call, std::move(request), std::move(bytes),
-                                                     pool_->max_pixels()))) {
+                                                     pool_->max_pixels(), identity::IndonesianDay(clock_->Now())))) {
     case TesseractPool::Admission::kAdmitted:
       break;
     case TesseractPool::Admission::kFull:

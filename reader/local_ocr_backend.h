@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "backend/ocr_backend.h"
+#include "common/clock.h"
 
 namespace ktp::reader {
 
@@ -37,6 +38,9 @@ struct LocalEngineOptions {
   std::string language = "ind";
   // Decoded images larger than this many pixels are refused (decompression bombs).
   long max_pixels = 40'000'000;
+  // Today's date (in Indonesia) for the field parser: a birth year read in
+  // part is completed from the NIK only with it. nullptr = the wall clock.
+  const Clock* clock = nullptr;
 };
 
 class TesseractPool;
@@ -54,8 +58,9 @@ class LocalOcrBackend final : public backend::OcrBackend {
                                            backend::OcrCallback done) override;
 
  private:
-  explicit LocalOcrBackend(std::unique_ptr<TesseractPool> pool);
+  LocalOcrBackend(std::unique_ptr<TesseractPool> pool, const Clock* clock);
   std::unique_ptr<TesseractPool> pool_;
+  const Clock* const clock_;
 };
 
 }  // namespace ktp::reader

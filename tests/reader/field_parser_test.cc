@@ -952,7 +952,7 @@ TEST(FieldParserTest, BirthDateReadInPartIsCompletedFromTheNik) {
   const reader::ParsedCard clean = Parse(CleanCard());
   for (const char* line : {"Tempat/Tgl Lahir : BANDUNG, 07-08-198:", "Tempat/Tgl Lahir : BANDUNG, 7-8-198",
                            "Tempat/Tgl Lahir : BANDUNG, O7-08-198'", "Tempat/Tgl Lahir : BANDUNG, 07-08-19",
-                           "Tempat/Tgl Lahir : BANDUNG, 07-08-19t"}) {
+                           "Tempat/Tgl Lahir : BANDUNG, 07-08-19t", "Tempat/Tgl Lahir : BANDUNG, 07-08-1"}) {
     const reader::ParsedCard p = Parse(CardWith(4, line));
     EXPECT_EQ(p.card.birth_place().value(), "BANDUNG") << line;
     EXPECT_EQ(p.card.birth_date().value(), "07-08-1985") << line;
@@ -960,16 +960,31 @@ TEST(FieldParserTest, BirthDateReadInPartIsCompletedFromTheNik) {
     EXPECT_LT(p.card.birth_date().confidence(), clean.card.birth_date().confidence()) << line;
   }
   // Not when what was read disagrees with the NIK (month, decade), or says
-  // too little of the year ("20" would make 2085 of the NIK's 85; no year
-  // at all): kept as read, no date value.
+  // too little of the year without today's date ("20" would make 2085 of the
+  // NIK's 85; no year at all): kept as read, no date value.
   for (const char* line : {"Tempat/Tgl Lahir : BANDUNG, 07-09-198:", "Tempat/Tgl Lahir : BANDUNG, 07-08-197:",
-                           "Tempat/Tgl Lahir : BANDUNG, 07-08-20", "Tempat/Tgl Lahir : BANDUNG, 07-08-1",
-                           "Tempat/Tgl Lahir : BANDUNG, 07-08"}) {
+                           "Tempat/Tgl Lahir : BANDUNG, 07-08-20", "Tempat/Tgl Lahir : BANDUNG, 07-08"}) {
     const reader::ParsedCard p = Parse(CardWith(4, line));
     EXPECT_EQ(p.card.birth_place().value(), "BANDUNG") << line;
     EXPECT_NE(p.card.birth_date().value(), "07-08-1985") << line;
     EXPECT_FALSE(p.card.birth_date().has_date_value()) << line;
   }
+  // With today's date, a year lost whole or read as "20" takes the NIK's
+  // century as DecodedNik does (the latest year not after today): 85 is
+  // 1985, 04 is 2004; "20" against 85 still disagrees.
+  const absl::CivilDay today(2026, 11, 29);
+  auto parse_on = [&](const std::vector<std::string>& texts) {
+    return reader::ParseKtpText(MakeLines(texts), TestRegions(), {}, today);
+  };
+  EXPECT_EQ(parse_on(CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-08")).card.birth_date().value(), "07-08-1985");
+  EXPECT_EQ(parse_on(CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-08-20")).card.birth_date().value(), "07-08-20");
+  std::vector<std::string> young = CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-08-20");
+  young[2] = "NIK : 3204124708040003";
+  EXPECT_EQ(parse_on(young).card.birth_date().value(), "07-08-2004");
+  EXPECT_EQ(parse_on(young).card.birth_date().date_value().year(), 2004);
+  EXPECT_EQ(Parse(young).card.birth_date().value(), "07-08-20");  // no clock: as read
+  young[4] = "Tempat/Tgl Lahir : BANDUNG, 07-08";
+  EXPECT_EQ(parse_on(young).card.birth_date().value(), "07-08-2004");
   // Nor without a NIK to complete it from.
   std::vector<std::string> card = CardWith(4, "Tempat/Tgl Lahir : BANDUNG, 07-08-198:");
   card[2] = "NIK : 32041247";
