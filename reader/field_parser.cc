@@ -1668,6 +1668,7 @@ std::string NormaliseBloodType(const std::string& text) {
   }
   if (letters == "A" || letters == "B" || letters == "AB" || letters == "O") return letters;
   if (letters == "BA") return "AB";
+  if (letters == "BB") return "B";  // "B8": the B's bowls read once more as an 8
   if (letters.empty() && dash) return "-";
   return "";
 }
@@ -1687,6 +1688,13 @@ void EmitBloodType(const CardLayout& layout, v1::KtpCard& card) {
     Emit(f, card.mutable_blood_type());
   } else if (!f.value.empty()) {
     f.factor *= 0.3;
+    Emit(f, card.mutable_blood_type());
+  } else {
+    // The label read and nothing after it: the card's "-" (blood type not
+    // known), a short thin stroke Tesseract drops, rather than a letter lost
+    // whole. Trusted little.
+    f.value = "-";
+    f.factor *= 0.5;
     Emit(f, card.mutable_blood_type());
   }
 }

@@ -413,10 +413,13 @@ TEST(FieldParserTest, BloodTypeMissing) {
   EXPECT_EQ(p.card.sex().value(), "PEREMPUAN");
   EXPECT_FALSE(p.card.has_blood_type());
   EXPECT_EQ(p.labels_found, 14);
-  // Label read, value not: stays unset.
+  // Label read, value not: the card's "-" (not known), a thin stroke
+  // Tesseract drops, trusted little.
   const reader::ParsedCard q = Parse(CardWith(5, "Jenis Kelamin : PEREMPUAN Gol. Darah :"));
   EXPECT_EQ(q.card.sex().value(), "PEREMPUAN");
-  EXPECT_FALSE(q.card.has_blood_type());
+  EXPECT_EQ(q.card.blood_type().value(), "-");
+  EXPECT_LT(q.card.blood_type().confidence(),
+            Parse(CardWith(5, "Jenis Kelamin : PEREMPUAN Gol. Darah : -")).card.blood_type().confidence() * 0.6);
 }
 
 TEST(FieldParserTest, BloodTypeVariants) {
@@ -433,6 +436,7 @@ TEST(FieldParserTest, BloodTypeVariants) {
            {"Jenis Kelamin : PEREMPUAN Gol Darah O", "O"},
            {"Jenis Kelamin : PEREMPUAN Gol. Darah: o ~", "O"},
            {"Jenis Kelamin PEREMPUAN Gol. Darah : A8", "AB"},
+           {"Jenis Kelamin : PEREMPUAN Gol. Darah : B8", "B"},
        }) {
     const reader::ParsedCard p = Parse(CardWith(5, c.line));
     EXPECT_EQ(p.card.sex().value(), "PEREMPUAN") << c.line;
