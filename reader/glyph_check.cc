@@ -21,6 +21,16 @@ constexpr int kMinGlyphHeight = 10;
 constexpr double kStemMaxIndent = 0.06;
 constexpr double kStemMinRows = 0.9;
 
+// A stop is a dot of ink about a stroke across: between these shares of
+// the text height, about as wide as tall, mostly ink within its box, its
+// foot on the baseline (within this share of the height of the words' foot).
+constexpr double kStopMinSize = 0.07;
+constexpr double kStopMaxSize = 0.32;
+constexpr double kStopMinFill = 0.45;
+constexpr double kStopMaxFootOffBaseline = 0.15;
+
+constexpr const char* kStopAbbreviations[] = {"JL", "JLN", "GG", "KP", "KOMP", "DS", "DSN", "BLK", "KAV", "LINGK"};
+
 bool IsDigits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -126,6 +136,73 @@ void SettleHouseNumberSuffix(std::vector<OcrLine>& lines, const cv::Mat& grey, d
                            static_cast<int>(width * scale), static_cast<int>(word.box.h * scale));
       if (JudgeEightOrB(grey, glyph) != EightOrB::kB) continue;
       word.text.back() = 'B';
+      changed = true;
+    }
+    if (changed) RejoinWords(line);
+  }
+}
+
+namespace {
+
+// Whether the gap from x0 to x1 (card pixels), on a line of text from y0 to
+// y1, holds a stop: a dot on the baseline, alone there (blobs reaching
+// outside the gap are the glyphs either side).
+bool StopInGap(const cv::Mat& grey, double scale, int x0, int x1, int y0, int y1) {
+  const double h = (y1 - y0) * scale;
+  if (h < kMinGlyphHeight) return false;
+  // The gap with the words' height around it, for Otsu to see ink and paper:
+  // a little of the words on either side.
+  const int pad = static_cast<int>(0.5 * h);
+  const cv::Rect gap(static_cast<int>(x0 * scale), static_cast<int>(y0 * scale),
+                     std::max(1, static_cast<int>((x1 - x0) * scale)), static_cast<int>(h));
+  const cv::Rect roi = cv::Rect(gap.x - pad, gap.y, gap.width + 2 * pad, gap.height) & cv::Rect(0, 0, grey.cols, grey.rows);
+  if (roi.width <= 2 * pad || roi.height < kMinGlyphHeight) return false;
+  cv::Mat ink;
+  cv::threshold(grey(roi), ink, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+  const int gx0 = gap.x - roi.x, gx1 = gx0 + gap.width;
+  int dots = 0;
+  for (int i = 1; i < n; ++i) {
+    const int x = stats.at<int>(i, cv::CC_STAT_LEFT), y = stats.at<int>(i, cv::CC_STAT_TOP);
+    const int w = stats.at<int>(i, cv::CC_STAT_WIDTH), bh = stats.at<int>(i, cv::CC_STAT_HEIGHT);
+    const int area = stats.at<int>(i, cv::CC_STAT_AREA);
+    // Only what lies wholly inside the gap (the words' own ink does not).
+    if (x < gx0 || x + w > gx1) continue;
+    if (w < kStopMinSize * h || bh < kStopMinSize * h) continue;  // a speck
+    if (w > kStopMaxSize * h || bh > kStopMaxSize * h) return false;  // more than a stop: a glyph
+    if (area < kStopMinFill * w * bh) continue;
+    if (std::abs((y + bh) - h) > kStopMaxFootOffBaseline * h) continue;  // not on the baseline
+    ++dots;
+  }
+  return dots == 1;
+}
+
+}  // namespace
+
+void RestoreAbbreviationStops(std::vector<OcrLine>& lines, const cv::Mat& grey, double scale) {
+  if (grey.empty() || grey.type() != CV_8UC1) return;
+  for (OcrLine& line : lines) {
+    bool changed = false;
+    for (size_t k = 0; k + 1 < line.words.size(); ++k) {
+      OcrWord& word = line.words[k];
+      const OcrWord& next = line.words[k + 1];
+      if (std::none_of(std::begin(kStopAbbreviations), std::end(kStopAbbreviations),
+                       [&](const char* a) { return absl::EqualsIgnoreCase(word.text, a); })) {
+        continue;
+      }
+      // From the middle of the abbreviation's last glyph (whose extent often
+      // takes in the stop Tesseract dropped) to the next word: the glyph's
+      // own ink starts left of there.
+      if (word.symbol_span.size() != word.text.size()) continue;
+      const int x0 = (word.symbol_span.back().x0 + word.symbol_span.back().x1) / 2;
+      const int x1 = next.box.x;
+      const int y0 = std::min(word.box.y, next.box.y);
+      const int y1 = std::max(word.box.y + word.box.h, next.box.y + next.box.h);
+      if (x1 - x0 < 2 || !StopInGap(grey, scale, x0, x1, y0, y1)) continue;
+      word.text.push_back('.');
+      if (!word.symbol_confidence.empty()) word.symbol_confidence.push_back(word.confidence);
+      if (!word.symbol_span.empty()) word.symbol_span.push_back({x0, x1});
       changed = true;
     }
     if (changed) RejoinWords(line);

@@ -1,7 +1,9 @@
 // Glyph-shape checks on the rectified card's pixels, for OCR confusions the
 // text alone cannot settle: a house number's letter suffix ("NO. 17B") read
 // as the digit 8 ("NO. 178") is a house number either way, but a B has a
-// straight stem down its left side where an 8 pinches in at its waist.
+// straight stem down its left side where an 8 pinches in at its waist; a
+// stop after a street abbreviation is a dot on the baseline whether or not
+// Tesseract kept it.
 #ifndef KTP_READER_GLYPH_CHECK_H_
 #define KTP_READER_GLYPH_CHECK_H_
 
@@ -24,6 +26,12 @@ EightOrB JudgeEightOrB(const cv::Mat& grey, cv::Rect glyph);
 // read, `scale` times larger): a house number after "NO." that ends in an 8
 // whose left side is a straight stem ends in B.
 void SettleHouseNumberSuffix(std::vector<OcrLine>& lines, const cv::Mat& grey, double scale);
+
+// On the same lines: a street abbreviation read without its stop ("JL
+// MAWAR") gets it back when the gap before the next word holds a dot of ink
+// on the baseline (the stop Tesseract dropped). Cards print "JL MAWAR" too:
+// without a dot there, the words stay as read.
+void RestoreAbbreviationStops(std::vector<OcrLine>& lines, const cv::Mat& grey, double scale);
 
 }  // namespace ktp::reader
 

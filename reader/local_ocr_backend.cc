@@ -429,6 +429,7 @@ class ReadJob final : public PoolJob {
     // words stay as read.
     GuardEngine("glyphs", [&]() -> absl::Status {
       SettleHouseNumberSuffix(*lines, rectified->ocr_grey, kOcrScale);
+      RestoreAbbreviationStops(*lines, rectified->ocr_grey, kOcrScale);
       return absl::OkStatus();
     }).IgnoreError();
     Attempt a;

@@ -104,5 +104,74 @@ TEST(GlyphCheckTest, AHouseNumberEndingInAnEightWithAStemEndsInB) {
   EXPECT_EQ(lines[0].words[1].text, "178");
 }
 
+// What lies between a street abbreviation and the next word.
+enum class Gap { kNothing, kStop, kSpeck, kDash };
+
+// "<abbreviation> MAWAR" drawn glyph by glyph on a light ground (baseline 60,
+// the lines' pixels `scale` times smaller than the image's), with `gap`
+// between the words, and the line as Tesseract would give it without a stop.
+OcrLine AbbreviationLine(cv::Mat& grey, const std::string& abbreviation, Gap gap, double scale, int blur = 0) {
+  grey = cv::Mat(90, 520, CV_8UC1, cv::Scalar(235));
+  OcrLine line;
+  OcrWord word;
+  word.text = abbreviation;
+  int x = 20, top = 60, bottom = 62;
+  for (char c : abbreviation) {
+    int base = 0;
+    const cv::Size size = cv::getTextSize(std::string(1, c), kFont, kScale, kThickness, &base);
+    cv::putText(grey, std::string(1, c), cv::Point(x, 60), kFont, kScale, cv::Scalar(25), kThickness, cv::LINE_AA);
+    word.symbol_span.push_back({static_cast<int>(x / scale), static_cast<int>((x + size.width) / scale)});
+    word.symbol_confidence.push_back(90);
+    top = std::min(top, 60 - size.height - 2);
+    x += size.width + 4;
+  }
+  word.box = {static_cast<int>(20 / scale), static_cast<int>(top / scale), static_cast<int>((x - 24) / scale),
+              static_cast<int>((bottom - top) / scale)};
+  switch (gap) {
+    case Gap::kStop: cv::circle(grey, cv::Point(x + 3, 57), 3, cv::Scalar(25), cv::FILLED, cv::LINE_AA); break;
+    case Gap::kSpeck: cv::rectangle(grey, cv::Rect(x + 3, 58, 1, 1), cv::Scalar(25), cv::FILLED); break;
+    case Gap::kDash: cv::rectangle(grey, cv::Rect(x, 44, 14, 4), cv::Scalar(25), cv::FILLED); break;
+    case Gap::kNothing: break;
+  }
+  x += 22;
+  int base = 0;
+  const cv::Size size = cv::getTextSize("MAWAR", kFont, kScale, kThickness, &base);
+  cv::putText(grey, "MAWAR", cv::Point(x, 60), kFont, kScale, cv::Scalar(25), kThickness, cv::LINE_AA);
+  OcrWord next;
+  next.text = "MAWAR";
+  next.box = {static_cast<int>(x / scale), static_cast<int>((60 - size.height - 2) / scale),
+              static_cast<int>(size.width / scale), static_cast<int>((size.height + 4) / scale)};
+  if (blur > 0) cv::GaussianBlur(grey, grey, cv::Size(), blur * 0.5);
+  line.words = {word, next};
+  RejoinWords(line);
+  return line;
+}
+
+TEST(GlyphCheckTest, AStreetAbbreviationsDroppedStopComesBackFromTheDotOnTheBaseline) {
+  cv::Mat grey;
+  const double scale = 1.5;
+  for (int blur : {0, 2}) {
+    std::vector<OcrLine> lines = {AbbreviationLine(grey, "JL", Gap::kStop, scale, blur)};
+    RestoreAbbreviationStops(lines, grey, scale);
+    EXPECT_EQ(lines[0].text, "JL. MAWAR") << blur;
+    ASSERT_EQ(lines[0].words[0].symbol_span.size(), 3u);
+    ASSERT_EQ(lines[0].words[0].symbol_confidence.size(), 3u);
+    lines = {AbbreviationLine(grey, "GG", Gap::kStop, scale, blur)};
+    RestoreAbbreviationStops(lines, grey, scale);
+    EXPECT_EQ(lines[0].text, "GG. MAWAR") << blur;
+  }
+  // Printed without a stop (cards do), a speck of noise, a stroke too long
+  // for a stop and off the baseline: as read.
+  for (Gap gap : {Gap::kNothing, Gap::kSpeck, Gap::kDash}) {
+    std::vector<OcrLine> lines = {AbbreviationLine(grey, "JL", gap, scale)};
+    RestoreAbbreviationStops(lines, grey, scale);
+    EXPECT_EQ(lines[0].text, "JL MAWAR") << static_cast<int>(gap);
+  }
+  // A word that is no street abbreviation keeps its dot out.
+  std::vector<OcrLine> lines = {AbbreviationLine(grey, "AL", Gap::kStop, scale)};
+  RestoreAbbreviationStops(lines, grey, scale);
+  EXPECT_EQ(lines[0].text, "AL MAWAR");
+}
+
 }  // namespace
 }  // namespace ktp::reader
