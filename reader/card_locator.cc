@@ -68,6 +68,9 @@ constexpr double kMaxCardInCutOutline = 0.6;
 // ... and at least this share of it inside the cut one (not all: a patch of
 // light running off the frame may end across the card).
 constexpr double kCardInCutOutlineShare = 0.85;
+// ... or larger than that share but scoring at least this share of the cut
+// one's score (already cut by a fifth for being cut): the same card.
+constexpr double kSameCardMinScoreShare = 0.85;
 // A sheet this saturated in the e-KTP's light blue is no paper (see LocateOnSheet).
 constexpr int kMinCardColourSaturation = 30;
 // The score of an outline from the colour (Lab b*) mask, against the others'
@@ -654,11 +657,15 @@ CardLocation Locate(const cv::Mat& bgr, bool sheet) {
   // A cut outline around a whole card-shaped one is the sheet or the desk
   // the card lies on, running off the frame (a scanned copy's page), or a
   // patch of light merged with the part of the card it falls on (so the card
-  // may reach past it): the whole outline inside it is the card.
-  const Candidate& card = best.cropped && found.best_whole.score > 0 &&
-                                  Encloses(best.quad, found.best_whole.quad, kCardInCutOutlineShare) &&
-                                  found.best_whole.area_fraction <= kMaxCardInCutOutline * best.area_fraction
-                              ? found.best_whole
+  // may reach past it): the whole outline inside it is the card. So is one
+  // nearly as large that scores about as well: the same card, the cut
+  // outline's corners placed past it by a stretch of desk run on to the frame.
+  const Candidate& whole = found.best_whole;
+  const Candidate& card = best.cropped && whole.score > 0 &&
+                                  Encloses(best.quad, whole.quad, kCardInCutOutlineShare) &&
+                                  (whole.area_fraction <= kMaxCardInCutOutline * best.area_fraction ||
+                                   whole.score >= kSameCardMinScoreShare * best.score)
+                              ? whole
                               : best;
   if (card.score > 0) {
     loc.found = true;

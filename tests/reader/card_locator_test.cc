@@ -307,6 +307,23 @@ TEST(CardLocatorTest, ACardMergedWithALitStripRunningToTheFrameIsTheWholeCard) {
   EXPECT_LT(MaxCornerError(loc.quad, truth), 6.0) << loc.quad[2] << " " << loc.quad[3];
 }
 
+TEST(CardLocatorTest, ACardWithAStripOfDeskRunToTheFrameScoringAboutAsWellIsTheWholeCard) {
+  // As above, the lit strip now reaching the border: card and strip are one
+  // region cut by the frame, of the card's shape (1.59) and nearly as large
+  // as the card (which is squatter, 1.70, and so scores a little lower). Not
+  // a sheet around the card (it is more than 60 % of it), but the same card,
+  // and whole.
+  cv::Mat canvas(800, 1200, CV_8UC3, cv::Scalar(60, 60, 60));
+  const std::array<cv::Point2f, 4> truth = {cv::Point2f(200, 300), cv::Point2f(1000, 300),
+                                            cv::Point2f(1000, 770), cv::Point2f(200, 770)};
+  cv::rectangle(canvas, cv::Point(200, 768), cv::Point(999, 799), cv::Scalar(215, 215, 215), cv::FILLED);
+  PlaceCard(DrawTestCard(), truth, canvas);
+  const reader::CardLocation loc = reader::LocateCard(canvas);
+  ASSERT_TRUE(loc.found);
+  EXPECT_FALSE(loc.cropped);
+  EXPECT_LT(MaxCornerError(loc.quad, truth), 6.0) << loc.quad[2] << " " << loc.quad[3];
+}
+
 TEST(CardLocatorTest, CardCutByTheBorderIsCroppedWithExtrapolatedCorners) {
   cv::Mat canvas(800, 1100, CV_8UC3, cv::Scalar(60, 60, 60));
   // Centre near the left edge: about a fifth of the card is outside.
