@@ -208,8 +208,8 @@ struct QuadSides {
 // image is still of a card cut off. Such a region is convex (the desk around a
 // card cut at a corner is L-shaped), large, runs along the border for a good
 // part of its outline and has at least two straight sides of its own. Along
-// three borders or more it is a band of the frame the card lies in (see
-// Partial::cut).
+// three borders it is a band of the frame the card lies in (see
+// Partial::cut); along all four, the frame.
 constexpr double kPartialMinArea = 0.15;
 constexpr double kPartialMinConvexity = 0.92;  // contour area / hull area
 constexpr double kPartialMinBorderShare = 0.12;  // of the hull's perimeter

@@ -56,8 +56,8 @@ struct ParsedCard {
 // (a reading two passes agree on costs less; the first pass's digits as read
 // still win every tie). `today` (in Indonesia): with it, a birth date whose
 // year was not read, or read only as "20", is completed from the NIK (the
-// century as ktp.v1.DecodedNik chooses it); without it, only a year read
-// as "1", "19" or three digits is.
+// century as ktp.v1.DecodedNik chooses it); without it, only a year whose
+// digits read begin with a 1 ("1", "19", "198") is.
 ParsedCard ParseKtpText(const std::vector<OcrLine>& lines, const RegionDirectory& regions,
                         const std::vector<NikVote>& nik_votes = {},
                         std::optional<absl::CivilDay> today = std::nullopt);

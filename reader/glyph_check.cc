@@ -22,8 +22,8 @@ constexpr double kStemMaxIndent = 0.06;
 constexpr double kStemMinRows = 0.9;
 
 // A stop is a dot of ink about a stroke across: between these shares of
-// the text height, about as wide as tall, mostly ink within its box, its
-// foot on the baseline (within this share of the height of the words' foot).
+// the text height each way, mostly ink within its box, its foot on the
+// baseline (within this share of the height of the words' foot).
 constexpr double kStopMinSize = 0.07;
 constexpr double kStopMaxSize = 0.32;
 constexpr double kStopMinFill = 0.45;
