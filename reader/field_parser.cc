@@ -496,6 +496,17 @@ int ToInt(std::string_view digits) {
 // absl::CivilDay's: it normalises an impossible day (31-02 → 03-03,
 // 29-02-1900 → 01-03-1900), so the parts name a real day exactly when
 // normalising leaves them unchanged.
+// A day or month as printed: two digits.
+std::string TwoDigits(int v) { return absl::StrCat(v < 10 ? "0" : "", v); }
+
+// How many places two digit strings of one length differ in: one misread
+// glyph each.
+int DigitsDiffering(std::string_view a, std::string_view b) {
+  int n = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) n += a[i] != b[i];
+  return n;
+}
+
 std::optional<absl::CivilDay> CalendarDay(int day, int month, int year) {
   if (year < kMinYear || year > kMaxYear) return std::nullopt;
   const absl::CivilDay d(year, month, day);
@@ -597,17 +608,12 @@ std::optional<absl::CivilDay> MendDateFromNik(std::string_view text, const ident
   } else {
     return std::nullopt;
   }
-  auto differing = [](const std::string& a, const std::string& b) {
-    int n = 0;
-    for (size_t i = 0; i < a.size(); ++i) n += a[i] != b[i];
-    return n;
-  };
-  auto two = [](int v) { return absl::StrCat(v < 10 ? "0" : "", v); };
-  const int off19 = differing(year.substr(0, 2), "19"), off20 = differing(year.substr(0, 2), "20");
+  const std::string century = year.substr(0, 2);
+  const int off19 = DigitsDiffering(century, "19"), off20 = DigitsDiffering(century, "20");
   if (off19 == off20) return std::nullopt;
-  const int yy_off = differing(year.substr(2), two(nik.two_digit_year));
-  const int off = differing(day, two(nik.birth_day())) + differing(month, two(nik.month)) + yy_off +
-                  std::min(off19, off20);
+  const int yy_off = DigitsDiffering(year.substr(2), TwoDigits(nik.two_digit_year));
+  const int off = DigitsDiffering(day, TwoDigits(nik.birth_day())) + DigitsDiffering(month, TwoDigits(nik.month)) +
+                  yy_off + std::min(off19, off20);
   if (off == 0 || off > 2 || (off20 < off19 && yy_off > 0)) return std::nullopt;
   return CalendarDay(nik.birth_day(), nik.month, (off19 < off20 ? 1900 : 2000) + nik.two_digit_year);
 }
@@ -1965,12 +1971,7 @@ void MendValidUntilFromBirthday(v1::KtpCard& card) {
   if (!nik || !NikDateAgrees(*nik, birth)) return;
   const std::vector<std::string> groups = DateDigitGroups(card.valid_until().value());
   if (groups.size() != 3 || groups[0].size() != 2 || groups[1].size() != 2 || groups[2].size() != 4) return;
-  char birthday[16];
-  std::snprintf(birthday, sizeof birthday, "%02d%02d", birth.day(), birth.month());
-  const std::string read = groups[0] + groups[1];
-  int differing = 0;
-  for (size_t i = 0; i < 4; ++i) differing += read[i] != birthday[i];
-  if (differing != 1) return;
+  if (DigitsDiffering(groups[0] + groups[1], TwoDigits(birth.day()) + TwoDigits(birth.month())) != 1) return;
   const std::optional<absl::CivilDay> day = CalendarDay(birth.day(), birth.month(), ToInt(groups[2]));
   if (!day) return;
   v1::KtpField* f = card.mutable_valid_until();
@@ -2037,15 +2038,14 @@ void EmitNikBirthDateAndSex(FieldOut nik, BirthDate birth, FieldOut sex, const R
     card.mutable_nik()->set_confidence(
         std::max(card.nik().confidence(), static_cast<float>(90.0 * nik.factor)));
   }
-  // A birth date read in part, whose digits read all agree with a NIK the
-  // card vouches for (taken, its district existing): the NIK completes it,
-  // trusted less than one read whole. Done after the cross-check above, so
-  // the completed date does not corroborate the NIK it came from.
-  // A date read whole that the NIK contradicts in a digit or two is the
-  // NIK's: the NIK's digits were voted over reads and searched under its
-  // constraints (district, date, sex), the date read once; on the tuning sets
-  // every such contradiction was the date misread. Only for a NIK the card
-  // otherwise vouches for (sex agreeing), and again after the cross-check.
+  // A NIK the card vouches for (taken, its district existing, the printed
+  // sex agreeing) completes a birth date read in part whose digits all agree
+  // with it, and settles one read whole that it contradicts in a digit or
+  // two: its digits were voted over reads and searched under its constraints
+  // (district, date, sex), the date read once; on the tuning sets every such
+  // contradiction was the date misread. Either is trusted less than a date
+  // read whole, and done after the cross-check above, so the date does not
+  // corroborate the NIK it came from.
   const bool vouched = !nik.value.empty() && nik.factor >= 0.8 && district_exists && agreement.sex;
   if ((!birth.day || !agreement.date) && !birth.out.raw.empty() && vouched) {
     if (const std::optional<NikParts> parts = SplitNik(nik.value)) {

@@ -29,6 +29,8 @@ constexpr double kStopMaxSize = 0.32;
 constexpr double kStopMinFill = 0.45;
 constexpr double kStopMaxFootOffBaseline = 0.15;
 
+// The street abbreviations the field parser knows (field_parser.cc's
+// kAddressAbbreviations) but NO, whose stop this was not measured on.
 constexpr const char* kStopAbbreviations[] = {"JL", "JLN", "GG", "KP", "KOMP", "DS", "DSN", "BLK", "KAV", "LINGK"};
 
 bool IsDigits(const std::string& s) {

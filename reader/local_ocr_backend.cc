@@ -20,8 +20,8 @@
 #include "common/error_details.h"
 #include "common/error_reasons.h"
 #include "google/protobuf/descriptor.h"
-#include "identity/identity_validation.h"
 #include "google/protobuf/reflection.h"
+#include "identity/identity_validation.h"
 #include "reader/card_layout.h"
 #include "reader/card_locator.h"
 #include "reader/engine_guard.h"
@@ -326,7 +326,7 @@ OrientationVotes CountProbeLabels(const std::vector<OcrLine>& lines, int split_y
 class ReadJob final : public PoolJob {
  public:
   ReadJob(std::shared_ptr<LocalCall> call, OcrRequest request, std::string bytes, long max_pixels,
-          absl::CivilDay today)
+          const Clock* clock)
       : call_(std::move(call)),
         endpoint_(request.endpoint),
         options_(std::move(request.options)),
@@ -334,10 +334,11 @@ class ReadJob final : public PoolJob {
         mime_type_(std::move(request.mime_type)),
         bytes_(std::move(bytes)),
         max_pixels_(max_pixels),
-        today_(today) {}
+        clock_(clock) {}
 
   void Run(tesseract::TessBaseAPI& engine, const std::atomic<bool>& shutting_down) override {
     shutting_down_ = &shutting_down;
+    today_ = identity::IndonesianDay(clock_->Now());
     absl::StatusOr<OcrResult> result;
     if (absl::Status why = Interruption(); !why.ok()) {
       result = std::move(why);  // cancelled, shut down or expired while queued
@@ -560,7 +561,8 @@ class ReadJob final : public PoolJob {
   std::string mime_type_;  // as sniffed by the gateway: picks the decoder
   std::string bytes_;
   long max_pixels_;
-  absl::CivilDay today_;  // for the parser (see LocalEngineOptions::clock)
+  const Clock* clock_;  // today's date for the parser (see LocalEngineOptions::clock)
+  absl::CivilDay today_;  // set by Run, on the worker
   const std::atomic<bool>* shutting_down_ = nullptr;  // the pool's, set by Run
 };
 
@@ -597,7 +599,7 @@ std::shared_ptr<backend::OcrCall> LocalOcrBackend::Start(OcrRequest request, Ocr
   std::string bytes(request.image);
   request.image.Clear();
   switch (pool_->TrySubmit(std::make_unique<ReadJob>(call, std::move(request), std::move(bytes),
-                                                     pool_->max_pixels(), identity::IndonesianDay(clock_->Now())))) {
+                                                     pool_->max_pixels(), clock_))) {
     case TesseractPool::Admission::kAdmitted:
       break;
     case TesseractPool::Admission::kFull:
