@@ -35,6 +35,7 @@
 #include "absl/time/civil_time.h"
 #include "identity/identity_validation.h"
 #include "identity/ktp_vocabulary.h"
+#include "reader/street_abbreviations.h"
 
 namespace ktp::reader {
 
@@ -1725,9 +1726,6 @@ void RepairHouseNumber(std::string& t, size_t from) {
   t[from] = DigitForConfusable(t[from]);
 }
 
-constexpr const char* kAddressAbbreviations[] = {"JL", "JLN", "GG", "NO", "KP", "KOMP",
-                                                 "DS", "DSN", "BLK", "KAV", "LINGK"};
-
 // An abbreviation's letters as Tesseract confuses them in the card's bold
 // capitals: the thin strokes L, I, 1 and U ("JUN." for "JLN.", "LI" run
 // together as "UNGK."), G and 6 ("6G.").
@@ -1748,11 +1746,11 @@ std::string FoldAbbreviation(std::string_view stem) {
 // it is an abbreviation: "JUN" alone may be a word.
 std::string AbbreviationFor(std::string_view stem) {
   if (stem.size() < 2 || stem.size() > 5) return "";
-  for (const char* abbreviation : kAddressAbbreviations) {
+  for (const char* abbreviation : kStreetAbbreviations) {
     if (stem == abbreviation) return abbreviation;
   }
   const std::string folded = FoldAbbreviation(stem);
-  for (const char* abbreviation : kAddressAbbreviations) {
+  for (const char* abbreviation : kStreetAbbreviations) {
     if (FoldAbbreviation(abbreviation) == folded) return abbreviation;
   }
   return "";
@@ -1798,7 +1796,7 @@ std::string NormaliseAddressPunctuation(const std::string& address) {
       }
     }
     after_blok = t == "BLOK";
-    for (const char* abbreviation : kAddressAbbreviations) {
+    for (const char* abbreviation : kStreetAbbreviations) {
       const absl::string_view a = abbreviation;
       if (t.size() > a.size() && absl::StartsWith(t, a) && (t[a.size()] == ',' || t[a.size()] == '.')) {
         t[a.size()] = '.';

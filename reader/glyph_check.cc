@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/match.h"
+#include "reader/street_abbreviations.h"
 
 namespace ktp::reader {
 namespace {
@@ -29,9 +30,13 @@ constexpr double kStopMaxSize = 0.32;
 constexpr double kStopMinFill = 0.45;
 constexpr double kStopMaxFootOffBaseline = 0.15;
 
-// The street abbreviations the field parser knows (field_parser.cc's
-// kAddressAbbreviations) but NO, whose stop this was not measured on.
-constexpr const char* kStopAbbreviations[] = {"JL", "JLN", "GG", "KP", "KOMP", "DS", "DSN", "BLK", "KAV", "LINGK"};
+// The street abbreviations whose dropped stop is restored: all but NO, whose
+// stop this was not measured on.
+bool RestoresStop(const std::string& word) {
+  return !absl::EqualsIgnoreCase(word, "NO") &&
+         std::any_of(std::begin(kStreetAbbreviations), std::end(kStreetAbbreviations),
+                     [&](const char* a) { return absl::EqualsIgnoreCase(word, a); });
+}
 
 bool IsDigits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -189,10 +194,7 @@ void RestoreAbbreviationStops(std::vector<OcrLine>& lines, const cv::Mat& grey, 
     for (size_t k = 0; k + 1 < line.words.size(); ++k) {
       OcrWord& word = line.words[k];
       const OcrWord& next = line.words[k + 1];
-      if (std::none_of(std::begin(kStopAbbreviations), std::end(kStopAbbreviations),
-                       [&](const char* a) { return absl::EqualsIgnoreCase(word.text, a); })) {
-        continue;
-      }
+      if (!RestoresStop(word.text)) continue;
       // From the middle of the abbreviation's last glyph (whose extent often
       // takes in the stop Tesseract dropped) to the next word: the glyph's
       // own ink starts left of there.
