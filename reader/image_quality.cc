@@ -529,7 +529,11 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   const int header = text.province_header ? 1 : 0;
   const int header_and_nik = header + (text.valid_nik ? 1 : 0);
   const int text_clues = header_and_nik + (text.labels_found - header >= t.ktp_clue_min_labels ? 1 : 0);
-  const bool light_blue = (outline || cut_card) && m.light_blue_fraction >= t.ktp_min_light_blue;
+  // Colour says KTP only of a card's own area: an outline or a card cut by
+  // the frame. A band of the frame is mostly desk, its colour the desk's: it
+  // is a KTP on its labels alone.
+  const bool light_blue =
+      (outline || (!loc.found && loc.cropped)) && m.light_blue_fraction >= t.ktp_min_light_blue;
   // On a light-blue card one clue suffices, so it must be one no other card
   // carries: a light-blue student or membership card reads Nama and Alamat.
   const int ktp_only_clues = header_and_nik + (text.ktp_only_labels >= 1 ? 1 : 0);

@@ -660,6 +660,22 @@ TEST(ImageQualityTest, CardReadFromABandOfTheFrameIsAKtpOnItsLabelsAndNotCropped
   EXPECT_FALSE(q.cropped());
 }
 
+TEST(ImageQualityTest, ABlurredLightBlueBandOfTheFrameWithoutLabelsIsNoKtp) {
+  // A band is mostly desk: its colour is not a card's. Blurred and light blue
+  // with nothing read is a KTP when the frame cut the card, not from a band.
+  reader::CardLocation cut;
+  cut.found = false;
+  cut.cropped = true;
+  cut.aspect = 1.2;
+  EXPECT_TRUE(JudgeText(Blur(testing::DrawTestCard()), cut, 0, false, false).ktp());
+  reader::CardLocation band;
+  band.found = false;
+  band.in_band = true;
+  band.aspect = 2.5;
+  EXPECT_FALSE(JudgeText(Blur(testing::DrawTestCard()), band, 0, false, false).ktp());
+  EXPECT_TRUE(JudgeText(Blur(testing::DrawTestCard()), band, 12, false, false).ktp());
+}
+
 // A location whose quad is the card seen `width` px across (ID-1 shape).
 reader::CardLocation FoundAcross(double width) {
   reader::CardLocation loc = Found();
