@@ -529,6 +529,10 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   const int header = text.province_header ? 1 : 0;
   const int header_and_nik = header + (text.valid_nik ? 1 : 0);
   const int text_clues = header_and_nik + (text.labels_found - header >= t.ktp_clue_min_labels ? 1 : 0);
+  // All three clues read need no outline: a card washed out or flashed until
+  // it merged with the desk has none, and no other document seen (270
+  // ktp-diag non-KTP images) read a province header or a valid NIK at all.
+  const bool every_text_clue = text_clues == 3;
   // Colour says KTP only of a card's own area: an outline or a card cut by
   // the frame. A band of the frame is mostly desk, its colour the desk's: it
   // is a KTP on its labels alone.
@@ -551,7 +555,7 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   // that its colour clipped away), is judged from its shape and colour alone.
   const bool id1_outline =
       loc.found && std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_strict_aspect_tolerance;
-  q.set_ktp(((card_shaped || cut_card) && text.labels_found >= t.ktp_min_labels) ||
+  q.set_ktp(((card_shaped || cut_card) && text.labels_found >= t.ktp_min_labels) || every_text_clue ||
             (light_blue && (ktp_only_clues >= 1 || blurred || dark)) ||
             (card_shaped && ((outline && text_clues >= t.ktp_min_text_clues) ||
                              (id1_outline && blurred && colourless))));

@@ -117,12 +117,13 @@ double CardTilt(const CardLocation& location);
 // ktp: the image shows a card of the ID-1 shape (or a card cut on two sides
 // by the border, which has no shape to show) and ≥ 6 KTP labels were read,
 // or a card outline was found and two of {PROVINSI header, valid NIK,
-// another KTP label} agree, or the card (outlined, or cut on two sides; not a
-// band of the frame, whose colour is the desk's) is the e-KTP's light blue and
-// either carries one of those (a label only a KTP prints, not Nama or Alamat,
-// which a student card has too) or is too blurred or too dark to read, or an
-// outline of the ID-1 shape (aspect 1.45–1.73) is too blurred to read and
-// colourless (a blurred copy, or over-exposed until its colour clipped).
+// another KTP label} agree (all three with no outline: a card washed out into
+// its desk), or the card (outlined, or cut on two sides; not a band of the
+// frame, whose colour is the desk's) is the e-KTP's light blue and either
+// carries one of those (a label only a KTP prints, not Nama or Alamat, which a
+// student card has too) or is too blurred or too dark to read, or an outline
+// of the ID-1 shape (aspect 1.45–1.73) is too blurred to read and colourless
+// (a blurred copy, or over-exposed until its colour clipped).
 // Unreadable text says nothing against a KTP, so such cards are judged from
 // shape and colour. Limitation: another light-blue or white ID-1 card too
 // blurred to read is taken for a KTP.

@@ -155,10 +155,14 @@ TEST(ImageQualityTest, DegradedCardIsAKtpWhenTwoTextCluesAgree) {
   EXPECT_FALSE(JudgeText(cream, Found(), 1, true, false).ktp());
   EXPECT_FALSE(JudgeText(cream, Found(), 0, false, true).ktp());
   EXPECT_FALSE(JudgeText(cream, Found(), 5, false, false).ktp());
-  // Without a card outline (the whole image taken as the card) clues do not count.
+  // Without a card outline (the whole image taken as the card) two clues do
+  // not count; all three do (a card washed out into its desk has no outline).
   reader::CardLocation whole = Found();
   whole.found = false;
-  EXPECT_FALSE(JudgeText(cream, whole, 2, true, true).ktp());
+  EXPECT_FALSE(JudgeText(cream, whole, 1, true, true).ktp());
+  EXPECT_FALSE(JudgeText(cream, whole, 2, true, false).ktp());
+  EXPECT_FALSE(JudgeText(cream, whole, 2, false, true).ktp());
+  EXPECT_TRUE(JudgeText(cream, whole, 2, true, true).ktp());
 }
 
 TEST(ImageQualityTest, LightBlueCardTooBlurredToReadIsAKtp) {
