@@ -98,6 +98,12 @@ struct Thresholds {
   // blue card even dark or blurred (clipping at ×1.3 brightness drops it to
   // ≈ 0.35, but such cards read), ≤ 0.33 on other cards and scenes.
   double ktp_min_light_blue = 0.6;
+  // Judged from its colour alone (too blurred or dark to read, no clue read)
+  // the card must also be pale: the e-KTP's blue is (background saturation
+  // 12–71 on ktp-diag's KTPs judged so, through cast, blur and darkness; up
+  // to 81 on ktp-synth's), a bank card's saturated blue is not (91–118 on
+  // ktp-diag's taken for KTPs). Midway.
+  double ktp_pale_max_saturation = 86;
   double ktp_aspect_tolerance = 0.18;  // |log(aspect / ID-1 aspect)|
   // Judged from pixels alone (no text read) the outline must be ID-1 within
   // 1.45–1.73: an A4 page (1.41) is not a card.
@@ -556,7 +562,8 @@ v1::ImageQualities JudgeQuality(const QualityMetrics& m, const CardLocation& loc
   const bool id1_outline =
       loc.found && std::abs(std::log(std::max(loc.aspect, 1e-3) / layout::kAspect)) < t.ktp_strict_aspect_tolerance;
   q.set_ktp(((card_shaped || cut_card) && text.labels_found >= t.ktp_min_labels) || every_text_clue ||
-            (light_blue && (ktp_only_clues >= 1 || blurred || dark)) ||
+            (light_blue &&
+             (ktp_only_clues >= 1 || ((blurred || dark) && m.saturation <= t.ktp_pale_max_saturation))) ||
             (card_shaped && ((outline && text_clues >= t.ktp_min_text_clues) ||
                              (id1_outline && blurred && colourless))));
   // The pixel flags describe a KTP: on anything judged not a KTP (a scene, a

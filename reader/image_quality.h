@@ -121,12 +121,13 @@ double CardTilt(const CardLocation& location);
 // its desk), or the card (outlined, or cut on two sides; not a band of the
 // frame, whose colour is the desk's) is the e-KTP's light blue and either
 // carries one of those (a label only a KTP prints, not Nama or Alamat, which a
-// student card has too) or is too blurred or too dark to read, or an outline
-// of the ID-1 shape (aspect 1.45–1.73) is too blurred to read and colourless
-// (a blurred copy, or over-exposed until its colour clipped).
+// student card has too) or is too blurred or too dark to read and pale (a
+// bank card's saturated blue is not the e-KTP's), or an outline of the ID-1
+// shape (aspect 1.45–1.73) is too blurred to read and colourless (a blurred
+// copy, or over-exposed until its colour clipped).
 // Unreadable text says nothing against a KTP, so such cards are judged from
-// shape and colour. Limitation: another light-blue or white ID-1 card too
-// blurred to read is taken for a KTP.
+// shape and colour. Limitation: another pale light-blue or white ID-1 card
+// too blurred to read is taken for a KTP.
 //
 // ktp=false means the image is confidently not a KTP (a scene, a page,
 // another card whose text reads, none of it a KTP's) and then no other flag

@@ -185,6 +185,36 @@ TEST(ImageQualityTest, LightBlueCardTooBlurredToReadIsAKtp) {
   EXPECT_FALSE(JudgeText(Blur(testing::DrawTestCard()), whole, 0, false, false).ktp());
 }
 
+// `card` with its colours' saturation scaled by `gain` (hue and value kept).
+cv::Mat Saturated(const cv::Mat& card, double gain) {
+  cv::Mat hsv;
+  cv::cvtColor(card, hsv, cv::COLOR_BGR2HSV);
+  std::vector<cv::Mat> ch;
+  cv::split(hsv, ch);
+  ch[1].convertTo(ch[1], CV_8U, gain);
+  cv::merge(ch, hsv);
+  cv::Mat out;
+  cv::cvtColor(hsv, out, cv::COLOR_HSV2BGR);
+  return out;
+}
+
+TEST(ImageQualityTest, ASaturatedBlueCardTooBlurredToReadIsNoKtp) {
+  // The e-KTP's blue is pale. A bank card's saturated blue, too blurred to
+  // read, is not judged a KTP from its colour; with a label only a KTP
+  // prints it is one.
+  const cv::Mat blue = Blur(Saturated(testing::DrawTestCard(), 1.9));
+  const reader::QualityMetrics m = reader::MeasureQuality(blue);
+  ASSERT_GE(m.light_blue_fraction, 0.6);
+  ASSERT_GT(m.saturation, 86);
+  EXPECT_FALSE(JudgeText(blue, Found(), 0, false, false).ktp()) << m.saturation;
+  reader::KtpTextEvidence agama;
+  agama.labels_found = 1;
+  agama.ktp_only_labels = 1;
+  EXPECT_TRUE(reader::JudgeQuality(m, Found(), agama).ktp());
+  // The pale card as printed, equally blurred, is a KTP from its colour.
+  EXPECT_TRUE(JudgeText(Blur(testing::DrawTestCard()), Found(), 0, false, false).ktp());
+}
+
 TEST(ImageQualityTest, ALightBlueCardNeedsALabelOnlyAKtpPrints) {
   // A light-blue student card, sharp, reading Nama, Tempat/Tgl Lahir, Alamat
   // and Berlaku: four labels a KTP has, none that only a KTP has.
